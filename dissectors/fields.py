@@ -19,7 +19,12 @@ from enum import IntEnum, IntFlag
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
+from .dhcp import DhcpOption
+from .dhcp import option_name as dhcp_option_name
 from .mh_codes import OptionType, name_of
+
+# Layout records and warnings are reported elsewhere (frame warnings, header fields).
+_WIRE_ONLY = frozenset(("wire", "layout", "warnings"))
 
 
 def _label(v: IntEnum) -> str:
@@ -50,11 +55,16 @@ def to_dict(obj: Any) -> dict[str, Any]:
     if type_code is not None and "type" not in {f.name for f in dataclasses.fields(obj)}:
         out["type"] = int(type_code)
         out["type_name"] = name_of(OptionType, type_code)
+    if isinstance(obj, DhcpOption):
+        out["code"] = int(obj.code)
+        out["code_name"] = dhcp_option_name(int(obj.code))
     names = getattr(type(obj), "NAMES", {})
     for f in dataclasses.fields(obj):
-        if not f.compare and f.name == "wire":
+        if not f.compare and f.name in _WIRE_ONLY:
             continue
         v = getattr(obj, f.name)
+        if f.name in out:
+            continue
         out[f.name] = value(v)
         if f.name in names and isinstance(v, int):
             out[f"{f.name}_name"] = name_of(names[f.name], v)

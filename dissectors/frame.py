@@ -1,0 +1,212 @@
+"""A whole frame: link → IP → (UDP) → Mobility Header or DHCP.  Never raises.
+
+``decode_frame`` keeps every layer it could decode; where it had to stop it records a
+:class:`~dissectors.errors.Malformed` whose offset counts from the first byte of the
+frame.  Problems that did not stop decoding (bad checksums, lengths past the snap length,
+options whose length does not fit their type) are collected as warnings.
+
+``build_frame`` is the encoder: it stacks the layers and computes every length and
+checksum, so the reference agents, the samples and the tests make frames with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+
+from .dhcp import DhcpMessage, decode_dhcp, encode_dhcp
+from .errors import DecodeError, Malformed
+from .ip import IPLayer, IPProto, IPv4, IPv6, decode_ipv4, decode_ipv6, encode_ipv4, encode_ipv6
+from .link import EtherType, LinkLayer, decode_link, encode_link, link_for
+from .mh import MobilityMessage, decode_mh, encode_mh
+from .mh_codes import PMIP6_CNTL_PORT
+from .udp import UDP, decode_udp, encode_udp
+
+DHCP_PORTS = (67, 68)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Every layer decoded from one frame, and what went wrong if anything did."""
+
+    linktype: int
+    length: int
+    link: LinkLayer | None = None
+    ip: IPLayer | None = None
+    udp: UDP | None = None
+    mh: MobilityMessage | None = None
+    dhcp: DhcpMessage | None = None
+    malformed: Malformed | None = None
+    warnings: tuple[Malformed, ...] = ()
+    fragment: bool = False
+    offsets: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    @property
+    def signaling(self) -> bool:
+        return self.mh is not None or self.dhcp is not None
+
+    @property
+    def protocol(self) -> str:
+        """Short protocol column: MIPv6, MIPv6/UDP, DHCP, or the deepest layer found."""
+        if self.mh is not None:
+            return "MIPv6/UDP" if self.udp is not None else "MIPv6"
+        if self.dhcp is not None:
+            return "DHCP"
+        if self.udp is not None:
+            return "UDP"
+        if self.ip is not None:
+            return f"IPv{self.ip.version}"
+        return "?"
+
+    @property
+    def src(self) -> IPv4Address | IPv6Address | None:
+        return self.ip.src if self.ip is not None else None
+
+    @property
+    def dst(self) -> IPv4Address | IPv6Address | None:
+        return self.ip.dst if self.ip is not None else None
+
+    def offset_of(self, layer: str) -> int | None:
+        for name, off in self.offsets:
+            if name == layer:
+                return off
+        return None
+
+    def info(self) -> str:
+        """The one-line summary of the packet list."""
+        if self.mh is not None:
+            text = self.mh.info()
+        elif self.dhcp is not None:
+            text = self.dhcp.info()
+        elif self.fragment:
+            text = "IP fragment (not reassembled)"
+        elif self.udp is not None:
+            text = f"UDP {self.udp.sport} → {self.udp.dport}"
+        elif self.ip is not None:
+            text = f"IP protocol {self.ip.proto}"
+        else:
+            text = ""
+        if self.malformed is not None:
+            text = f"{text} [Malformed: {self.malformed}]".strip()
+        return text
+
+
+def decode_frame(linktype: int, data: bytes | memoryview) -> Frame:
+    """Decode one frame as far as it goes; never raises."""
+    layers: dict[str, object] = {}
+    offsets: list[tuple[str, int]] = []
+    warnings: list[Malformed] = []
+    fragment = False
+    malformed: Malformed | None = None
+    buf = bytes(data)
+    try:
+        link, off = decode_link(linktype, buf)
+        layers["link"] = link
+        offsets.append(("link", 0))
+        proto = link.next_proto
+        if proto == EtherType.IPV4:
+            offsets.append(("ipv4", off))
+            ip, off, end, warn = decode_ipv4(buf, off)
+        elif proto == EtherType.IPV6:
+            offsets.append(("ipv6", off))
+            ip, off, end, warn = decode_ipv6(buf, off)
+        else:
+            return _frame(linktype, buf, layers, offsets, warnings, fragment, malformed)
+        layers["ip"] = ip
+        warnings += warn
+        fragment = ip.fragment
+        if fragment:
+            return _frame(linktype, buf, layers, offsets, warnings, fragment, malformed)
+        if ip.proto == IPProto.MH and ip.version == 6:
+            offsets.append(("mh", off))
+            pseudo = ip.src.packed + ip.dst.packed
+            _decode_mh_at(buf, off, end, pseudo, layers, warnings)
+        elif ip.proto == IPProto.UDP:
+            offsets.append(("udp", off))
+            udp, off, end, warn = decode_udp(buf, off, end, ip.src, ip.dst)
+            layers["udp"] = udp
+            warnings += warn
+            if PMIP6_CNTL_PORT in (udp.sport, udp.dport):
+                offsets.append(("mh", off))
+                _decode_mh_at(buf, off, end, None, layers, warnings)
+            elif udp.sport in DHCP_PORTS or udp.dport in DHCP_PORTS:
+                offsets.append(("dhcp", off))
+                try:
+                    dhcp, _ = decode_dhcp(buf[off:end])
+                    layers["dhcp"] = dhcp
+                    warnings += [w.shifted(off) for w in dhcp.warnings]
+                except DecodeError as exc:
+                    if exc.partial is not None:
+                        layers["dhcp"] = exc.partial
+                    raise DecodeError(exc.malformed.layer, off + exc.malformed.offset,
+                                      exc.malformed.reason) from None
+    except DecodeError as exc:
+        malformed = exc.malformed
+        if exc.partial is not None and "ip" not in layers and isinstance(exc.partial, IPv6):
+            layers["ip"] = exc.partial
+    except Exception as exc:  # a decoder bug must never take the analysis down
+        malformed = Malformed("frame", 0, f"internal decoder error: {exc!r}")
+    return _frame(linktype, buf, layers, offsets, warnings, fragment, malformed)
+
+
+def _decode_mh_at(buf: bytes, off: int, end: int, pseudo: bytes | None,
+                  layers: dict[str, object], warnings: list[Malformed]) -> None:
+    try:
+        msg, _ = decode_mh(buf, off, end, pseudo)
+    except DecodeError as exc:
+        if exc.partial is not None:
+            layers["mh"] = exc.partial
+            if exc.partial.wire is not None:
+                warnings += [w.shifted(off) for w in exc.partial.wire.warnings]
+        raise DecodeError(exc.malformed.layer, off + exc.malformed.offset,
+                          exc.malformed.reason) from None
+    layers["mh"] = msg
+    if msg.wire is not None:
+        warnings += [w.shifted(off) for w in msg.wire.warnings]
+
+
+def _frame(linktype: int, buf: bytes, layers: dict[str, object],
+           offsets: list[tuple[str, int]], warnings: list[Malformed], fragment: bool,
+           malformed: Malformed | None) -> Frame:
+    return Frame(linktype, len(buf), layers.get("link"), layers.get("ip"),  # type: ignore[arg-type]
+                 layers.get("udp"), layers.get("mh"), layers.get("dhcp"),  # type: ignore[arg-type]
+                 malformed, tuple(warnings), fragment, tuple(offsets))
+
+
+def build_frame(linktype: int, src: IPv4Address | IPv6Address, dst: IPv4Address | IPv6Address,
+                message: MobilityMessage | DhcpMessage, *, sport: int | None = None,
+                dport: int | None = None, link: LinkLayer | None = None,
+                ip: IPLayer | None = None) -> bytes:
+    """Encode ``message`` into a complete frame.
+
+    A mobility message goes straight over IPv6 (next header 135, checksum over the
+    pseudo-header) when the addresses are IPv6, and over UDP 5436 with checksum 0 when
+    they are IPv4 (RFC 5844 §4.1).  A DHCP message goes over UDP 67/68 (server port 67
+    by default for requests, 68 for replies).  ``link`` and ``ip`` override the default
+    headers (VLAN tags, TTL, extension headers...); lengths and checksums are computed.
+    """
+    if isinstance(message, DhcpMessage):
+        payload = encode_dhcp(message)
+        if sport is None or dport is None:
+            request = int(message.op) == 1
+            sport = sport if sport is not None else (68 if request else 67)
+            dport = dport if dport is not None else (67 if request else 68)
+        transport = encode_udp(UDP(sport, dport), payload, src, dst)
+        proto = IPProto.UDP
+    elif src.version == 6 and sport is None and dport is None:
+        transport = encode_mh(message, src, dst)  # type: ignore[arg-type]
+        proto = IPProto.MH
+    else:
+        payload = encode_mh(message)
+        port = PMIP6_CNTL_PORT
+        transport = encode_udp(UDP(sport or port, dport or port), payload, src, dst)
+        proto = IPProto.UDP
+    if src.version == 4:
+        hdr4 = ip if isinstance(ip, IPv4) else IPv4(src, dst, proto)  # type: ignore[arg-type]
+        packet = encode_ipv4(hdr4, transport)
+        ethertype = EtherType.IPV4
+    else:
+        hdr6 = ip if isinstance(ip, IPv6) else IPv6(src, dst, proto)  # type: ignore[arg-type]
+        packet = encode_ipv6(hdr6, transport)
+        ethertype = EtherType.IPV6
+    return encode_link(link if link is not None else link_for(linktype, ethertype), packet)
