@@ -7,13 +7,18 @@ from ipaddress import IPv4Address, IPv6Address
 
 
 def inet_sum(data: bytes | memoryview) -> int:
-    """One's-complement sum of 16-bit words (odd length padded with a zero byte), folded."""
+    """One's-complement sum of 16-bit words (odd length padded with a zero byte), folded.
+
+    Since 2**16 == 1 (mod 0xFFFF), the end-around-carry sum of the big-endian words is the
+    whole buffer read as one big-endian integer, modulo 0xFFFF (0xFFFF standing for a
+    non-zero multiple): one C-speed conversion instead of a Python loop over words.
+    """
     if len(data) % 2:
         data = bytes(data) + b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
+    n = int.from_bytes(data, "big")
+    if n == 0:
+        return 0
+    return n % 0xFFFF or 0xFFFF
 
 
 def inet_checksum(*parts: bytes | memoryview) -> int:

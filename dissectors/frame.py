@@ -93,15 +93,15 @@ class Frame:
 
 def decode_frame(linktype: int, data: bytes | memoryview) -> Frame:
     """Decode one frame as far as it goes; never raises."""
-    layers: dict[str, object] = {}
+    buf = data if isinstance(data, bytes) else bytes(data)
+    link = ip = udp = mh = dhcp = None
     offsets: list[tuple[str, int]] = []
     warnings: list[Malformed] = []
     fragment = False
     malformed: Malformed | None = None
-    buf = bytes(data)
+    where = 0  # start of the layer being decoded, to make its offsets frame-relative
     try:
         link, off = decode_link(linktype, buf)
-        layers["link"] = link
         offsets.append(("link", 0))
         proto = link.next_proto
         if proto == EtherType.IPV4:
@@ -111,66 +111,51 @@ def decode_frame(linktype: int, data: bytes | memoryview) -> Frame:
             offsets.append(("ipv6", off))
             ip, off, end, warn = decode_ipv6(buf, off)
         else:
-            return _frame(linktype, buf, layers, offsets, warnings, fragment, malformed)
-        layers["ip"] = ip
-        warnings += warn
-        fragment = ip.fragment
-        if fragment:
-            return _frame(linktype, buf, layers, offsets, warnings, fragment, malformed)
-        if ip.proto == IPProto.MH and ip.version == 6:
-            offsets.append(("mh", off))
-            pseudo = ip.src.packed + ip.dst.packed
-            _decode_mh_at(buf, off, end, pseudo, layers, warnings)
-        elif ip.proto == IPProto.UDP:
-            offsets.append(("udp", off))
-            udp, off, end, warn = decode_udp(buf, off, end, ip.src, ip.dst)
-            layers["udp"] = udp
-            warnings += warn
-            if PMIP6_CNTL_PORT in (udp.sport, udp.dport):
+            end = -1
+        if ip is not None:
+            if warn:
+                warnings += warn
+            fragment = ip.fragment
+            if fragment:
+                pass
+            elif ip.proto == IPProto.MH and ip.version == 6:
                 offsets.append(("mh", off))
-                _decode_mh_at(buf, off, end, None, layers, warnings)
-            elif udp.sport in DHCP_PORTS or udp.dport in DHCP_PORTS:
-                offsets.append(("dhcp", off))
-                try:
+                where = off
+                mh, _ = decode_mh(buf, off, end, ip.src.packed + ip.dst.packed)
+            elif ip.proto == IPProto.UDP:
+                offsets.append(("udp", off))
+                udp, off, end, warn = decode_udp(buf, off, end, ip.src, ip.dst)
+                if warn:
+                    warnings += warn
+                ports = (udp.sport, udp.dport)
+                if PMIP6_CNTL_PORT in ports:
+                    offsets.append(("mh", off))
+                    where = off
+                    mh, _ = decode_mh(buf, off, end, None)
+                elif ports[0] in DHCP_PORTS or ports[1] in DHCP_PORTS:
+                    offsets.append(("dhcp", off))
+                    where = off
                     dhcp, _ = decode_dhcp(buf[off:end])
-                    layers["dhcp"] = dhcp
-                    warnings += [w.shifted(off) for w in dhcp.warnings]
-                except DecodeError as exc:
-                    if exc.partial is not None:
-                        layers["dhcp"] = exc.partial
-                    raise DecodeError(exc.malformed.layer, off + exc.malformed.offset,
-                                      exc.malformed.reason) from None
     except DecodeError as exc:
-        malformed = exc.malformed
-        if exc.partial is not None and "ip" not in layers and isinstance(exc.partial, IPv6):
-            layers["ip"] = exc.partial
+        m = exc.malformed
+        partial = exc.partial
+        if where:  # the MH and DHCP decoders count offsets from their own first byte
+            m = Malformed(m.layer, where + m.offset, m.reason)
+            if isinstance(partial, DhcpMessage):
+                dhcp = partial
+            elif partial is not None:
+                mh = partial
+        elif ip is None and isinstance(partial, IPv6):
+            ip = partial
+        malformed = m
     except Exception as exc:  # a decoder bug must never take the analysis down
-        malformed = Malformed("frame", 0, f"internal decoder error: {exc!r}")
-    return _frame(linktype, buf, layers, offsets, warnings, fragment, malformed)
-
-
-def _decode_mh_at(buf: bytes, off: int, end: int, pseudo: bytes | None,
-                  layers: dict[str, object], warnings: list[Malformed]) -> None:
-    try:
-        msg, _ = decode_mh(buf, off, end, pseudo)
-    except DecodeError as exc:
-        if exc.partial is not None:
-            layers["mh"] = exc.partial
-            if exc.partial.wire is not None:
-                warnings += [w.shifted(off) for w in exc.partial.wire.warnings]
-        raise DecodeError(exc.malformed.layer, off + exc.malformed.offset,
-                          exc.malformed.reason) from None
-    layers["mh"] = msg
-    if msg.wire is not None:
-        warnings += [w.shifted(off) for w in msg.wire.warnings]
-
-
-def _frame(linktype: int, buf: bytes, layers: dict[str, object],
-           offsets: list[tuple[str, int]], warnings: list[Malformed], fragment: bool,
-           malformed: Malformed | None) -> Frame:
-    return Frame(linktype, len(buf), layers.get("link"), layers.get("ip"),  # type: ignore[arg-type]
-                 layers.get("udp"), layers.get("mh"), layers.get("dhcp"),  # type: ignore[arg-type]
-                 malformed, tuple(warnings), fragment, tuple(offsets))
+        malformed = Malformed("frame", where, f"internal decoder error: {exc!r}")
+    if mh is not None and mh.wire is not None and mh.wire.warnings:
+        warnings += [w.shifted(where) for w in mh.wire.warnings]
+    if dhcp is not None and dhcp.warnings:
+        warnings += [w.shifted(where) for w in dhcp.warnings]
+    return Frame(linktype, len(buf), link, ip, udp, mh, dhcp, malformed, tuple(warnings),
+                 fragment, tuple(offsets))
 
 
 def build_frame(linktype: int, src: IPv4Address | IPv6Address, dst: IPv4Address | IPv6Address,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from ipaddress import IPv4Address, IPv6Address
 
+from .addr import ipv4, ipv6
 from .checksum import inet_checksum
 from .errors import DecodeError, Malformed, need
 
@@ -132,8 +133,8 @@ def decode_ipv4(buf: bytes | memoryview, offset: int = 0
     if not ok:
         warnings.append(Malformed(layer, offset + 10, f"bad header checksum 0x{csum:04x}",
                                   "warning"))
-    hdr = IPv4(IPv4Address(bytes(buf[offset + 12:offset + 16])),
-               IPv4Address(bytes(buf[offset + 16:offset + 20])), proto, ttl, tos, ident,
+    hdr = IPv4(ipv4(bytes(buf[offset + 12:offset + 16])),
+               ipv4(bytes(buf[offset + 16:offset + 20])), proto, ttl, tos, ident,
                ffo >> 13, ffo & 0x1FFF, bytes(buf[offset + 20:offset + ihl]), total, csum, ok)
     return hdr, offset + ihl, end, warnings
 
@@ -168,8 +169,8 @@ def decode_ipv6(buf: bytes | memoryview, offset: int = 0
                                   f"{end - len(buf)} bytes past the frame (snapped?)",
                                   "warning"))
         end = len(buf)
-    src = IPv6Address(bytes(buf[offset + 8:offset + 24]))
-    dst = IPv6Address(bytes(buf[offset + 24:offset + 40]))
+    src = ipv6(bytes(buf[offset + 8:offset + 24]))
+    dst = ipv6(bytes(buf[offset + 24:offset + 40]))
     off = offset + 40
     exts: list[IPv6ExtHeader] = []
     while nh in IPV6_EXT_HEADERS:

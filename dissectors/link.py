@@ -133,7 +133,7 @@ LinkLayer = Ethernet | LinuxSLL | LinuxSLL2 | Null | RawIP
 
 def format_mac(raw: bytes | memoryview) -> str:
     """Bytes as lowercase colon-separated hex: ``02:00:5e:10:00:01``."""
-    return ":".join(f"{b:02x}" for b in bytes(raw))
+    return bytes(raw).hex(":")
 
 
 def parse_mac(text: str) -> bytes:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv6Address
 from typing import ClassVar
 
+from .addr import ipv6
 from .checksum import inet_checksum, pseudo_header
 from .errors import DecodeError, Malformed, need
 from .mh_codes import (
@@ -386,21 +387,23 @@ _HB = struct.Struct("!HI")
 _BR = struct.Struct("!BBHH")
 
 
-def _fixed_part(mh_type: int, body: bytes | memoryview) -> MobilityMessage:
-    """Decode the fixed message data (MH offset 6 onward); options are added later."""
+def _message(mh_type: int, body: bytes | memoryview, options: tuple[MobilityOption, ...],
+             proto: int, reserved: int, wire: MHWire) -> MobilityMessage:
+    """Build the message from its fixed data (MH offset 6 onward) and its options."""
+    kw = {"options": options, "proto": proto, "mh_reserved": reserved, "wire": wire}
     if mh_type == MHType.BU:
         seq, flags, lifetime = _BU.unpack_from(body, 0)
-        return BindingUpdate(seq, BUFlag(flags), lifetime)
+        return BindingUpdate(seq, BUFlag(flags), lifetime, **kw)
     if mh_type == MHType.BA:
         status, flags, seq, lifetime = _BA.unpack_from(body, 0)
-        return BindingAck(lookup(BAStatus, status), seq, BAFlag(flags), lifetime)
+        return BindingAck(lookup(BAStatus, status), seq, BAFlag(flags), lifetime, **kw)
     if mh_type == MHType.BE:
-        return BindingError(lookup(BEStatus, body[0]), IPv6Address(bytes(body[2:18])), body[1])
+        return BindingError(lookup(BEStatus, body[0]), ipv6(bytes(body[2:18])), body[1], **kw)
     if mh_type == MHType.HEARTBEAT:
         flags, seq = _HB.unpack_from(body, 0)
-        return Heartbeat(seq, flags)
+        return Heartbeat(seq, flags, **kw)
     br_type, code, seq, flags = _BR.unpack_from(body, 0)
-    return BindingRevocation(lookup(BRType, br_type), code, seq, flags)
+    return BindingRevocation(lookup(BRType, br_type), code, seq, flags, **kw)
 
 
 _FIXED = {MHType.BU: 6, MHType.BA: 6, MHType.BE: 18, MHType.HEARTBEAT: 6, MHType.BR: 6}
@@ -415,7 +418,7 @@ def decode_mh(buf: bytes | memoryview, offset: int = 0, end: int | None = None,
     """
     if end is None:
         end = len(buf)
-    view = memoryview(buf)[offset:end]
+    view = bytes(buf[offset:end])
     need(view, 0, 6, LAYER, "Mobility Header")
     proto, hlen, mh_type, reserved = view[0], view[1], view[2], view[3]
     checksum = struct.unpack_from("!H", view, 4)[0]
@@ -441,27 +444,24 @@ def decode_mh(buf: bytes | memoryview, offset: int = 0, end: int | None = None,
     if total < 6 + fixed:
         raise DecodeError(LAYER, 1, f"Header Len {hlen} ({total} bytes) is shorter than the "
                           f"{name_of(MHType, mh_type)} fixed part ({6 + fixed} bytes)")
-    msg = _fixed_part(mh_type, view[6:6 + fixed])
+    body = view[6:6 + fixed]
     try:
         area = decode_options(view, 6 + fixed, total, LAYER)
     except DecodeError as exc:
         area = exc.partial
-        partial = _with_options(msg, area, proto, reserved, hlen, checksum, checksum_ok,
-                                warnings, trailing)
+        partial = _message(mh_type, body, area.options, proto, reserved,
+                           _wire(area, hlen, checksum, checksum_ok, warnings, trailing))
         raise DecodeError(LAYER, exc.malformed.offset, exc.malformed.reason,
                           partial=partial) from None
-    msg = _with_options(msg, area, proto, reserved, hlen, checksum, checksum_ok, warnings,
-                        trailing)
+    msg = _message(mh_type, body, area.options, proto, reserved,
+                   _wire(area, hlen, checksum, checksum_ok, warnings, trailing))
     return msg, offset + total
 
 
-def _with_options(msg: MobilityMessage, area: OptionArea, proto: int, reserved: int,
-                  hlen: int, checksum: int, checksum_ok: bool | None,
-                  warnings: list[Malformed], trailing: bytes) -> MobilityMessage:
-    wire = MHWire(hlen, checksum, checksum_ok, area.padding, area.offsets,
+def _wire(area: OptionArea, hlen: int, checksum: int, checksum_ok: bool | None,
+          warnings: list[Malformed], trailing: bytes) -> MHWire:
+    return MHWire(hlen, checksum, checksum_ok, area.padding, area.offsets,
                   tuple(warnings) + area.warnings, trailing)
-    return replace(msg, options=area.options, proto=proto, mh_reserved=reserved,  # type: ignore[call-arg]
-                   wire=wire)
 
 
 def _fixed_bytes(msg: MobilityMessage) -> bytes:

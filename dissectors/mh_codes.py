@@ -32,10 +32,7 @@ def name_of(table: type[IntEnum], value: int) -> str:
 
 def lookup(table: type[IntEnum], value: int) -> int:
     """``table(value)`` when known, else the plain int (never raises)."""
-    try:
-        return table(value)
-    except ValueError:
-        return value
+    return table._value2member_map_.get(value, value)  # type: ignore[return-value]
 
 
 class MHType(Labeled):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv6Address
 from typing import ClassVar
 
+from .addr import ipv4, ipv6
 from .errors import DecodeError, Malformed
 from .link import format_mac, parse_mac
 from .mh_codes import (
@@ -86,7 +87,7 @@ class AlternateCoA:
     @classmethod
     def from_data(cls, data: bytes) -> AlternateCoA:
         _fixed(data, 16)
-        return cls(IPv6Address(bytes(data)))
+        return cls(ipv6(bytes(data)))
 
     def data(self) -> bytes:
         return self.address.packed
@@ -196,7 +197,7 @@ class HomeNetworkPrefix:
     @classmethod
     def from_data(cls, data: bytes) -> HomeNetworkPrefix:
         _fixed(data, 18)
-        return cls(IPv6Address(bytes(data[2:18])), data[1], data[0])
+        return cls(ipv6(bytes(data[2:18])), data[1], data[0])
 
     def data(self) -> bytes:
         return bytes([self.reserved, self.prefix_len]) + self.prefix.packed
@@ -280,7 +281,7 @@ class LinkLocalAddress:
     @classmethod
     def from_data(cls, data: bytes) -> LinkLocalAddress:
         _fixed(data, 16)
-        return cls(IPv6Address(bytes(data)))
+        return cls(ipv6(bytes(data)))
 
     def data(self) -> bytes:
         return self.address.packed
@@ -356,7 +357,7 @@ class IPv4HomeAddress:
     def from_data(cls, data: bytes) -> IPv4HomeAddress:
         _fixed(data, 6)
         word = _H.unpack_from(data)[0]
-        return cls(IPv4Address(bytes(data[2:6])), word >> 10, bool(word & 0x0200), word & 0x01FF)
+        return cls(ipv4(bytes(data[2:6])), word >> 10, bool(word & 0x0200), word & 0x01FF)
 
     def data(self) -> bytes:
         word = (self.prefix_len & 0x3F) << 10 | (0x0200 if self.p else 0) | (self.reserved & 0x1FF)
@@ -375,7 +376,7 @@ class IPv4AddressAck:
     @classmethod
     def from_data(cls, data: bytes) -> IPv4AddressAck:
         _fixed(data, 6)
-        return cls(lookup(IPv4AckStatus, data[0]), IPv4Address(bytes(data[2:6])),
+        return cls(lookup(IPv4AckStatus, data[0]), ipv4(bytes(data[2:6])),
                    data[1] >> 2, data[1] & 0x03)
 
     def data(self) -> bytes:
@@ -414,7 +415,7 @@ class IPv4CareOfAddress:
     @classmethod
     def from_data(cls, data: bytes) -> IPv4CareOfAddress:
         _fixed(data, 6)
-        return cls(IPv4Address(bytes(data[2:6])), _H.unpack_from(data)[0])
+        return cls(ipv4(bytes(data[2:6])), _H.unpack_from(data)[0])
 
     def data(self) -> bytes:
         return _H.pack(self.reserved) + self.address.packed
@@ -460,9 +461,9 @@ class BindingIdentifier:
         bid = _H.unpack_from(data)[0]
         coa: IPv4Address | IPv6Address | None = None
         if len(data) == 8:
-            coa = IPv4Address(bytes(data[4:8]))
+            coa = ipv4(bytes(data[4:8]))
         elif len(data) == 20:
-            coa = IPv6Address(bytes(data[4:20]))
+            coa = ipv6(bytes(data[4:20]))
         return cls(bid, data[2], bool(data[3] & 0x80), data[3] & 0x7F, coa)
 
     def data(self) -> bytes:
@@ -484,7 +485,7 @@ class IPv4HoARequest:
     def from_data(cls, data: bytes) -> IPv4HoARequest:
         _fixed(data, 6)
         word = _H.unpack_from(data)[0]
-        return cls(IPv4Address(bytes(data[2:6])), word >> 10, word & 0x03FF)
+        return cls(ipv4(bytes(data[2:6])), word >> 10, word & 0x03FF)
 
     def data(self) -> bytes:
         return _H.pack((self.prefix_len & 0x3F) << 10 | (self.reserved & 0x3FF)) \
@@ -510,7 +511,7 @@ class IPv4HoAReply:
     @classmethod
     def from_data(cls, data: bytes) -> IPv4HoAReply:
         _fixed(data, 6)
-        return cls(lookup(HoAReplyStatus, data[0]), IPv4Address(bytes(data[2:6])),
+        return cls(lookup(HoAReplyStatus, data[0]), ipv4(bytes(data[2:6])),
                    data[1] >> 2, data[1] & 0x03)
 
     def data(self) -> bytes:
@@ -535,7 +536,7 @@ class IPv4DefaultRouter:
     @classmethod
     def from_data(cls, data: bytes) -> IPv4DefaultRouter:
         _fixed(data, 6)
-        return cls(IPv4Address(bytes(data[2:6])), _H.unpack_from(data)[0])
+        return cls(ipv4(bytes(data[2:6])), _H.unpack_from(data)[0])
 
     def data(self) -> bytes:
         return _H.pack(self.reserved) + self.address.packed
@@ -575,9 +576,9 @@ class LMAAddress:
     @classmethod
     def from_data(cls, data: bytes) -> LMAAddress:
         if len(data) == 18 and data[0] == 1:
-            return cls(IPv6Address(bytes(data[2:])), data[1])
+            return cls(ipv6(bytes(data[2:])), data[1])
         if len(data) == 6 and data[0] == 2:
-            return cls(IPv4Address(bytes(data[2:])), data[1])
+            return cls(ipv4(bytes(data[2:])), data[1])
         raise _BadLength(f"length {len(data)} with option-code {data[0] if data else '-'}")
 
     def data(self) -> bytes:
@@ -615,17 +616,6 @@ def option_name(opt: MobilityOption) -> str:
     return name_of(OptionType, option_type(opt))
 
 
-def decode_option(otype: int, data: bytes) -> tuple[MobilityOption, str | None]:
-    """Decode one option's data; a length that does not fit keeps it raw, with a reason."""
-    cls = OPTION_CLASSES.get(otype)
-    if cls is None:
-        return UnknownOption(otype, bytes(data)), None
-    try:
-        return cls.from_data(data), None
-    except _BadLength as exc:
-        return UnknownOption(otype, bytes(data)), f"{name_of(OptionType, otype)}: {exc}"
-
-
 @dataclass(frozen=True, slots=True)
 class OptionArea:
     """What :func:`decode_options` found: options, padding per gap, offsets, warnings."""
@@ -643,6 +633,9 @@ def decode_options(buf: bytes | memoryview, start: int, end: int,
     Raises DecodeError (with the OptionArea decoded so far as ``partial``) when an option
     runs past ``end``.  Alignment is never enforced.
     """
+    if not isinstance(buf, bytes):
+        buf = bytes(buf)
+    classes = OPTION_CLASSES
     options: list[MobilityOption] = []
     offsets: list[int] = []
     padding: list[bytes] = []
@@ -650,35 +643,42 @@ def decode_options(buf: bytes | memoryview, start: int, end: int,
     pad_start = off = start
     while off < end:
         otype = buf[off]
-        if otype == OptionType.PAD1:
+        if otype == 0:  # Pad1
             off += 1
             continue
         if off + 2 > end:
-            padding.append(bytes(buf[pad_start:off]))
+            padding.append(buf[pad_start:off])
             raise DecodeError(layer, off, f"option type {otype} at {off}: length byte "
                               f"past the end of the options ({end})",
                               partial=OptionArea(tuple(options), tuple(padding),
                                                  tuple(offsets), tuple(warnings)))
-        olen = buf[off + 1]
-        if off + 2 + olen > end:
-            padding.append(bytes(buf[pad_start:off]))
+        nxt = off + 2 + buf[off + 1]
+        if nxt > end:
+            padding.append(buf[pad_start:off])
             raise DecodeError(layer, off, f"{name_of(OptionType, otype)} option at {off}: "
-                              f"length {olen} runs {off + 2 + olen - end} bytes past the end "
+                              f"length {buf[off + 1]} runs {nxt - end} bytes past the end "
                               f"of the options ({end})",
                               partial=OptionArea(tuple(options), tuple(padding),
                                                  tuple(offsets), tuple(warnings)))
-        if otype == OptionType.PADN:
-            off += 2 + olen
+        if otype == 1:  # PadN
+            off = nxt
             continue
-        padding.append(bytes(buf[pad_start:off]))
-        opt, problem = decode_option(otype, bytes(buf[off + 2:off + 2 + olen]))
-        if problem:
-            warnings.append(Malformed(layer, off, problem, "warning"))
+        padding.append(buf[pad_start:off] if pad_start != off else b"")
+        data = buf[off + 2:nxt]
+        cls = classes.get(otype)
+        if cls is None:
+            opt: MobilityOption = UnknownOption(otype, data)
+        else:
+            try:
+                opt = cls.from_data(data)
+            except _BadLength as exc:
+                opt = UnknownOption(otype, data)
+                warnings.append(Malformed(layer, off, f"{name_of(OptionType, otype)}: {exc}",
+                                          "warning"))
         options.append(opt)
         offsets.append(off)
-        off += 2 + olen
-        pad_start = off
-    padding.append(bytes(buf[pad_start:off]))
+        off = pad_start = nxt
+    padding.append(buf[pad_start:off] if pad_start != off else b"")
     return OptionArea(tuple(options), tuple(padding), tuple(offsets), tuple(warnings))
 
 
