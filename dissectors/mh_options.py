@@ -137,8 +137,8 @@ class MNIdentifier:
 
     @classmethod
     def from_data(cls, data: bytes) -> MNIdentifier:
-        if len(data) < 1:
-            raise _BadLength("length 0, expected at least 1 (subtype)")
+        if len(data) < 2:  # RFC 4283: a subtype and at least one byte of identifier
+            raise _BadLength(f"length {len(data)}, expected at least 2")
         return cls(bytes(data[1:]), lookup(MNIdSubtype, data[0]))
 
     def data(self) -> bytes:
