@@ -1,0 +1,1 @@
+"""Benchmarks and the mutation fuzzer; ``bench.corpus`` builds the frames they share."""
