@@ -1,0 +1,120 @@
+"""Stage 2 of the pipeline over a stream of records: pre-filter, decode, count.
+
+``scan(records)`` yields a :class:`Packet` for every frame that carries signaling
+(Mobility Header or DHCP), or for every frame with ``everything=True``, and keeps a
+:class:`Tally` so that nothing is lost silently:
+``tally.decoded + tally.ignored + tally.malformed == tally.frames``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from dissectors import prefilter
+from dissectors.frame import Frame, decode_frame
+from dissectors.mh import BindingAck, BindingRevocation
+from pmipview.sources.records import Record
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """A decoded frame with its place in the capture."""
+
+    frame_no: int
+    ts_ns: int
+    interface: int
+    frame: Frame
+    comment: str | None = None
+
+    @property
+    def ts(self) -> float:
+        return self.ts_ns / 1e9
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts of one scan.  A frame is decoded, ignored or malformed, never two of them."""
+
+    frames: int = 0
+    decoded: int = 0      # signaling frames decoded without error
+    malformed: int = 0    # signaling frames (or, with --all, any frame) that did not parse
+    ignored: int = 0      # frames that cannot carry signaling, fragments included
+    fragments: int = 0    # non-first IP fragments among the ignored (never reassembled)
+    bytes: int = 0
+    first_ts_ns: int | None = None
+    last_ts_ns: int | None = None
+    by_type: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
+    warnings: int = 0     # frames decoded with a flagged problem (bad checksum...)
+
+    def count(self, packet: Packet, kind: str | None, status: str | None) -> None:
+        frame = packet.frame
+        if frame.malformed is not None:
+            self.malformed += 1
+        elif frame.signaling:
+            self.decoded += 1
+        else:
+            self.ignored += 1
+        if frame.warnings:
+            self.warnings += 1
+        if kind:
+            self.by_type[kind] += 1
+        if status:
+            self.by_status[status] += 1
+
+
+def kind_of(frame: Frame) -> str | None:
+    """``PBU``, ``PBA``, ``BRI``, ``HB-Req``, ``DHCP DISCOVER``… or None."""
+    if frame.mh is not None:
+        return frame.mh.short
+    if frame.dhcp is not None:
+        mtype = frame.dhcp.message_type
+        if mtype is None:
+            return "BOOTP"
+        return f"DHCP {getattr(mtype, 'name', mtype)}"
+    return None
+
+
+def status_of(frame: Frame) -> str | None:
+    """The outcome a reply carries: ``0 Proxy Binding Update accepted``, ``NAK``…"""
+    mh = frame.mh
+    if isinstance(mh, BindingAck):
+        return f"{int(mh.status)} {mh.status_name}"
+    if isinstance(mh, BindingRevocation) and not mh.indication:
+        return f"{mh.code} {mh.code_name}"
+    if mh is not None:
+        return None
+    if frame.dhcp is not None and kind_of(frame) == "DHCP NAK":
+        return "DHCP NAK"
+    return None
+
+
+def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
+         ) -> Iterator[Packet]:
+    """Pre-filter and decode ``records``; count every frame in ``tally``."""
+    classify = prefilter.classify
+    fragment = prefilter.FRAGMENT
+    skip = (prefilter.OTHER, fragment)
+    for rec in records:
+        tally.frames += 1
+        tally.bytes += len(rec.data)
+        if tally.first_ts_ns is None:
+            tally.first_ts_ns = rec.ts_ns
+        tally.last_ts_ns = rec.ts_ns
+        cls = classify(rec.linktype, rec.data)
+        if cls in skip:
+            if cls == fragment:
+                tally.fragments += 1
+            if not everything:
+                tally.ignored += 1
+                continue
+        packet = Packet(rec.frame_no, rec.ts_ns, rec.interface,
+                        decode_frame(rec.linktype, rec.data), rec.comment)
+        if not everything and not packet.frame.signaling and packet.frame.malformed is None:
+            # the pre-filter let it through (e.g. UDP port 67 with no DHCP body): not ours
+            tally.ignored += 1
+            continue
+        tally.count(packet, kind_of(packet.frame), status_of(packet.frame))
+        yield packet
