@@ -64,6 +64,7 @@ from dissectors.dhcp_codes import (
     DhcpOptionCode,
     RelayAgentSubOptionCode,
 )
+from dissectors.addr import ipv4
 from dissectors.errors import DecodeError, Malformed, need
 
 __all__ = [
@@ -157,7 +158,7 @@ def _address(value: Any) -> IPv4Address:
 # --------------------------------------------------------------------------- options
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpAddressOption:
     """One IPv4 address: Subnet Mask (1), Broadcast Address (28), Requested IP Address (50),
     Server Identifier (54), Subnet Selection (118)."""
@@ -175,7 +176,7 @@ class DhcpAddressOption:
         return self.address.packed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpAddressListOption:
     """A non-empty list of IPv4 addresses: Router (3), Domain Name Server (6), NTP (42)."""
 
@@ -192,7 +193,7 @@ class DhcpAddressListOption:
         return b"".join(a.packed for a in self.addresses)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpUIntOption:
     """One unsigned integer: Interface MTU (26) and Maximum DHCP Message Size (57) on 2 bytes;
     IP Address Lease Time (51), Renewal (58) and Rebinding (59) Time Value in seconds on 4."""
@@ -218,7 +219,7 @@ class DhcpUIntOption:
                 f"{UINT_WIDTHS[self.code]} bytes") from None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpTextOption:
     """Text: Host Name (12), Domain Name (15), Message (56).
 
@@ -253,7 +254,7 @@ class DhcpTextOption:
         return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpMessageTypeOption:
     """DHCP Message Type (53)."""
 
@@ -265,7 +266,7 @@ class DhcpMessageTypeOption:
         return bytes((self.message_type,))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpOverloadOption:
     """Option Overload (52): 1 = ``file`` holds options, 2 = ``sname``, 3 = both."""
 
@@ -284,7 +285,7 @@ class DhcpOverloadOption:
         return bytes((self.value,))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpParamRequestListOption:
     """Parameter Request List (55): the option codes the client asks for."""
 
@@ -295,7 +296,7 @@ class DhcpParamRequestListOption:
         return bytes(self.codes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpClientIdOption:
     """Client Identifier (61): a type byte and the identifier.
 
@@ -355,7 +356,7 @@ class DhcpClientIdOption:
         return bytes((self.id_type,)) + bytes(self.data)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class RelayAgentSubOption:
     """One option-82 sub-option.  ``value`` is an ``IPv4Address`` for Link Selection (5) and
     Server Identifier Override (11) when 4 bytes long, raw ``bytes`` otherwise.  Given an
@@ -384,7 +385,7 @@ class RelayAgentSubOption:
         return value.packed if isinstance(value, IPv4Address) else bytes(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpRelayAgentInfoOption:
     """Relay Agent Information (82, RFC 3046) with its sub-options in wire order."""
 
@@ -443,7 +444,7 @@ class DhcpRelayAgentInfoOption:
         return bytes(out)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpRawOption:
     """An option kept as bytes: an unknown code, or a known code whose length does not fit
     its type (the decoder then also adds a warning)."""
@@ -483,7 +484,7 @@ def encode_option(opt: DhcpOption) -> bytes:
 # --------------------------------------------------------------------------- layout
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpRegionLayout:
     """How one options area looked on the wire.
 
@@ -501,7 +502,7 @@ class DhcpRegionLayout:
     tail: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class DhcpLayout:
     """Wire details that ``encode_dhcp`` needs to reproduce a decoded message byte for byte.
 
@@ -546,7 +547,7 @@ def _printable(text: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class DhcpMessage:
     """One DHCP/BOOTP message.  Fields follow the wire order of RFC 2131 §2.
 
@@ -828,7 +829,7 @@ class _Decoder:
             expected = "1 byte"
         elif code in ADDRESS_CODES:
             if n == 4:
-                return DhcpAddressOption(_OPTION_CODES[code], IPv4Address(data))
+                return DhcpAddressOption(_OPTION_CODES[code], ipv4(data))
             expected = "4 bytes"
         elif code in UINT_WIDTHS:
             width = UINT_WIDTHS[code]
@@ -844,7 +845,7 @@ class _Decoder:
             if n % 4 == 0:
                 return DhcpAddressListOption(
                     _OPTION_CODES[code],
-                    tuple(IPv4Address(data[k:k + 4]) for k in range(0, n, 4)))
+                    tuple(ipv4(data[k:k + 4]) for k in range(0, n, 4)))
             expected = "a multiple of 4 bytes"
         elif code in TEXT_CODES:
             try:
@@ -916,9 +917,9 @@ def decode_dhcp(buf: bytes | memoryview, offset: int = 0) -> tuple[DhcpMessage, 
      sname_field, file_field) = _HEADER.unpack_from(data, 0)
     header: dict[str, Any] = {
         "op": _OPS.get(op, op), "htype": htype, "hlen": hlen, "hops": hops, "xid": xid,
-        "secs": secs, "flags": flags, "ciaddr": IPv4Address(ciaddr),
-        "yiaddr": IPv4Address(yiaddr), "siaddr": IPv4Address(siaddr),
-        "giaddr": IPv4Address(giaddr), "chaddr": _format_chaddr(htype, hlen, chaddr_field),
+        "secs": secs, "flags": flags, "ciaddr": ipv4(data[12:16]),
+        "yiaddr": ipv4(data[16:20]), "siaddr": ipv4(data[20:24]),
+        "giaddr": ipv4(data[24:28]), "chaddr": _format_chaddr(htype, hlen, chaddr_field),
         "sname": sname_field.rstrip(b"\0"), "file": file_field.rstrip(b"\0"),
     }
     dec = _Decoder(data, header)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Malformed:
     """Where and why dissection stopped (or what it flagged), like ``[Malformed Packet]``.
 

@@ -25,7 +25,7 @@ from .udp import UDP, decode_udp, encode_udp
 DHCP_PORTS = (67, 68)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Frame:
     """Every layer decoded from one frame, and what went wrong if anything did."""
 

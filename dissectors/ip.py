@@ -35,7 +35,7 @@ IPV6_EXT_HEADERS = frozenset((IPProto.HOPOPTS, IPProto.ROUTING, IPProto.FRAGMENT
                               IPProto.AH, IPProto.DSTOPTS))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4:
     src: IPv4Address
     dst: IPv4Address
@@ -61,7 +61,7 @@ class IPv4:
         return self.frag_offset == 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv6ExtHeader:
     """One extension header; ``body`` is everything after its Next Header byte."""
 
@@ -79,7 +79,7 @@ class IPv6ExtHeader:
         return self.type == IPProto.FRAGMENT and len(self.body) >= 3 and bool(self.body[2] & 1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv6:
     src: IPv6Address
     dst: IPv6Address

@@ -43,7 +43,7 @@ AF_INET = 2
 AF_INET6_VALUES = frozenset((10, 24, 28, 30))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class VlanTag:
     vid: int
     pcp: int = 0
@@ -55,7 +55,7 @@ class VlanTag:
         return (self.pcp << 13) | (0x1000 if self.dei else 0) | (self.vid & 0x0FFF)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Ethernet:
     dst: str
     src: str
@@ -67,7 +67,7 @@ class Ethernet:
         return self.ethertype
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class LinuxSLL:
     """Linux cooked capture v1 (16 bytes)."""
 
@@ -83,7 +83,7 @@ class LinuxSLL:
         return self.protocol
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class LinuxSLL2:
     """Linux cooked capture v2 (20 bytes)."""
 
@@ -101,7 +101,7 @@ class LinuxSLL2:
         return self.protocol
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Null:
     """BSD null (host byte order family) or loopback (LINKTYPE_LOOP, network order)."""
 
@@ -117,7 +117,7 @@ class Null:
         return -1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class RawIP:
     """No link header; the version nibble tells the family."""
 

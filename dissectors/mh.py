@@ -55,7 +55,7 @@ _UNSPECIFIED6 = IPv6Address(0)
 IPPROTO_NONE = 59
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class MHWire:
     """How a decoded MH sat on the wire; kept out of equality (compare=False)."""
 
@@ -68,7 +68,7 @@ class MHWire:
     trailing: bytes = b""  # bytes of the packet after the MH's declared length
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, unsafe_hash=True, kw_only=True)
 class _MHBase:
     proto: int = IPPROTO_NONE
     mh_reserved: int = 0
@@ -164,7 +164,7 @@ class _MHBase:
         return " ".join(parts)
 
 
-@dataclass(frozen=True, slots=True, kw_only=False)
+@dataclass(slots=True, unsafe_hash=True, kw_only=False)
 class BindingUpdate(_MHBase):
     """Binding Update; a Proxy Binding Update (PBU) when the P flag is set."""
 
@@ -199,7 +199,7 @@ class BindingUpdate(_MHBase):
         return f"{head} {rest}" if rest else head
 
 
-@dataclass(frozen=True, slots=True, kw_only=False)
+@dataclass(slots=True, unsafe_hash=True, kw_only=False)
 class BindingAck(_MHBase):
     """Binding Acknowledgement; a Proxy Binding Acknowledgement (PBA) when P is set."""
 
@@ -244,7 +244,7 @@ class BindingAck(_MHBase):
         return f"{head} {rest}" if rest else head
 
 
-@dataclass(frozen=True, slots=True, kw_only=False)
+@dataclass(slots=True, unsafe_hash=True, kw_only=False)
 class BindingError(_MHBase):
     MH_TYPE: ClassVar[int] = MHType.BE
     FIXED: ClassVar[int] = 18
@@ -266,7 +266,7 @@ class BindingError(_MHBase):
         return f"BE status={int(self.status)} {self.status_name} HoA={self.home_address}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=False)
+@dataclass(slots=True, unsafe_hash=True, kw_only=False)
 class Heartbeat(_MHBase):
     MH_TYPE: ClassVar[int] = MHType.HEARTBEAT
     JSON_EXTRA: ClassVar[tuple[str, ...]] = ("response", "unsolicited")
@@ -298,7 +298,7 @@ class Heartbeat(_MHBase):
         return text
 
 
-@dataclass(frozen=True, slots=True, kw_only=False)
+@dataclass(slots=True, unsafe_hash=True, kw_only=False)
 class BindingRevocation(_MHBase):
     """BRI (B.R. type 1, with a trigger) or BRA (type 2, with a status)."""
 
@@ -358,7 +358,7 @@ class BindingRevocation(_MHBase):
         return f"{head} {rest}" if rest else head
 
 
-@dataclass(frozen=True, slots=True, kw_only=False)
+@dataclass(slots=True, unsafe_hash=True, kw_only=False)
 class UnknownMH(_MHBase):
     """An MH type we do not decode: the message data after the checksum, raw."""
 

@@ -45,7 +45,7 @@ def _fixed(data: bytes, size: int) -> None:
         raise _BadLength(f"length {len(data)}, expected {size}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class UnknownOption:
     """An option of a type we do not decode (or whose length did not fit its type)."""
 
@@ -60,7 +60,7 @@ class UnknownOption:
         return name_of(OptionType, self.type)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class BindingRefreshAdvice:
     TYPE: ClassVar[int] = OptionType.BINDING_REFRESH_ADVICE
     JSON_EXTRA: ClassVar[tuple[str, ...]] = ("interval_s",)
@@ -79,7 +79,7 @@ class BindingRefreshAdvice:
         return self.interval * 4
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AlternateCoA:
     TYPE: ClassVar[int] = OptionType.ALTERNATE_COA
     address: IPv6Address
@@ -93,7 +93,7 @@ class AlternateCoA:
         return self.address.packed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NonceIndices:
     TYPE: ClassVar[int] = OptionType.NONCE_INDICES
     home: int
@@ -108,7 +108,7 @@ class NonceIndices:
         return _HH.pack(self.home, self.care_of)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class BindingAuthData:
     TYPE: ClassVar[int] = OptionType.BINDING_AUTH_DATA
     authenticator: bytes
@@ -121,7 +121,7 @@ class BindingAuthData:
         return self.authenticator
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class MNIdentifier:
     """Mobile Node Identifier (RFC 4283); subtype 1 is an NAI such as ``mn1@example.net``."""
 
@@ -150,7 +150,7 @@ class MNIdentifier:
         return self.identifier.decode("utf-8", "backslashreplace")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class VendorSpecific:
     TYPE: ClassVar[int] = OptionType.VENDOR_SPECIFIC
     vendor_id: int
@@ -167,7 +167,7 @@ class VendorSpecific:
         return _I.pack(self.vendor_id) + bytes([self.subtype]) + self.payload
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ServiceSelection:
     TYPE: ClassVar[int] = OptionType.SERVICE_SELECTION
     JSON_EXTRA: ClassVar[tuple[str, ...]] = ("text",)
@@ -185,7 +185,7 @@ class ServiceSelection:
         return self.identifier.decode("utf-8", "backslashreplace")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class HomeNetworkPrefix:
     """Home Network Prefix (RFC 5213 §8.3); all-zero prefix in a PBU asks for assignment."""
 
@@ -206,7 +206,7 @@ class HomeNetworkPrefix:
         return f"{self.prefix}/{self.prefix_len}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class HandoffIndicatorOpt:
     TYPE: ClassVar[int] = OptionType.HANDOFF_INDICATOR
     NAMES: ClassVar[dict[str, type]] = {"hi": HandoffIndicator}
@@ -226,7 +226,7 @@ class HandoffIndicatorOpt:
         return name_of(HandoffIndicator, self.hi)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AccessTechnologyOpt:
     TYPE: ClassVar[int] = OptionType.ACCESS_TECHNOLOGY_TYPE
     NAMES: ClassVar[dict[str, type]] = {"att": AccessTechnology}
@@ -246,7 +246,7 @@ class AccessTechnologyOpt:
         return name_of(AccessTechnology, self.att)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class MNLinkLayerId:
     """MN Link-layer Identifier (RFC 5213 §8.6), usually the MN's 6-byte MAC address."""
 
@@ -273,7 +273,7 @@ class MNLinkLayerId:
         return format_mac(self.lli)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class LinkLocalAddress:
     TYPE: ClassVar[int] = OptionType.LINK_LOCAL_ADDRESS
     address: IPv6Address
@@ -287,7 +287,7 @@ class LinkLocalAddress:
         return self.address.packed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Timestamp:
     """RFC 5213 §8.8 timestamp: 48 bits of Unix seconds, 16 bits of 1/65536 fractions."""
 
@@ -329,7 +329,7 @@ class Timestamp:
         return self.time
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class RestartCounter:
     TYPE: ClassVar[int] = OptionType.RESTART_COUNTER
     counter: int
@@ -343,7 +343,7 @@ class RestartCounter:
         return _I.pack(self.counter)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4HomeAddress:
     """RFC 5555 IPv4 Home Address (29): prefix length (6 bits), P flag, 9 reserved bits."""
 
@@ -364,7 +364,7 @@ class IPv4HomeAddress:
         return _H.pack(word) + self.address.packed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4AddressAck:
     TYPE: ClassVar[int] = OptionType.IPV4_ADDRESS_ACK
     NAMES: ClassVar[dict[str, type]] = {"status": IPv4AckStatus}
@@ -388,7 +388,7 @@ class IPv4AddressAck:
         return name_of(IPv4AckStatus, self.status)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NATDetection:
     TYPE: ClassVar[int] = OptionType.NAT_DETECTION
     f: bool
@@ -406,7 +406,7 @@ class NATDetection:
                            self.refresh)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4CareOfAddress:
     TYPE: ClassVar[int] = OptionType.IPV4_COA
     address: IPv4Address
@@ -421,7 +421,7 @@ class IPv4CareOfAddress:
         return _H.pack(self.reserved) + self.address.packed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class GREKey:
     """GRE Key (RFC 5845): downlink key in a PBU, uplink key in a PBA; None = no key."""
 
@@ -443,7 +443,7 @@ class GREKey:
         return struct.pack("!HI", self.reserved, self.key)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class BindingIdentifier:
     """Binding Identifier (RFC 5648): BID, status, H flag, optional IPv4 or IPv6 CoA."""
 
@@ -471,7 +471,7 @@ class BindingIdentifier:
         return head + (self.care_of.packed if self.care_of is not None else b"")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4HoARequest:
     """IPv4 Home Address Request (RFC 5844 §3.3.1); 0.0.0.0/0 asks the LMA to allocate."""
 
@@ -496,7 +496,7 @@ class IPv4HoARequest:
         return int(self.address) == 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4HoAReply:
     """IPv4 Home Address Reply (RFC 5844 §3.3.2): status, prefix length, assigned HoA."""
 
@@ -527,7 +527,7 @@ class IPv4HoAReply:
         return self.status < 128
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4DefaultRouter:
     TYPE: ClassVar[int] = OptionType.IPV4_DEFAULT_ROUTER
     address: IPv4Address
@@ -542,7 +542,7 @@ class IPv4DefaultRouter:
         return _H.pack(self.reserved) + self.address.packed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class IPv4DHCPSupportMode:
     """IPv4 DHCP Support Mode (RFC 5844 §3.3.4): S=1 DHCP server at the MAG, S=0 relay."""
 
@@ -565,7 +565,7 @@ class IPv4DHCPSupportMode:
         return "server" if self.s else "relay"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class LMAAddress:
     """LMA Address (RFC 5949): option-code 1 = IPv6, 2 = IPv4."""
 
@@ -616,7 +616,7 @@ def option_name(opt: MobilityOption) -> str:
     return name_of(OptionType, option_type(opt))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class OptionArea:
     """What :func:`decode_options` found: options, padding per gap, offsets, warnings."""
 

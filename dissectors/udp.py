@@ -13,7 +13,7 @@ LAYER = "udp"
 IPPROTO_UDP = 17
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class UDP:
     sport: int
     dport: int

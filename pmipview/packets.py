@@ -93,28 +93,46 @@ def status_of(frame: Frame) -> str | None:
 
 def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
          ) -> Iterator[Packet]:
-    """Pre-filter and decode ``records``; count every frame in ``tally``."""
+    """Pre-filter and decode ``records``; count every frame in ``tally``.
+
+    The per-frame counters live in locals in the hot loop and are written back to
+    ``tally`` before each packet is yielded and when the loop ends (or is closed).
+    """
     classify = prefilter.classify
     fragment = prefilter.FRAGMENT
     skip = (prefilter.OTHER, fragment)
-    for rec in records:
-        tally.frames += 1
-        tally.bytes += len(rec.data)
-        if tally.first_ts_ns is None:
-            tally.first_ts_ns = rec.ts_ns
-        tally.last_ts_ns = rec.ts_ns
-        cls = classify(rec.linktype, rec.data)
-        if cls in skip:
-            if cls == fragment:
-                tally.fragments += 1
-            if not everything:
-                tally.ignored += 1
+    frames, nbytes, ignored, fragments = tally.frames, tally.bytes, tally.ignored, tally.fragments
+    last = tally.last_ts_ns
+
+    def sync() -> None:
+        tally.frames, tally.bytes, tally.ignored, tally.fragments = (
+            frames, nbytes, ignored, fragments)
+        tally.last_ts_ns = last
+
+    try:
+        for rec in records:
+            data = rec.data
+            frames += 1
+            nbytes += len(data)
+            last = rec.ts_ns
+            if tally.first_ts_ns is None:
+                tally.first_ts_ns = last
+            cls = classify(rec.linktype, data)
+            if cls in skip:
+                if cls == fragment:
+                    fragments += 1
+                if not everything:
+                    ignored += 1
+                    continue
+            frame = decode_frame(rec.linktype, data)
+            if not everything and not frame.signaling and frame.malformed is None:
+                # the pre-filter let it through (UDP port 67 with no DHCP body...): not ours
+                ignored += 1
                 continue
-        packet = Packet(rec.frame_no, rec.ts_ns, rec.interface,
-                        decode_frame(rec.linktype, rec.data), rec.comment)
-        if not everything and not packet.frame.signaling and packet.frame.malformed is None:
-            # the pre-filter let it through (e.g. UDP port 67 with no DHCP body): not ours
-            tally.ignored += 1
-            continue
-        tally.count(packet, kind_of(packet.frame), status_of(packet.frame))
-        yield packet
+            packet = Packet(rec.frame_no, last, rec.interface, frame, rec.comment)
+            sync()
+            tally.count(packet, kind_of(frame), status_of(frame))
+            ignored = tally.ignored
+            yield packet
+    finally:
+        sync()
