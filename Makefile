@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-DEMO   ?= samples/attach-server-at-mag.pcap
+DEMO   ?= samples/tour.pcap
 
-.PHONY: demo test lint venv tshark bench clean
+.PHONY: demo test lint venv tshark bench samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: $(STAMP) tshark lint
 
 demo: $(STAMP)
 	$(BIN)/pmipview dissect $(DEMO)
+
+# regenerate samples/*.pcapng from samples/scenarios/*.toml, samples/README.md, tour.pcap
+samples: $(STAMP)
+	$(BIN)/python samples/build.py
+	$(BIN)/python samples/make_tour.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/decode_rate.py

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any, ClassVar
 
+from dissectors.addr import ipv4
 from dissectors.dhcp_codes import (
     CLIENT_ID_TYPE_ETHERNET,
     CLIENT_ID_TYPE_RFC4361,
@@ -64,7 +65,6 @@ from dissectors.dhcp_codes import (
     DhcpOptionCode,
     RelayAgentSubOptionCode,
 )
-from dissectors.addr import ipv4
 from dissectors.errors import DecodeError, Malformed, need
 
 __all__ = [
@@ -913,7 +913,7 @@ def decode_dhcp(buf: bytes | memoryview, offset: int = 0) -> tuple[DhcpMessage, 
         raise DecodeError(LAYER, 0, f"offset {offset} is outside the {size}-byte buffer")
     data = buf if offset == 0 and type(buf) is bytes else bytes(memoryview(buf)[offset:])
     need(data, 0, FIXED_HEADER_LEN, LAYER, "BOOTP fixed header")
-    (op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr_field,
+    (op, htype, hlen, hops, xid, secs, flags, _ci, _yi, _si, _gi, chaddr_field,
      sname_field, file_field) = _HEADER.unpack_from(data, 0)
     header: dict[str, Any] = {
         "op": _OPS.get(op, op), "htype": htype, "hlen": hlen, "hops": hops, "xid": xid,

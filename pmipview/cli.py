@@ -157,7 +157,7 @@ def dissect(
 
     Examples:
 
-        pmipview dissect samples/attach-server-at-mag.pcap
+        pmipview dissect samples/tour.pcap
         pmipview dissect big.pcapng.gz --type pba --status rejected
         pmipview dissect cap.pcap --mn mn1@example.net -V
         pmipview dissect cap.pcap --json | jq .info
@@ -268,7 +268,7 @@ def simulate(
     """
     from dataclasses import replace
 
-    from pmipview.sim.engine import run
+    from pmipview.sim.engine import capture_comment, run
     from pmipview.sim.scenario import ScenarioError, load
     from pmipview.sources.capfile import write_pcapng
 
@@ -294,7 +294,7 @@ def simulate(
     result = run(sc)
     try:
         count = write_pcapng(output, result.records, result.interfaces,
-                             comment=f"pmipview simulate {sc.name} (seed {sc.seed})")
+                             comment=capture_comment(sc))
     except OSError as exc:
         raise fail(f"cannot write {output}: {exc.strerror or exc}", 1) from None
     if show_events:
@@ -313,6 +313,127 @@ def simulate(
         if failures:
             raise typer.Exit(1)
         err.print(f"all {len(sc.expect)} expected facts shown", markup=False)
+
+
+def _report(file: str, names_file: str | None):
+    """Open, scan and correlate a capture; errors become one line and an exit code."""
+    from pmipview.pipeline import correlate, parse_names
+
+    names = None
+    if names_file:
+        try:
+            with open(names_file) as fh:
+                names = parse_names(fh.read())
+        except OSError as exc:
+            raise fail(f"--names: cannot read {names_file}: {exc.strerror or exc}", 2) from None
+        except ValueError as exc:
+            raise fail(f"--names: {names_file}: {exc}", 2) from None
+    try:
+        source = open_source(file)
+    except CaptureError as exc:
+        raise fail(str(exc), 1) from None
+    tally = Tally()
+    try:
+        report = correlate(_progress(source, source), tally, names)
+    except CaptureError as exc:
+        raise fail(str(exc), 1) from None
+    finally:
+        source.close()
+    problem = getattr(source, "problem", None)
+    if problem is not None:
+        err.print(f"pmipview: {file}: reading stopped early: {problem} (the timeline covers "
+                  f"the frames before it)", style="yellow", markup=False)
+    return report, tally, problem
+
+
+NAMES_HELP = ("Name nodes from a hosts file ('address name' lines, /etc/hosts format); "
+              "addresses with one name are one node.")
+
+
+@app.command(no_args_is_help=True)
+def timeline(
+    file: Annotated[str, typer.Argument(help="Capture file (pcap, pcapng, .gz, or any "
+                                             "format tshark reads).", show_default=False)],
+    mn: Annotated[str | None, typer.Option(
+        "--mn", help="Only this mobile node: NAI, MAC or IPv4 home address.")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON document (schema in docs/json-schema.md).")] = False,
+    as_csv: Annotated[bool, typer.Option(
+        "--csv", help="CSV, one row per attachment.")] = False,
+    names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
+) -> None:
+    """Per mobile node: how it attached, where it handed off, what failed, how long it took.
+
+    For each MN (identified by NAI, MAC and IPv4 home address, merged as evidence
+    arrives): its attachments (MAG, registration and DHCP times, IPv4 HoA, DHCP mode,
+    handoff indicator, why it ended), handoffs, PBU/PBA transactions with retransmissions,
+    DHCP exchanges, and diagnostics graded like Wireshark's expert info.  Latency
+    definitions: docs/timeline.md.
+
+    Examples:
+
+        pmipview timeline samples/handover-server-mode.pcapng
+        pmipview timeline big.pcapng --mn mn1@example.net
+        pmipview timeline cap.pcap --json | jq '.mobile_nodes[].handoffs'
+        pmipview timeline cap.pcap --csv > attachments.csv
+    """
+    if as_json and as_csv:
+        raise fail("--json and --csv: choose one", 2)
+    from pmipview.filters import is_match_mn
+    from pmipview.render import timeline as tl
+    from pmipview.render import timeline_json
+
+    report, _, problem = _report(file, names)
+    mns = report.mobile_nodes
+    if mn:
+        mns = [m for m in mns if is_match_mn(m, mn)]
+        if not mns:
+            known = ", ".join(m.id for m in report.mobile_nodes[:10]) or "none"
+            raise fail(f"--mn: no mobile node {mn!r} in {file} (MNs: {known})", 1)
+    if as_json:
+        print(json.dumps(timeline_json.report(report, mns), indent=1))
+    elif as_csv:
+        sys.stdout.write(tl.csv_text(report, mns))
+    else:
+        out.print(tl.header(report))
+        if not mns:
+            out.print("no mobile node: the capture has no PMIPv6 or DHCP signaling")
+        for m in mns:
+            out.print()
+            out.print(tl.mn_block(m, report.start))
+        for d in report.diagnostics:
+            out.print(f"{d.severity} {d.code}: {d.message} (frames "
+                      f"{', '.join(map(str, d.frames))})", style=tl.SEVERITY_STYLE[d.severity],
+                      markup=False)
+    if problem is not None:
+        raise typer.Exit(1)
+
+
+@app.command(no_args_is_help=True)
+def stats(
+    file: Annotated[str, typer.Argument(help="Capture file.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
+) -> None:
+    """Counts by message and status, MNs, attachments, handoffs, failures by kind, and
+    latency percentiles (p50/p90/p99/max) of rtt, setup, address, attach and handoff,
+    overall and per MAG.
+
+    Examples:
+
+        pmipview stats samples/handover-server-mode.pcapng
+        pmipview stats big.pcapng --json | jq .latency_ms.rtt
+    """
+    from pmipview.render import timeline as tl
+
+    report, tally, problem = _report(file, names)
+    d = tl.stats_dict(report, dict(tally.by_type), dict(tally.by_status))
+    if as_json:
+        print(json.dumps(d, indent=1))
+    else:
+        out.print(tl.stats_tables(d))
+    if problem is not None:
+        raise typer.Exit(1)
 
 
 def _show(packet: Packet, tally: Tally, prev_ts: int | None, time_mode: str, as_json: bool,

@@ -205,3 +205,10 @@ def combine(predicates: list[Predicate]) -> Predicate:
         return lambda p: True
     return lambda p: all(pred(p) for pred in predicates)
 
+
+
+def is_match_mn(mn: object, value: str) -> bool:
+    """Whether a correlated mobile node answers to ``value`` (NAI, MAC or IPv4 HoA)."""
+    key = value.strip().lower().replace("-", ":")
+    names = [*getattr(mn, "nais", ()), *getattr(mn, "macs", ()), *getattr(mn, "ipv4_hoas", ())]
+    return key in (n.lower() for n in names)

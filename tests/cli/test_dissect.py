@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from pmipview.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "samples" / "attach-server-at-mag.pcap"
+SAMPLE = ROOT / "samples" / "tour.pcap"
 runner = CliRunner()
 
 

@@ -1,9 +1,13 @@
-"""Build the bundled sample captures with the project's own encoders (deterministic).
+"""Build samples/tour.pcap, a hand-scripted tour of every signaling kind (deterministic).
 
-    python samples/make_samples.py            # rewrite samples/*.pcap
-    python samples/make_samples.py --check    # exit 1 if a committed sample differs
+    python samples/make_tour.py            # rewrite samples/tour.pcap
+    python samples/make_tour.py --check    # exit 1 if the committed file differs
 
-attach-server-at-mag.pcap — RFC 5844 §3.4.1 (DHCP server at the MAG), IPv4 transport
+The simulated samples (samples/*.pcapng) come from the reference agents instead
+(samples/build.py); this one is scripted frame by frame so that its frame numbers and
+contents are fixed points for the CLI tests and the README.
+
+tour.pcap — RFC 5844 §3.4.1 (DHCP server at the MAG), IPv4 transport
 (UDP 5436), captured on one Ethernet segment that sees the access links and the backhaul:
 
   mn1@example.net attaches at MAG1 (DISCOVER → PBU HoA 0.0.0.0 → PBA 10.10.0.5/24 →
@@ -196,7 +200,7 @@ def attach_server_at_mag() -> Iterator[tuple[float, bytes]]:
             eth("lma", "mag2", EtherType.IPV6))
 
 
-SAMPLES = {"attach-server-at-mag.pcap": attach_server_at_mag}
+SAMPLES = {"tour.pcap": attach_server_at_mag}
 
 
 def records(name: str) -> list[Record]:
@@ -219,7 +223,7 @@ def main() -> int:
         path = HERE / name
         if args.check:
             if not path.exists() or path.read_bytes() != buf.getvalue():
-                print(f"{path} differs from what make_samples.py builds", file=sys.stderr)
+                print(f"{path} differs from what make_tour.py builds", file=sys.stderr)
                 status = 1
         else:
             path.write_bytes(buf.getvalue())

@@ -1,0 +1,193 @@
+"""What correlation produces: nodes, mobile nodes with their attachments, handoffs,
+transactions and DHCP exchanges, and diagnostics.  Plain mutable dataclasses while the
+correlator fills them; renderers only read them (docs/json-schema.md, docs/timeline.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Diagnostic codes: (severity, what it means).  One place; tests and docs use these.
+DIAGNOSTICS: dict[str, tuple[str, str]] = {
+    "pba-rejected": ("error", "PBA rejected the registration (status >= 128)"),
+    "hoa-reply-failure": ("error", "IPv4 HoA Reply status >= 128 (RFC 5844 §3.3.2)"),
+    "pbu-unanswered": ("error", "PBU (with its retransmissions) never answered"),
+    "retransmission": ("warning", "PBU retransmitted before its PBA arrived"),
+    "dhcp-nak": ("warning", "DHCPNAK sent to the MN"),
+    "yiaddr-mismatch": ("error", "DHCP yiaddr differs from the PBA's IPv4 HoA"),
+    "server-id-changed": ("warning", "DHCP server identifier changed across a handoff"),
+    "unicast-to-previous-mag": ("warning", "unicast DHCP addressed to a previous MAG's server"),
+    "lifetime-reduced": ("note", "PBA granted a shorter lifetime than requested"),
+    "binding-expired": ("warning", "binding lifetime ran out without a refresh"),
+    "seq-backwards": ("warning", "PBU sequence number lower than the previous one"),
+    "pba-without-p-flag": ("warning", "PBA answering a PBU without the P flag"),
+    "timestamp-backwards": ("warning", "PBU timestamp older than the previous one"),
+    "duplicate-hoa": ("error", "one IPv4 home address given to two MNs"),
+    "hoa-changed-on-handoff": ("warning", "IPv4 home address changed across a handoff"),
+    "malformed": ("error", "malformed signaling frame"),
+    "orphan-reply": ("note", "reply without a matching request in the capture"),
+    "revocation-failed": ("warning", "BRA status >= 128 or BRI never answered"),
+    "peer-restarted": ("note", "Heartbeat restart counter changed (peer restarted)"),
+}
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    code: str
+    time: float
+    frames: list[int]
+    message: str
+    mn: str | None = None
+
+    @property
+    def severity(self) -> str:
+        return DIAGNOSTICS[self.code][0]
+
+
+@dataclass(slots=True)
+class Node:
+    name: str
+    role: str                       # mag, lma, dhcp-server
+    addresses: list[str] = field(default_factory=list)
+    macs: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Transaction:
+    kind: str                       # registration refresh deregistration revocation heartbeat
+    mag: str
+    lma: str
+    seqs: list[int]
+    frames: list[int]
+    first_sent: float
+    last_sent: float
+    mn: str | None = None
+    answered: float | None = None
+    rtt_ms: float | None = None
+    setup_ms: float | None = None
+    status: int | None = None
+    status_name: str | None = None
+    outcome: str = "pending"        # accepted rejected timeout pending
+    hi: int | None = None
+    lifetime_requested: int | None = None
+    lifetime_granted: int | None = None
+    hoa_requested: str | None = None
+    hoa_assigned: str | None = None
+    hoa_status: int | None = None
+    sent_times: list[float] = field(default_factory=list)
+
+    @property
+    def retransmissions(self) -> int:
+        return max(0, len(self.seqs) - 1)
+
+
+@dataclass(slots=True)
+class DhcpExchange:
+    xid: int
+    mac: str
+    first: float
+    mode: str = "server"            # server (at the MAG) or relay
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str = "pending"        # ack nak released declined pending
+    yiaddr: str | None = None
+    server_id: str | None = None
+    acked: float | None = None
+    mag: str | None = None
+
+    @property
+    def address_ms(self) -> float | None:
+        return None if self.acked is None else (self.acked - self.first) * 1000
+
+
+@dataclass(slots=True)
+class Attachment:
+    mag: str
+    start: float
+    key: str                        # the MN interface: its MAC, else "att:N"
+    frames: list[int] = field(default_factory=list)
+    registered: float | None = None
+    end: float | None = None
+    end_reason: str | None = None   # handoff detach revocation expired end-of-capture
+    ipv4_hoa: str | None = None
+    ipv4_plen: int | None = None
+    hnps: list[str] = field(default_factory=list)
+    dhcp_mode: str | None = None
+    handoff_indicator: int | None = None
+    access_technology: int | None = None
+    lifetime: int | None = None
+    expires: float | None = None
+    first_pbu: float | None = None
+    dhcp_ack: float | None = None
+    address_ms: float | None = None
+    server_id: str | None = None
+    refreshes: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.end is None
+
+    @property
+    def attach_ms(self) -> float | None:
+        if self.registered is None:
+            return None
+        done = max(self.registered, self.dhcp_ack) if self.dhcp_ack else self.registered
+        return (done - self.start) * 1000
+
+
+@dataclass(slots=True)
+class Handoff:
+    from_mag: str
+    to_mag: str
+    time: float
+    handoff_ms: float | None
+    hoa_preserved: bool | None
+    frames: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MobileNode:
+    uid: int
+    nais: list[str] = field(default_factory=list)
+    macs: list[str] = field(default_factory=list)
+    ipv4_hoas: list[str] = field(default_factory=list)
+    hnps: list[str] = field(default_factory=list)
+    lma: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    dhcp: list[DhcpExchange] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    first_seen: float = 0.0
+    pending_since: tuple[float, int] | None = None  # first DHCP before any attachment
+
+    @property
+    def id(self) -> str:
+        if self.nais:
+            return self.nais[0]
+        if self.macs:
+            return self.macs[0]
+        return f"mn-{self.uid}"
+
+    @property
+    def nai(self) -> str | None:
+        return self.nais[0] if self.nais else None
+
+    def current(self, key: str | None = None) -> Attachment | None:
+        """The active attachment (of the interface ``key`` when given), latest first."""
+        for att in reversed(self.attachments):
+            if att.active and (key is None or att.key == key):
+                return att
+        return None
+
+
+@dataclass(slots=True)
+class Report:
+    frames: int = 0
+    signaling_frames: int = 0
+    malformed_frames: int = 0
+    start: float | None = None
+    end: float | None = None
+    nodes: list[Node] = field(default_factory=list)
+    mobile_nodes: list[MobileNode] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)

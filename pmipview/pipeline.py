@@ -1,0 +1,43 @@
+"""The whole analysis pipeline over records: scan (pre-filter + decode), signal, correlate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pmipview.correlate import Correlator, Report
+from pmipview.packets import Tally, scan
+from pmipview.signals import signal_of
+from pmipview.sources.records import Record
+
+
+def correlate(records: Iterable[Record], tally: Tally,
+              names: dict[str, str] | None = None) -> Report:
+    """Every signaling frame of ``records`` folded into per-MN timelines."""
+    c = Correlator(names=names)
+    feed = c.feed
+    for packet in scan(records, tally):
+        s = signal_of(packet)
+        if s is not None:
+            feed(s)
+    report = c.finish(tally.last_ts_ns / 1e9 if tally.last_ts_ns is not None else None)
+    report.frames = tally.frames
+    return report
+
+
+def parse_names(text: str) -> dict[str, str]:
+    """``/etc/hosts`` format: ``address name [aliases...]``, ``#`` comments."""
+    from ipaddress import ip_address
+
+    names: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if len(fields) < 2:
+            raise ValueError(f"line {number}: expected 'address name', got {line.strip()!r}")
+        try:
+            addr = ip_address(fields[0])
+        except ValueError:
+            raise ValueError(f"line {number}: not an IP address: {fields[0]!r}") from None
+        names[str(addr)] = fields[1]
+    return names
