@@ -9,7 +9,9 @@ Inputs
     An MN attached on access interface ``iface``.  The MAG registers it at once, except
     a new attachment (HI 1) when ``register_on_link_up`` is off (then the DHCPDISCOVER
     triggers the PBU, RFC 5844 Figure 7) and, in the draft relay order, an IPv4-only MN
-    with no HoA known from the policy (the PBU follows the DHCPACK).
+    with no HoA known from the policy (the PBU follows the DHCPACK).  An MN that also
+    wants IPv6 is registered for its prefix at once in both cases; its DHCP adds the
+    IPv4 HoA (RFC 5844 §3.4.1, an IPv6-only registration extended by the DISCOVER).
     Handoff Indicator: ``hi`` when given; else 3 when ``handover`` is True or
     ``previous_mag`` is given (inter-MAG handover, same interface), 4 when ``handover`` is
     None (the caller cannot tell), 1 otherwise (attachment over a new interface).  2
@@ -352,10 +354,13 @@ class MAG(DhcpRole):
         if hoa is not None:
             entry.hoa_hint = (hoa, policy.static_prefix_len if hoa == policy.static_hoa else 32)
         new_attachment = hi in (HI.NEW_INTERFACE, HI.NEW_INTERFACE_SHARED)
-        if new_attachment and not self.config.register_on_link_up:
+        deferred = new_attachment and not self.config.register_on_link_up
+        if deferred and not self._wants6(entry):
             return []  # the MN's DHCPDISCOVER will trigger the PBU (RFC 5844 Figure 7)
         draft = self.config.dhcp_mode == "relay" and self.config.relay_order == "draft"
-        entry.ipv4_requested = not draft
+        # IPv6 service does not wait for DHCPv4: register the prefix now; the DISCOVER
+        # adds the IPv4 HoA Request (RFC 5844 §3.4.1, "registered IPv6 only").
+        entry.ipv4_requested = not (draft or deferred)
         return self._registration(entry, now, "register", trigger="link-up")
 
     def _link_down(self, now: float, mac: str) -> list[Output]:
@@ -624,9 +629,12 @@ class MAG(DhcpRole):
     def _on_pba(self, now: float, msg: BindingAck) -> list[Output]:
         entry = next((e for e in self._entries.values()
                       if e.txn is not None and e.txn.seq == msg.seq), None)
+        # A 135 carries the LMA's last accepted sequence number, not ours; it may equal
+        # the pending one by chance (e.g. our counter restarted): still retry above it.
+        if msg.status == BAStatus.SEQUENCE_OUT_OF_WINDOW and (
+                entry is None or not entry.retried_135):
+            return self._on_out_of_window(now, msg, entry)
         if entry is None:
-            if msg.status == BAStatus.SEQUENCE_OUT_OF_WINDOW:
-                return self._on_out_of_window(now, msg)
             return [self._dropped(None, f"PBA with unexpected sequence {msg.seq}", msg)]
         if msg.mn_id is not None and msg.mn_id != entry.nai:
             return [self._dropped(entry, f"PBA for {msg.mn_id}, PBU was for {entry.nai}", msg)]
@@ -641,9 +649,11 @@ class MAG(DhcpRole):
             return self._on_rejected(entry, now, txn, msg)
         return self._on_accepted(entry, now, txn, msg)
 
-    def _on_out_of_window(self, now: float, msg: BindingAck) -> list[Output]:
-        entry = next((e for e in self._entries.values() if e.txn is not None
-                      and e.nai == msg.mn_id and not e.retried_135), None)
+    def _on_out_of_window(self, now: float, msg: BindingAck,
+                          entry: BULEntry | None = None) -> list[Output]:
+        if entry is None:
+            entry = next((e for e in self._entries.values() if e.txn is not None
+                          and e.nai == msg.mn_id and not e.retried_135), None)
         if entry is None or entry.txn is None:
             return [self._dropped(None, f"PBA status 135 with unknown sequence {msg.seq}", msg)]
         entry.retried_135 = True

@@ -116,7 +116,9 @@ class Simulation:
             max_lifetime=lma.max_lifetime, revoke_on_handoff=lma.revoke_on_handoff,
             timestamp_window=lma.timestamp_window, clock_offset=sc.start_unix,
             exhausted_reply_status=lma.exhausted_reply_status,
-            adopt_foreign_hoa=lma.adopt_foreign_hoa))
+            adopt_foreign_hoa=lma.adopt_foreign_hoa,
+            heartbeat_interval=lma.heartbeat_interval, heartbeat_misses=lma.heartbeat_misses,
+            restart_counter=lma.restart_counter))
         self.lma = _Node(lma.name, lma.mac, {"lma": lma_core})
         if lma.dhcp_server is not None:
             self.lma.cores["dhcp"] = DhcpServer(lma.dhcp_server, pool,
@@ -137,7 +139,7 @@ class Simulation:
                 server_id_policy=m.server_id_policy, lifetime=m.lifetime,
                 reregister_before=m.reregister_before, retransmit=m.retransmit,
                 max_retransmissions=m.max_retransmissions, att=m.att, profiles=policies,
-                lease=m.lease,
+                lease=m.lease, restart_counter=m.restart_counter,
                 epoch=sc.start_unix, register_on_link_up=m.dhcp == "relay")
             self.mags[m.name] = _Node(m.name, m.mac, {"mag": MAG(cfg)})
         self.mag_by_addr = {a: n for n, m in self.mag_specs.items()
@@ -212,6 +214,9 @@ class Simulation:
             self._arm(node, role)
 
     def _scenario_event(self, ev: Any) -> None:
+        if ev.action == "restart":
+            self._restart(ev.mag)
+            return
         mn = self.sc.mns[[m.name for m in self.sc.mns].index(ev.mn)]
         mac = ev.mac or mn.macs[0]
         client = self.mns[mn.name].cores[mac]
@@ -224,8 +229,12 @@ class Simulation:
             self._handle(mag, "mag", mag.cores["mag"].link_up(
                 self.now, mac, ev.iface, ev.hi, handover=handover,
                 previous_mag=current.mag if current else None))
-            # the MN's DHCP client notices the link shortly after the MAG does
+            # the MN's DHCP client notices the link shortly after the MAG does; a
+            # DNAv4-capable MN that kept its lease sees the same default router and
+            # leaves DHCP alone (RFC 5844 §3.4.1)
             first = client.state.name == "INIT" and client.address is None
+            if mn.dnav4 and not first and client.address is not None:
+                return
             self.at(self.now + 0.05, lambda: self._handle(
                 self.mns[mn.name], mac,
                 client.start(self.now) if first else client.link_changed(self.now)))
@@ -237,6 +246,16 @@ class Simulation:
             mag = self.mags[current.mag]
             self._handle(mag, "mag", mag.cores["mag"].detach(self.now, mac))
             del self.attached[mac]
+
+    def _restart(self, name: str) -> None:
+        """The MAG reboots: all its state is lost, its Restart Counter goes up by one."""
+        node = self.mags[name]
+        old: MAG = node.cores["mag"]
+        cfg = replace(old.config, restart_counter=old.config.restart_counter + 1)
+        node.cores["mag"] = MAG(cfg)
+        node.timer_at.pop("mag", None)
+        self.events.append(LoggedEvent(self.now, name, Event(
+            "restarted", None, {"restart_counter": cfg.restart_counter})))
 
     # -- the network --------------------------------------------------------------------
 
@@ -355,3 +374,8 @@ class Simulation:
 
 def run(scenario: Scenario) -> Result:
     return Simulation(scenario).run()
+
+
+def capture_comment(scenario: Scenario) -> str:
+    """The pcapng section comment of a simulated capture (names the scenario and seed)."""
+    return f"pmipview simulate {scenario.name} (seed {scenario.seed})"

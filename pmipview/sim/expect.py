@@ -10,8 +10,10 @@ capture, in words (``fact``) and as a frame pattern that must occur a number of 
     mn = "mn1@example.net"  # NAI, MAC or IPv4 home address named by the frame
     hi = 3
     hoa = "10.10.0.2"       # HoA requested or assigned, or DHCP yiaddr
+    hnp = "2001:db8::/64"   # a Home Network Prefix option of the message ("::/0" asks)
     status = 0              # PBA/BA status or BRA status
     hoa_status = 0          # IPv4 HoA Reply status
+    restart_counter = 1     # the Restart Counter option of a Heartbeat (RFC 5847)
     count = 1               # exactly; or min = 1 / max = 0 (default: min = 1)
 
 Keys that are absent do not constrain.  ``check`` returns one line per unmet fact.
@@ -20,15 +22,16 @@ Keys that are absent do not constrain.  ``check`` returns one line per unmet fac
 from __future__ import annotations
 
 from collections.abc import Iterable
-from ipaddress import ip_address
+from ipaddress import IPv6Network, ip_address
 from typing import Any
 
-from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate
+from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat
+from dissectors.mh_options import RestartCounter
 from pmipview.filters import mn_keys
 from pmipview.packets import Packet, kind_of
 
-KEYS = ("fact", "kind", "at", "mn", "hi", "hoa", "status", "hoa_status", "lifetime", "src",
-        "dst", "count", "min", "max")
+KEYS = ("fact", "kind", "at", "mn", "hi", "hoa", "hnp", "status", "hoa_status", "lifetime",
+        "restart_counter", "src", "dst", "count", "min", "max")
 
 
 def _hoas(p: Packet) -> set[str]:
@@ -46,6 +49,14 @@ def _hoas(p: Packet) -> set[str]:
     return out
 
 
+def _hnp(value: Any) -> tuple[Any, int] | None:
+    try:
+        net = IPv6Network(str(value), strict=False)
+    except ValueError:
+        return None
+    return net.network_address, net.prefixlen
+
+
 def matches(p: Packet, e: dict[str, Any], interfaces: list[str]) -> bool:
     frame, mh = p.frame, p.frame.mh
     if "kind" in e and (kind_of(frame) or "").lower() != str(e["kind"]).lower():
@@ -57,6 +68,9 @@ def matches(p: Packet, e: dict[str, Any], interfaces: list[str]) -> bool:
     if "hi" in e and (mh is None or mh.handoff_indicator != e["hi"]):
         return False
     if "hoa" in e and str(e["hoa"]) not in _hoas(p):
+        return False
+    if "hnp" in e and (mh is None or _hnp(e["hnp"]) not in {
+            (h.prefix, h.prefix_len) for h in mh.hnps}):
         return False
     if "status" in e:
         if isinstance(mh, BindingAck):
@@ -73,6 +87,10 @@ def matches(p: Packet, e: dict[str, Any], interfaces: list[str]) -> bool:
     if "lifetime" in e and not (isinstance(mh, BindingUpdate | BindingAck)
                                 and mh.lifetime_s == e["lifetime"]):
         return False
+    if "restart_counter" in e:
+        rc = mh.option(RestartCounter) if isinstance(mh, Heartbeat) else None
+        if rc is None or rc.counter != e["restart_counter"]:  # type: ignore[union-attr]
+            return False
     for key in ("src", "dst"):
         if key in e and getattr(frame, key) != ip_address(str(e[key])):
             return False

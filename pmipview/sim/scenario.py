@@ -46,6 +46,9 @@ class LMASpec:
     dhcp_lease: int
     profiles: dict[str, dict[str, Any]]
     accept_unknown: bool
+    heartbeat_interval: float | None = None
+    heartbeat_misses: int = 3
+    restart_counter: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class MAGSpec:
     att: int
     lease: int                        # DHCP lease the MAG's server role grants
     mutate: tuple[str, ...]           # fault injection on this MAG's PBUs
+    restart_counter: int = 1          # Heartbeat Restart Counter (RFC 5847)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +82,14 @@ class MNSpec:
     ipv6: bool
     att: int | None
     static_hoa: IPv4Address | None
+    dnav4: bool = False               # keeps its lease across handoffs (no INIT-REBOOT)
 
 
 @dataclass(frozen=True, slots=True)
 class EventSpec:
     at: float
-    action: str                       # attach | handoff | detach | release | renew
-    mn: str
+    action: str                       # attach | handoff | detach | release | renew | restart
+    mn: str | None
     mag: str | None = None
     iface: str = "wlan0"
     mac: str | None = None            # which interface of a multihomed MN
@@ -118,7 +123,7 @@ class Scenario:
     path: str = ""
 
 
-ACTIONS = ("attach", "handoff", "detach", "release", "renew")
+ACTIONS = ("attach", "handoff", "detach", "release", "renew", "restart")
 MUTATIONS = ("duplicate-hoa-request", "drop-mn-id", "drop-handoff-indicator",
              "drop-att", "drop-hoa-request")
 
@@ -259,6 +264,10 @@ def parse(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     mag_names = {m.name for m in mags}
     mn_by_name = {m.name: m for m in mns}
     for i, ev in enumerate(events):
+        if ev.action == "restart":
+            if ev.mag not in mag_names:
+                raise ScenarioError(f"{source}: event[{i}].mag: no MAG named {ev.mag!r}")
+            continue
         if ev.mn not in mn_by_name:
             raise ScenarioError(f"{source}: event[{i}].mn: no MN named {ev.mn!r}")
         if ev.action in ("attach", "handoff") and ev.mag not in mag_names:
@@ -289,10 +298,16 @@ def _lma(t: dict[str, Any], source: str) -> LMASpec:
         adopt_foreign_hoa=r.get("adopt_foreign_hoa", False, bool),
         dhcp_server=r.addr("dhcp_server", 4, None),
         dhcp_lease=int(r.number("dhcp_lease", 3600)),
-        profiles=profiles, accept_unknown=r.get("accept_unknown", True, bool))
+        profiles=profiles, accept_unknown=r.get("accept_unknown", True, bool),
+        heartbeat_interval=r.get("heartbeat_interval", None, (int, float)),
+        heartbeat_misses=int(r.number("heartbeat_misses", 3)),
+        restart_counter=int(r.number("restart_counter", 0)))
     r.done()
     if spec.ipv4 is None and spec.ipv6 is None:
         raise ScenarioError(f"{source}: lma: give ipv4 and/or ipv6")
+    if spec.heartbeat_interval is not None and spec.heartbeat_interval <= 0:
+        raise r.fail("heartbeat_interval", f"expected seconds > 0, got "
+                                           f"{spec.heartbeat_interval!r}")
     for nai, prof in profiles.items():
         pr = _Reader(prof, f"lma.profiles.{nai}", source)
         for key in ("ipv4", "ipv6", "allowed"):
@@ -330,7 +345,8 @@ def _mag(t: dict[str, Any], i: int, lma: LMASpec, source: str) -> MAGSpec:
         max_retransmissions=int(r.number("max_retransmissions", 3)),
         att=int(r.number("att", 4)),
         lease=int(r.number("lease", 3600)),
-        mutate=tuple(r.get("mutate", [], list)))
+        mutate=tuple(r.get("mutate", [], list)),
+        restart_counter=int(r.number("restart_counter", 1)))
     r.done()
     need = spec.ipv4 if spec.transport == "ipv4" else spec.ipv6
     lma_addr = lma.ipv4 if spec.transport == "ipv4" else lma.ipv6
@@ -359,7 +375,8 @@ def _mn(t: dict[str, Any], i: int, source: str) -> MNSpec:
         raise r.fail("mac", "missing (give mac or macs)")
     spec = MNSpec(name=name, nai=r.get("nai", f"{name}@example.net", str), macs=tuple(macs),
                   ipv4=r.get("ipv4", True, bool), ipv6=r.get("ipv6", False, bool),
-                  att=r.get("att", None, int), static_hoa=r.addr("static_hoa", 4, None))
+                  att=r.get("att", None, int), static_hoa=r.addr("static_hoa", 4, None),
+                  dnav4=r.get("dnav4", False, bool))
     r.done()
     return spec
 
@@ -367,7 +384,8 @@ def _mn(t: dict[str, Any], i: int, source: str) -> MNSpec:
 def _event(t: dict[str, Any], i: int, source: str) -> EventSpec:
     r = _Reader(t, f"event[{i}]", source)
     ev = EventSpec(at=r.number("at"), action=r.choice("action", ACTIONS),
-                   mn=r.get("mn", ..., str), mag=r.get("mag", None, str),
+                   mn=r.get("mn", None if t.get("action") == "restart" else ..., str),
+                   mag=r.get("mag", None, str),
                    iface=r.get("iface", "wlan0", str),
                    mac=r.mac("mac", None) if "mac" in t else r.get("mac", None),
                    hi=r.get("hi", None, int))
