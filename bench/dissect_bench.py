@@ -1,7 +1,13 @@
-"""pmipview dissect --summary against tshark and pyshark on the same capture, same run.
+"""pmipview against tshark and pyshark on the same capture, same run.
 
     python bench/dissect_bench.py                      # makes bench/out/mixed-1M.pcap if missing
     python bench/dissect_bench.py --file X.pcap --runs 5 --pyshark-frames 20000
+    python bench/dissect_bench.py --mode timeline      # timeline --json on 1,000 MNs
+                                                       # (bench/out/mns-1M.pcapng)
+
+``--mode dissect`` times ``pmipview dissect --summary --json`` (issue 3); ``--mode
+timeline`` times ``pmipview timeline --json`` on a capture of 1,000 simulated MNs made by
+bench/make_timeline_capture.py (issue 5).
 
 Each tool runs in its own process; wall time is the median of ``--runs`` runs, peak memory
 is the child's maximum resident set size (getrusage).  The tshark command is the one the
@@ -60,21 +66,29 @@ print(n)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--file", default="bench/out/mixed-1M.pcap")
+    parser.add_argument("--mode", choices=("dissect", "timeline"), default="dissect")
+    parser.add_argument("--file", default=None,
+                        help="capture (default: bench/out/mixed-1M.pcap, or mns-1M.pcapng "
+                             "for --mode timeline)")
     parser.add_argument("--frames", type=int, default=1_000_000,
                         help="frames of the capture made when --file is missing")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pyshark-frames", type=int, default=20_000,
                         help="frames pyshark reads (0: skip pyshark)")
     args = parser.parse_args()
-    path = ROOT / args.file
+    timeline = args.mode == "timeline"
+    path = ROOT / (args.file or ("bench/out/mns-1M.pcapng" if timeline
+                                 else "bench/out/mixed-1M.pcap"))
     small = path.with_name(path.stem + "-small" + path.suffix)
+    maker = "bench/make_timeline_capture.py" if timeline else "bench/make_capture.py"
     for p, n in ((path, args.frames), (small, args.frames // 10)):
         if not p.exists():
-            subprocess.run([PY, "bench/make_capture.py", "--frames", str(n), "-o", str(p)],
+            extra = ["--mns", "1000" if p == path else "100"] if timeline else []
+            subprocess.run([PY, maker, "--frames", str(n), "-o", str(p), *extra],
                            check=True, cwd=ROOT)
     tshark = shutil.which("tshark")
-    pmipview = [PY, "-m", "pmipview", "dissect", "--summary", "--json"]
+    pmipview = [PY, "-m", "pmipview", "timeline", "--json"] if timeline else \
+        [PY, "-m", "pmipview", "dissect", "--summary", "--json"]
     rows = []
 
     def bench(name: str, cmd: list[str], runs: int) -> tuple[float, int, str]:
@@ -86,8 +100,15 @@ def main() -> int:
     ours_w, ours_rss, ours_out = bench("pmipview", [*pmipview, str(path)], args.runs)
     small_w, small_rss, _ = bench("pmipview", [*pmipview, str(small)], args.runs)
     import json
-    summary = json.loads(ours_out)["summary"]
-    rows.append(("pmipview dissect --summary", ours_w, ours_rss, summary["decoded"], ""))
+    doc = json.loads(ours_out)
+    if timeline:
+        cap = doc["capture"]
+        summary = {"frames": cap["frames"], "decoded": cap["signaling_frames"]}
+        label = f"pmipview timeline --json ({len(doc['mobile_nodes'])} MNs)"
+    else:
+        summary = doc["summary"]
+        label = "pmipview dissect --summary"
+    rows.append((label, ours_w, ours_rss, summary["decoded"], ""))
     if tshark:
         ts_w, ts_rss, ts_out = bench("tshark", [tshark, "-r", str(path), "-Y", "mipv6 or dhcp",
                                                 "-T", "fields", "-e", "frame.number"],

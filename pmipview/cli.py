@@ -391,7 +391,8 @@ def timeline(
             known = ", ".join(m.id for m in report.mobile_nodes[:10]) or "none"
             raise fail(f"--mn: no mobile node {mn!r} in {file} (MNs: {known})", 1)
     if as_json:
-        print(json.dumps(timeline_json.report(report, mns), indent=1))
+        sys.stdout.write(json.dumps(timeline_json.report(report, mns)))
+        sys.stdout.write("\n")
     elif as_csv:
         sys.stdout.write(tl.csv_text(report, mns))
     else:
