@@ -1,5 +1,5 @@
 # pmipview — two commands do everything on a fresh machine:
-#   make demo   create the environment, install, analyze a bundled sample
+#   make demo   create the environment, install, list and correlate a bundled sample
 #   make test   create the environment, install (tshark too, as root), ruff + pytest
 PYTHON ?= python3
 VENV   ?= .venv
@@ -35,7 +35,11 @@ test: $(STAMP) tshark lint
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
+	@echo "== pmipview dissect $(DEMO): the signaling frames =="
 	$(BIN)/pmipview dissect $(DEMO)
+	@echo
+	@echo "== pmipview timeline $(DEMO): per mobile node =="
+	$(BIN)/pmipview timeline $(DEMO)
 
 # regenerate samples/*.pcapng from samples/scenarios/*.toml, samples/README.md, tour.pcap
 samples: $(STAMP)
