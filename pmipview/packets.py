@@ -43,8 +43,10 @@ class Tally:
     ignored: int = 0      # frames that cannot carry signaling, fragments included
     fragments: int = 0    # non-first IP fragments among the ignored (never reassembled)
     bytes: int = 0
-    first_ts_ns: int | None = None
-    last_ts_ns: int | None = None
+    first_ts_ns: int | None = None   # of the first frame in file order
+    last_ts_ns: int | None = None    # of the last frame in file order
+    min_ts_ns: int | None = None     # earliest and latest timestamps (pcapng interfaces
+    max_ts_ns: int | None = None     # may interleave out of order)
     by_type: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
     warnings: int = 0     # frames decoded with a flagged problem (bad checksum...)
@@ -103,11 +105,15 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
     skip = (prefilter.OTHER, fragment)
     frames, nbytes, ignored, fragments = tally.frames, tally.bytes, tally.ignored, tally.fragments
     last = tally.last_ts_ns
+    lo = tally.min_ts_ns if tally.min_ts_ns is not None else 1 << 62
+    hi = tally.max_ts_ns if tally.max_ts_ns is not None else -(1 << 62)
 
     def sync() -> None:
         tally.frames, tally.bytes, tally.ignored, tally.fragments = (
             frames, nbytes, ignored, fragments)
         tally.last_ts_ns = last
+        if frames:
+            tally.min_ts_ns, tally.max_ts_ns = lo, hi
 
     try:
         for rec in records:
@@ -115,6 +121,10 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
             frames += 1
             nbytes += len(data)
             last = rec.ts_ns
+            if last > hi:
+                hi = last
+            if last < lo:
+                lo = last
             if tally.first_ts_ns is None:
                 tally.first_ts_ns = last
             cls = classify(rec.linktype, data)

@@ -19,8 +19,11 @@ def correlate(records: Iterable[Record], tally: Tally,
         s = signal_of(packet)
         if s is not None:
             feed(s)
-    report = c.finish(tally.last_ts_ns / 1e9 if tally.last_ts_ns is not None else None)
+    report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
     report.frames = tally.frames
+    if tally.min_ts_ns is not None:  # the capture's span, not only its signaling
+        report.start = tally.min_ts_ns / 1e9
+        report.end = tally.max_ts_ns / 1e9
     return report
 
 

@@ -77,11 +77,14 @@ class DhcpSignal:
     server_id: IPv4Address | None
     remote_id: IPv4Address | None   # option 82 Agent Remote ID as an address (RFC 5844)
     hops: int
+    dport: int = 67                 # UDP destination port
 
     @property
     def relay_leg(self) -> bool:
-        """True for the relay <-> server leg (giaddr set and UDP 67 <-> 67 or hops > 0)."""
-        return int(self.giaddr) != 0
+        """True for the relay <-> server leg: giaddr set and sent to UDP port 67 (relay to
+        server, or server to relay, RFC 2131 §4.1).  A relay hands the server's reply to
+        the MN with giaddr still set but to port 68: that is the client leg."""
+        return int(self.giaddr) != 0 and self.dport == 67
 
     @property
     def mn_macs(self) -> set[str]:
@@ -128,7 +131,8 @@ def signal_of(p: Packet) -> Signal | None:
             d.xid, int(d.op), d.chaddr.lower() if d.htype == 1 else "",
             cid.mac if cid is not None else None, d.yiaddr, d.ciaddr, d.giaddr,
             d.requested_ip, d.server_id,
-            rai.remote_id_ipv4 if rai is not None else None, d.hops)
+            rai.remote_id_ipv4 if rai is not None else None, d.hops,
+            f.udp.dport if f.udp is not None else 67)
     return None
 
 

@@ -11,10 +11,12 @@ The rules (docs/timeline.md says them for users):
 - Identity: MN Identifier (NAI), MN link-layer identifier, DHCP chaddr and client-id MAC
   and the IPv4 HoA while it is held are keys of one union-find; evidence that links two
   keys merges their MNs (a DISCOVER seen before the PBU whose LLI is that MAC belongs to
-  that NAI).  Two MACs under one NAI are one MN with two interfaces.
+  that NAI).  Two MACs under one NAI are one MN with two interfaces.  A HoA never merges
+  two MNs with different NAIs (or MACs): that is a duplicate-hoa, not one MN.
 - Transactions: a PBA pairs with the PBU of the same MAG, LMA and sequence number.  An
   unanswered PBU followed within ``retransmit_window`` by another PBU from the same MAG
-  for the same MN and purpose is a retransmission of the same registration.
+  for the same MN interface and purpose is a retransmission of the same registration;
+  rtt_ms is measured from the PBU whose sequence number the PBA carries.
 """
 
 from __future__ import annotations
@@ -68,11 +70,11 @@ class Correlator:
         self._renamed: dict[str, str] = {}
         # transactions in flight: (mag, lma, seq) -> (mn uid, Transaction)
         self._pending: dict[tuple[str, str, int], tuple[int, Transaction]] = {}
-        self._open: dict[tuple[int, str, str], Transaction] = {}  # (mn, mag, purpose)
+        self._open: dict[tuple[int, str, str, str], Transaction] = {}  # mn mag purpose iface
         self._bri: dict[tuple[str, str, int], tuple[int, Transaction]] = {}
         self._hb: dict[tuple[str, str, int], Transaction] = {}
         self._restart: dict[str, int] = {}
-        self._last_seq: dict[tuple[int, str], int] = {}
+        self._last_seq: dict[tuple[int, str, str], int] = {}
         self._last_ts: dict[int, float] = {}
         self._seen: dict[tuple, tuple[float, Transaction | DhcpExchange | None]] = {}
         self._dhcp: dict[tuple[int, str], DhcpExchange] = {}
@@ -149,13 +151,31 @@ class Correlator:
             obj.frames.append(s.frame)
             if isinstance(s, MobilitySignal) and s.kind in ("PBA", "BA", "BRA", "HB-Resp") \
                     and obj.answered is not None and s.time > obj.answered:
-                obj.answered = s.time
-                self._latencies(obj)
+                old, obj.answered = obj.answered, s.time
+                self._latencies(obj, s.seq)
+                if obj.kind == "registration" and obj.outcome == "accepted":
+                    self._registration_seen_later(obj, old, s.time)
         elif isinstance(obj, DhcpExchange):
             for m in obj.messages:
                 if m["type"] == getattr(s, "type_name", None) and m["frame"] != s.frame:
                     m.setdefault("also", []).append(s.frame)
                     break
+
+    def _registration_seen_later(self, txn: Transaction, old: float, new: float) -> None:
+        """The accepted PBA seen again further on (at the MAG after the LMA): the
+        attachment's registration time and the handoff it made move with the reply, so
+        that attach_ms and handoff_ms are from the same vantage point as rtt_ms."""
+        mn = next((self._mn(self._keys[k]) for k in (f"nai:{txn.mn}", f"mac:{txn.mn}")
+                   if k in self._keys), None)
+        if mn is None:
+            return
+        for att in mn.attachments:
+            if att.mag == txn.mag and att.registered == old:
+                att.registered = new
+        for h in mn.handoffs:
+            if h.to_mag == txn.mag and h.time == old:
+                h.time = new
+                h.handoff_ms = (new - txn.first_sent) * 1000
 
     # -- identity ------------------------------------------------------------------------
 
@@ -172,14 +192,24 @@ class Correlator:
         return [mn for uid, mn in self._mns.items() if self._find(uid) == uid]
 
     def _resolve(self, keys: list[str], time: float) -> MobileNode:
-        """The MN these identity keys name, merging MNs the keys show to be one."""
-        found = [self._find(self._keys[k]) for k in keys if k in self._keys]
-        if found:
-            uid = found[0]
-            for other in found[1:]:
-                if other != uid:
+        """The MN these identity keys name, merging MNs the keys show to be one.
+
+        NAI and MAC keys are strong evidence: the MNs they name are one.  An IPv4 HoA key
+        is weak (an address can be given to two MNs at once, see duplicate-hoa): it joins
+        an MN only when that does not put two different NAIs, or two sets of MACs with
+        none in common, into one MN.
+        """
+        uid: int | None = None
+        for weak in (False, True):
+            for k in keys:
+                if k.startswith("hoa:") != weak or k not in self._keys:
+                    continue
+                other = self._find(self._keys[k])
+                if uid is None:
+                    uid = other
+                elif other != uid and not (weak and self._conflict(uid, other)):
                     uid = self._merge(uid, other)
-        else:
+        if uid is None:
             uid = len(self._parent) + 1
             self._parent[uid] = uid
             self._mns[uid] = MobileNode(uid, first_seen=time)
@@ -192,6 +222,13 @@ class Correlator:
                 if value not in target:
                     target.append(value)
         return mn
+
+    def _conflict(self, a: int, b: int) -> bool:
+        """Whether MNs ``a`` and ``b`` are visibly two devices (different NAIs or MACs)."""
+        ma, mb = self._mns[a], self._mns[b]
+        if ma.nais and mb.nais and not set(ma.nais) & set(mb.nais):
+            return True
+        return bool(ma.macs and mb.macs and not set(ma.macs) & set(mb.macs))
 
     def _merge(self, a: int, b: int) -> int:
         keep, gone = (a, b) if self._mns[a].first_seen <= self._mns[b].first_seen else (b, a)
@@ -206,6 +243,16 @@ class Correlator:
         m.dhcp.sort(key=lambda x: x.first)
         if m.pending_since is None or (g.pending_since and g.pending_since < m.pending_since):
             m.pending_since = g.pending_since
+        if m.pending_since is not None:
+            # DHCP from the MN seen before evidence tied it to an attachment that has begun
+            # since (e.g. a DISCOVER, then a PBU without MN-LLI, then the OFFER's yiaddr)
+            since, frame = m.pending_since
+            att = next((a for a in m.attachments if 0 <= a.start - since <= 60), None)
+            if att is not None:
+                att.start = since
+                att.frames.append(frame)
+            if att is not None or m.current() is not None:
+                m.pending_since = None  # it belongs to an attachment, not to the next one
         m.lma = m.lma or g.lma
         self._parent[gone] = keep
         for hoa, holder in self._hoa_holder.items():
@@ -276,7 +323,8 @@ class Correlator:
             for ex in mn.dhcp:
                 if ex.mag == old:
                     ex.mag = new
-        self._open = {(u, new if m == old else m, p): t for (u, m, p), t in self._open.items()}
+        self._open = {(u, new if m == old else m, p, i): t
+                      for (u, m, p, i), t in self._open.items()}
 
     # -- mobility ------------------------------------------------------------------------
 
@@ -329,11 +377,12 @@ class Correlator:
         mn.lma = mn.lma or lma
         purpose = self._purpose(mn, mag, s)
         # sequence number and timestamp ordering
-        last = self._last_seq.get((mn.uid, mag))
+        seq_key = (mn.uid, mag, self._iface_key(s))  # per mobility session
+        last = self._last_seq.get(seq_key)
         if last is not None and s.seq != last and (s.seq - last) % 65536 > 32768:
             self._diag(mn, "seq-backwards", s.time, [s.frame],
                        f"PBU seq {s.seq} from {mag} after seq {last}")
-        self._last_seq[(mn.uid, mag)] = s.seq
+        self._last_seq[seq_key] = s.seq
         if s.timestamp is not None:
             prev = self._last_ts.get(mn.uid)
             if prev is not None and s.timestamp < prev:
@@ -341,7 +390,7 @@ class Correlator:
                            f"PBU timestamp {s.timestamp:.3f} older than {prev:.3f}")
             self._last_ts[mn.uid] = max(s.timestamp, prev or s.timestamp)
         # retransmission of an unanswered PBU?
-        open_key = (mn.uid, mag, purpose)
+        open_key = (mn.uid, mag, purpose, self._iface_key(s))
         txn = self._open.get(open_key)
         if txn is not None and txn.outcome == "pending" and \
                 s.time - txn.last_sent <= self.retransmit_window:
@@ -349,7 +398,7 @@ class Correlator:
             txn.frames.append(s.frame)
             txn.last_sent = s.time
             txn.sent_times.append(s.time)
-            self._diag(mn, "retransmission", s.time, [s.frame],
+            self._diag(mn, "retransmission", s.time, txn.frames,
                        f"{mag} retransmitted the PBU (seq {txn.seqs[-2]} -> {s.seq}, "
                        f"attempt {len(txn.seqs)})", once_for=txn)
         else:
@@ -394,8 +443,9 @@ class Correlator:
         keys = self._keys_of(s)
         if keys:
             mn = self._resolve([f"nai:{mn.nai}"] if mn.nai else keys, s.time)
-        if self._open.get((uid, mag, txn.kind)) is txn:
-            del self._open[(uid, mag, txn.kind)]
+        open_key = (uid, mag, txn.kind, self._iface_key(s))
+        if self._open.get(open_key) is txn:
+            del self._open[open_key]
         txn.frames.append(s.frame)
         txn.answered = s.time
         txn.status = s.status
@@ -403,7 +453,7 @@ class Correlator:
         txn.lifetime_granted = s.lifetime
         txn.hoa_assigned = str(s.hoa_reply) if s.hoa_reply is not None else None
         txn.hoa_status = s.hoa_status
-        self._latencies(txn)
+        self._latencies(txn, s.seq)
         accepted = s.status is not None and s.status < 128
         txn.outcome = "accepted" if accepted else "rejected"
         if not s.proxy:
@@ -445,6 +495,12 @@ class Correlator:
         att = self._attachment_of(mn, mag, s)
         if txn.kind == "deregistration":
             if att is not None and att.active:
+                if att.hnps and not s.hnps and (txn.hoa_requested or s.hoa_reply):
+                    # RFC 5844 §3.1.2.5: the IPv4 HoA alone is de-registered (no HNP in the
+                    # lifetime-0 PBU); the IPv6 part of the binding and the attachment stay
+                    if att.ipv4_hoa and self._hoa_holder.get(att.ipv4_hoa) == mn.uid:
+                        del self._hoa_holder[att.ipv4_hoa]
+                    return
                 self._end(mn, att, s.time, "detach")
             return
         if att is None or not att.active:
@@ -475,9 +531,25 @@ class Correlator:
                 self._handoff(mn, previous, att, txn, s)
 
     def _previous(self, mn: MobileNode, att: Attachment) -> Attachment | None:
+        """The attachment ``att`` takes over: the same interface at another MAG, or, for
+        an inter-interface handoff (HI=2), the other interface whose HoA or HNP moved."""
         for other in reversed(mn.attachments):
-            if other is not att and other.active and other.key == att.key \
-                    and other.mag != att.mag and other.registered is not None:
+            if other is att or other.registered is None:
+                continue
+            if not other.active:
+                # the LMA may revoke the old MAG's binding (BRI) before its PBA to the new
+                # MAG is on the wire: that revocation is part of this handoff
+                if other.key == att.key and other.mag != att.mag and \
+                        other.end_reason == "revocation" and att.first_pbu is not None and \
+                        other.end is not None and other.end >= att.first_pbu:
+                    other.end_reason = "handoff"
+                    return other
+                continue
+            if other.key == att.key and other.mag != att.mag:
+                return other
+            if att.handoff_indicator == 2 and other.key != att.key and (
+                    (att.ipv4_hoa and other.ipv4_hoa == att.ipv4_hoa)
+                    or set(att.hnps) & set(other.hnps)):
                 return other
         return None
 
@@ -519,16 +591,16 @@ class Correlator:
                     self._hoa_holder.get(att.ipv4_hoa) == mn.uid:
                 del self._hoa_holder[att.ipv4_hoa]
 
-    def _latencies(self, txn: Transaction) -> None:
+    def _latencies(self, txn: Transaction, seq: int | None = None) -> None:
+        """setup_ms from the first request; rtt_ms from the request whose sequence number
+        the reply ``seq`` carries (the last one sent when it is not known)."""
         if txn.answered is None:
             return
         txn.setup_ms = (txn.answered - txn.first_sent) * 1000
-        # rtt: the PBA against the PBU whose sequence number it carries (the last one sent
-        # when the reply is for the latest sequence number)
-        sent = txn.sent_times[-1] if txn.sent_times else txn.first_sent
-        if txn.status is not None and txn.seqs:
-            idx = len(txn.seqs) - 1
-            sent = txn.sent_times[idx] if idx < len(txn.sent_times) else sent
+        idx = len(txn.seqs) - 1
+        if seq is not None and seq in txn.seqs:
+            idx = len(txn.seqs) - 1 - txn.seqs[::-1].index(seq)
+        sent = txn.sent_times[idx] if idx < len(txn.sent_times) else txn.first_sent
         txn.rtt_ms = (txn.answered - sent) * 1000
 
     def _timeout(self, mn: MobileNode, txn: Transaction) -> None:
@@ -661,6 +733,11 @@ class Correlator:
                     self._server_id(mn, att, str(s.server_id), s)
         elif s.type == T.OFFER and not s.relay_leg and att is not None and int(s.yiaddr):
             self._check_address(mn, att, s)
+        elif s.relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == "pending":
+            # the server's answer on the relay leg (the client leg may not be captured)
+            ex.outcome = "ack" if s.type == T.ACK else "nak"
+            if s.type == T.ACK:
+                ex.yiaddr = str(s.yiaddr)
         elif s.type == T.RELEASE:
             ex.outcome = "released"
         elif s.type == T.DECLINE:
