@@ -15,13 +15,25 @@ from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.link import Ethernet
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat
 from dissectors.mh_codes import BAFlag, BUFlag
-from dissectors.mh_options import AccessTechnologyOpt
+from dissectors.mh_options import (
+    AccessTechnologyOpt,
+    HandoffIndicatorOpt,
+    HomeNetworkPrefix,
+    IPv4DefaultRouter,
+    IPv4DHCPSupportMode,
+    IPv4HoAReply,
+    IPv4HoARequest,
+    MNIdentifier,
+    MNLinkLayerId,
+    RestartCounter,
+    Timestamp,
+)
 from pmipview.packets import Packet
 
 Address = IPv4Address | IPv6Address
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MobilitySignal:
     """A PBU, PBA, BRI, BRA, Heartbeat (or plain BU/BA) as correlation sees it."""
 
@@ -53,7 +65,7 @@ class MobilitySignal:
     udp: bool = False               # IPv4/UDP 5436 transport (else MH over IPv6)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DhcpSignal:
     """A DHCP message as correlation sees it."""
 
@@ -120,60 +132,81 @@ def signal_of(p: Packet) -> Signal | None:
         return _mobility(p, t, mac_src, mh)
     d = f.dhcp
     if d is not None and f.ip is not None:
-        mtype = d.message_type
-        cid = d.client_id
-        rai = d.relay_agent_info
+        by_code: dict[int, object] = {}
+        for opt in d.options:
+            by_code.setdefault(int(opt.code), opt)
+        mtype_opt, cid, rai = by_code.get(53), by_code.get(61), by_code.get(82)
+        req, sid = by_code.get(50), by_code.get(54)
+        mtype = mtype_opt.message_type if mtype_opt is not None else None  # type: ignore[attr-defined]
         return DhcpSignal(
             p.frame_no, t, p.interface, f.ip.src, f.ip.dst, mac_src,  # type: ignore[arg-type]
             f.link.dst if isinstance(f.link, Ethernet) else None,
             int(mtype) if mtype is not None else 0,
             getattr(mtype, "name", str(mtype)) if mtype is not None else "BOOTP",
             d.xid, int(d.op), d.chaddr.lower() if d.htype == 1 else "",
-            cid.mac if cid is not None else None, d.yiaddr, d.ciaddr, d.giaddr,
-            d.requested_ip, d.server_id,
-            rai.remote_id_ipv4 if rai is not None else None, d.hops,
+            getattr(cid, "mac", None), d.yiaddr, d.ciaddr, d.giaddr,
+            getattr(req, "address", None), getattr(sid, "address", None),
+            getattr(rai, "remote_id_ipv4", None), d.hops,
             f.udp.dport if f.udp is not None else 67)
     return None
 
 
+def _options(mh: object) -> dict[type, object]:
+    """One pass over a message's options: the first of each type (HNPs listed apart)."""
+    first: dict[type, object] = {}
+    hnps: list[str] = []
+    for opt in getattr(mh, "options", ()):
+        cls = type(opt)
+        if cls is HomeNetworkPrefix:
+            hnps.append(str(opt))
+        elif cls not in first:
+            first[cls] = opt
+    first[list] = hnps  # type: ignore[index]
+    return first
+
+
 def _mobility(p: Packet, t: float, mac_src: str | None, mh: object) -> MobilitySignal | None:
     f = p.frame
-    common = {"frame": p.frame_no, "time": t, "iface": p.interface, "src": f.ip.src,
-              "dst": f.ip.dst, "mac_src": mac_src, "udp": f.udp is not None}
+    src, dst, udp = f.ip.src, f.ip.dst, f.udp is not None  # type: ignore[union-attr]
+    o = _options(mh)
+    hnps = tuple(o[list])  # type: ignore[arg-type]
+    mnid = o.get(MNIdentifier)
+    mn_id = mnid.text if mnid is not None else None  # type: ignore[attr-defined]
+    req = o.get(IPv4HoARequest)
+    hoa_request = req.address if req is not None else None  # type: ignore[attr-defined]
     if isinstance(mh, BindingUpdate | BindingAck):
-        req, rep = mh.hoa_request, mh.hoa_reply
-        att = mh.option(AccessTechnologyOpt)
-        ts = mh.timestamp
-        fields = {
-            "seq": mh.seq, "lifetime": mh.lifetime_s, "mn_id": mh.mn_id, "lli": mh.mn_lli,
-            "hi": mh.handoff_indicator, "att": att.att if att is not None else None,
-            "hoa_request": req.address if req is not None else None,
-            "hoa_reply": rep.address if rep is not None else None,
-            "hoa_plen": rep.prefix_len if rep is not None else (
-                req.prefix_len if req is not None else None),
-            "hoa_status": int(rep.status) if rep is not None else None,
-            "hnps": tuple(str(h) for h in mh.hnps),
-            "default_router": mh.default_router, "dhcp_mode": mh.dhcp_mode,
-            "timestamp": ts.seconds if ts is not None else None}
-        if isinstance(mh, BindingUpdate):
-            return MobilitySignal(kind=mh.short, proxy=bool(mh.flags & BUFlag.P), **common,
-                                  **fields)
-        return MobilitySignal(kind=mh.short, proxy=bool(mh.flags & BAFlag.P),
-                              status=int(mh.status), **common, **fields)
+        rep = o.get(IPv4HoAReply)
+        lli, hi, att = o.get(MNLinkLayerId), o.get(HandoffIndicatorOpt), \
+            o.get(AccessTechnologyOpt)
+        ts, gw, dsm = o.get(Timestamp), o.get(IPv4DefaultRouter), o.get(IPv4DHCPSupportMode)
+        bu = isinstance(mh, BindingUpdate)
+        return MobilitySignal(
+            p.frame_no, t, p.interface, src, dst, mac_src, mh.short, mh.seq,
+            bool(mh.flags & (BUFlag.P if bu else BAFlag.P)), mh.lifetime * 4,
+            None if bu else int(mh.status), None, mn_id,
+            lli.text if lli is not None else None,  # type: ignore[attr-defined]
+            int(hi.hi) if hi is not None else None,  # type: ignore[attr-defined]
+            int(att.att) if att is not None else None,  # type: ignore[attr-defined]
+            hoa_request,
+            rep.address if rep is not None else None,  # type: ignore[attr-defined]
+            rep.prefix_len if rep is not None else (  # type: ignore[attr-defined]
+                req.prefix_len if req is not None else None),  # type: ignore[attr-defined]
+            int(rep.status) if rep is not None else None,  # type: ignore[attr-defined]
+            hnps, gw.address if gw is not None else None,  # type: ignore[attr-defined]
+            dsm.mode if dsm is not None else None,  # type: ignore[attr-defined]
+            ts.seconds if ts is not None else None,  # type: ignore[attr-defined]
+            None, udp)
     if isinstance(mh, BindingRevocation):
-        req = mh.hoa_request
-        return MobilitySignal(kind=mh.short, seq=mh.seq, proxy=bool(mh.flags & 0x8000),
+        return MobilitySignal(p.frame_no, t, p.interface, src, dst, mac_src, mh.short, mh.seq,
+                              bool(mh.flags & 0x8000),
                               status=None if mh.indication else mh.code,
-                              trigger=mh.code if mh.indication else None, mn_id=mh.mn_id,
-                              hoa_request=req.address if req is not None else None,
-                              hnps=tuple(str(h) for h in mh.hnps), **common)
+                              trigger=mh.code if mh.indication else None, mn_id=mn_id,
+                              hoa_request=hoa_request, hnps=hnps, udp=udp)
     if isinstance(mh, Heartbeat):
-        from dissectors.mh_options import RestartCounter
-
-        rc = mh.option(RestartCounter)
-        return MobilitySignal(kind=mh.short, seq=mh.seq, proxy=True,
-                              restart_counter=rc.counter if rc is not None else None,
-                              **common)
+        rc = o.get(RestartCounter)
+        return MobilitySignal(p.frame_no, t, p.interface, src, dst, mac_src, mh.short, mh.seq,
+                              True, restart_counter=rc.counter if rc is not None  # type: ignore[attr-defined]
+                              else None, udp=udp)
     return None
 
 

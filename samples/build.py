@@ -34,7 +34,9 @@ def index(scenarios: list[Scenario]) -> str:
              "Captures of every scenario of the seed and RFC 5844, produced by the reference",
              "agents (`pmipview simulate`) from the scenario files in `scenarios/`.",
              "Regenerate with `make samples`; `tests/test_samples.py` proves these files are",
-             "up to date and that each capture shows its expected facts.", "",
+             "up to date, that each capture shows its expected facts (frame patterns) and",
+             "that its timeline (`pmipview timeline FILE --json`) shows its timeline facts.",
+             "",
              "`tour.pcap` is different: a hand-scripted capture of every signaling kind",
              "(`make_tour.py`), the fixed point of the CLI tests and of `make demo`.", ""]
     for sc in scenarios:
@@ -42,6 +44,9 @@ def index(scenarios: list[Scenario]) -> str:
                   f"Capture: `{sc.name}.pcapng` (interfaces: {', '.join(sc.capture)}). "
                   f"Scenario: `scenarios/{Path(sc.path).name}`.", "", "Expected facts:", ""]
         lines += [f"- {e.get('fact', '(unnamed)')}" for e in sc.expect]
+        if sc.timeline:
+            lines += ["", "Timeline facts (`pmipview timeline`):", ""]
+            lines += [f"- {e.get('fact', '(unnamed)')}" for e in sc.timeline]
         lines.append("")
     return "\n".join(lines)
 

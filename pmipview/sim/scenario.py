@@ -121,6 +121,7 @@ class Scenario:
     faults: tuple[FaultSpec, ...]
     expect: tuple[dict[str, Any], ...] = field(default=())
     path: str = ""
+    timeline: tuple[dict[str, Any], ...] = field(default=())  # [[timeline]] facts
 
 
 ACTIONS = ("attach", "handoff", "detach", "release", "renew", "restart")
@@ -254,6 +255,7 @@ def parse(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
                           key=lambda e: e.at))
     faults = tuple(_fault(t, i, source) for i, t in enumerate(top.get("fault", [], list)))
     expect = tuple(top.get("expect", [], list))
+    timeline = tuple(top.get("timeline", [], list))
     top.done()
     nodes = {lma.name, *(m.name for m in mags), *(m.name for m in mns)}
     if len(nodes) != 1 + len(mags) + len(mns):
@@ -275,11 +277,12 @@ def parse(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
         if ev.mac is not None and ev.mac not in mn_by_name[ev.mn].macs:
             raise ScenarioError(f"{source}: event[{i}].mac: {ev.mac} is not a MAC of "
                                 f"{ev.mn}")
-    for i, e in enumerate(expect):
-        if not isinstance(e, dict):
-            raise ScenarioError(f"{source}: expect[{i}]: expected a table")
+    for section, facts in (("expect", expect), ("timeline", timeline)):
+        for i, e in enumerate(facts):
+            if not isinstance(e, dict):
+                raise ScenarioError(f"{source}: {section}[{i}]: expected a table")
     return Scenario(name, description, seed, start.timestamp(), duration, capture, links,
-                    lma, mags, mns, events, faults, expect, source)
+                    lma, mags, mns, events, faults, expect, source, timeline)
 
 
 def _lma(t: dict[str, Any], source: str) -> LMASpec:

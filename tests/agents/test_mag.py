@@ -782,6 +782,38 @@ def test_status_135_resent_with_higher_sequence() -> None:
     assert pbu_of(out).seq == 501
 
 
+def test_register_on_link_up_off_still_registers_ipv6_at_once() -> None:
+    # A dual-stack MN's IPv6 service must not wait for DHCPv4: the prefix is registered on
+    # link-up, the DISCOVER adds the IPv4 HoA (RFC 5844 §3.4.1, "registered IPv6 only").
+    mag = make(MNPolicy(NAI, ipv6=True), register_on_link_up=False)
+    pbu = pbu_of(run(mag.link_up(0.0, MAC, IFACE)))
+    assert pbu.handoff_indicator == 1 and pbu.hoa_request is None
+    assert [h.prefix_len for h in pbu.hnps] == [0]
+    assert kinds(run(mag.receive(0.1, pba(pbu)))) == ["registered"]
+    update = pbu_of(run(mag.receive(1.0, from_mn(client(T.DISCOVER)))))
+    assert update.handoff_indicator == 5
+    assert update.hnps == [HomeNetworkPrefix(PREFIX, 64)]
+    assert update.hoa_request == IPv4HoARequest(ANY4, 0)
+    out = run(mag.receive(1.1, pba(update)))
+    offer = [p.message for p in sends(out) if isinstance(p.message, DhcpMessage)]
+    assert [m.message_type for m in offer] == [T.OFFER] and offer[0].yiaddr == HOA
+    # an IPv4-only MN still waits for its DISCOVER
+    assert run(make(register_on_link_up=False).link_up(0.0, MAC, IFACE)) == []
+
+
+def test_status_135_naming_our_own_sequence_is_still_retried() -> None:
+    # After a MAG restart its counter starts again at 1, the LMA's last accepted number.
+    mag = make()
+    pbu = pbu_of(run(mag.link_up(0.0, MAC, IFACE)))
+    out = run(mag.receive(0.1, pba(pbu, 135, seq=pbu.seq)))
+    assert kinds(out) == ["rejected", "pbu-sent"]
+    retry = pbu_of(out)
+    assert retry.seq == pbu.seq + 1
+    # retried once only: a second 135 for the retry is a plain rejection
+    out = run(mag.receive(0.2, pba(retry, 135, seq=retry.seq)))
+    assert "pbu-sent" not in kinds(out) and "rejected" in kinds(out)
+
+
 def test_relay_reply_for_unknown_client_and_other_relay() -> None:
     mag = relay()
     reply = DhcpMessage(op=DhcpOp.BOOTREPLY, giaddr=RELAY, chaddr=MAC,
