@@ -24,23 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SCENARIOS = sorted((SAMPLES / "scenarios").glob("*.toml"))
 
-# [[timeline]] facts that the correlation engine does not show yet: (sample, fact index)
-# -> the bug.  Strict: a fact that starts to hold fails here until its entry is removed.
-ENGINE_BUGS = {
-    ("dhcp-nak", 2): "the rejected INIT-REBOOT claim splits mn1's second visit to mag1 into "
-                     "a 'rejected' attachment and another one",
-    ("handover-server-rebind", 3): "attach_ms at mag2 runs to the REBINDING ACK 95 s after "
-                                   "the handoff although the DNAv4 MN kept its lease",
-    ("hoa-reply-132", 2): "a DHCP exchange whose registration was rejected has mag null",
-    ("reject-170", 2): "a DHCP exchange whose registration was rejected has mag null",
-    ("reject-171", 2): "the rejected first PBU splits the attachment in two: 'rejected', "
-                       "then the retry's",
-    ("reject-173", 1): "each rejected registration makes its own attachment",
-    ("reject-173", 2): "a DHCP exchange whose registration was rejected has mag null",
-    ("relay-draft-order", 2): "a DHCP exchange seen before the PBU is not linked to the "
-                              "attachment (exchange mag, attachment server_id and address_ms "
-                              "null)",
-}
+# (sample, fact index) -> the engine bug that makes the fact fail, as strict xfails; empty
+# when every fact holds.  A fixed bug turns its entry into a failure until it is removed.
+ENGINE_BUGS: dict[tuple[str, int], str] = {}
 
 
 def test_every_scenario_has_its_capture_and_the_index_is_current():

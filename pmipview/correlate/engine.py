@@ -111,8 +111,7 @@ class Correlator:
         mns = sorted(self._roots(), key=lambda m: m.first_seen)
         for mn in mns:
             for att in mn.attachments:
-                if att.end is None:
-                    att.end_reason = "end-of-capture"
+                att.close()
         self.report.mobile_nodes = mns
         self.report.nodes = sorted(self._nodes, key=lambda n: (n.role, n.name))
         self.report.end = end if self.report.start is not None else None
@@ -420,6 +419,7 @@ class Correlator:
                 if mn.pending_since and s.time - mn.pending_since[0] <= 60:
                     att.start = min(att.start, mn.pending_since[0])
                     att.frames.append(mn.pending_since[1])
+                    self._adopt_dhcp(mn, att)
                 mn.pending_since = None
                 att.handoff_indicator = s.hi
                 att.access_technology = s.att
@@ -474,9 +474,21 @@ class Correlator:
             self._accepted(mn, txn, s, mag)
         elif txn.kind == "registration":
             att = self._attachment_of(mn, mag, s)
-            if att is not None and att.registered is None:
-                att.end, att.end_reason = s.time, "rejected"
+            if att is not None and att.registered is None and att.active:
+                # the MAG may retry (e.g. 171 -> 0.0.0.0): same attachment until it gives up
+                att.frames.append(s.frame)
+                att.failed = (s.time, "rejected")
         return txn
+
+    def _adopt_dhcp(self, mn: MobileNode, att: Attachment) -> None:
+        """DHCP seen before the attachment's first PBU (relay, draft order) belongs to it."""
+        for ex in mn.dhcp:
+            if ex.mag is None and ex.first >= att.start - 1e-9 and ex.mac in (att.key, ""):
+                ex.mag = att.mag
+                if ex.outcome == "ack" and not ex.renewal and att.dhcp_ack is None:
+                    att.dhcp_ack, att.address_ms = ex.acked, ex.address_ms
+                if ex.server_id and att.server_id is None:
+                    att.server_id = ex.server_id
 
     @staticmethod
     def _ba_name(s: MobilitySignal) -> str:
@@ -613,7 +625,7 @@ class Correlator:
         if txn.kind == "registration":
             for att in mn.attachments:
                 if att.mag == txn.mag and att.active and att.registered is None:
-                    att.end, att.end_reason = txn.last_sent, "timeout"
+                    att.failed = (txn.last_sent, "timeout")
 
     def _expire(self, now: float) -> None:
         while self._expiries and self._expiries[0][0] < now:
@@ -702,7 +714,8 @@ class Correlator:
         ex = self._dhcp.get((s.xid, mac))
         if ex is None or (s.type == T.DISCOVER and ex.messages and not s.relay_leg
                           and ex.outcome != "pending"):
-            ex = DhcpExchange(s.xid, mac, s.time)
+            ex = DhcpExchange(s.xid, mac, s.time,
+                              renewal=s.type == T.REQUEST and int(s.ciaddr) != 0)
             self._dhcp[(s.xid, mac)] = ex
             mn.dhcp.append(ex)
         leg = "relay" if s.relay_leg else "client"
@@ -726,7 +739,7 @@ class Correlator:
             ex.outcome, ex.acked, ex.yiaddr = "ack", s.time, str(s.yiaddr)
             if att is not None and int(s.yiaddr):
                 self._check_address(mn, att, s)
-                if att.dhcp_ack is None:
+                if att.dhcp_ack is None and not ex.renewal:
                     att.dhcp_ack = s.time
                     att.address_ms = ex.address_ms
                 if s.server_id is not None:

@@ -94,6 +94,7 @@ class DhcpExchange:
     server_id: str | None = None
     acked: float | None = None
     mag: str | None = None
+    renewal: bool = False           # began with a REQUEST from a bound client (ciaddr set)
 
     @property
     def address_ms(self) -> float | None:
@@ -122,6 +123,15 @@ class Attachment:
     address_ms: float | None = None
     server_id: str | None = None
     refreshes: int = 0
+    failed: tuple[float, str] | None = None  # last registration rejected / unanswered
+
+    def close(self) -> None:
+        """At the end of the capture: a never-registered attachment ends where it failed."""
+        if self.end is None:
+            if self.registered is None and self.failed is not None:
+                self.end, self.end_reason = self.failed
+            else:
+                self.end_reason = "end-of-capture"
 
     @property
     def active(self) -> bool:
