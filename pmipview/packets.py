@@ -108,6 +108,8 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
     lo = tally.min_ts_ns if tally.min_ts_ns is not None else 1 << 62
     hi = tally.max_ts_ns if tally.max_ts_ns is not None else -(1 << 62)
 
+    recent: dict[bytes, Frame] = {}
+
     def sync() -> None:
         tally.frames, tally.bytes, tally.ignored, tally.fragments = (
             frames, nbytes, ignored, fragments)
@@ -134,7 +136,14 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
                 if not everything:
                     ignored += 1
                     continue
-            frame = decode_frame(rec.linktype, data)
+            # the same frame captured on two interfaces (at a MAG and at the LMA, through
+            # a SPAN port...) is decoded once: decode_frame depends on the bytes only
+            frame = recent.get(data)
+            if frame is None or frame.linktype != rec.linktype:
+                frame = decode_frame(rec.linktype, data)
+                if len(recent) >= 4096:
+                    recent.clear()
+                recent[data] = frame
             if not everything and not frame.signaling and frame.malformed is None:
                 # the pre-filter let it through (UDP port 67 with no DHCP body...): not ours
                 ignored += 1
