@@ -166,3 +166,25 @@ def test_bad_inputs_from_the_shell_give_one_line_and_no_traceback(tmp_path):
         assert p.returncode == 1, p.stderr
         assert message in p.stderr and "Traceback" not in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.tshark
+def test_a_format_only_tshark_reads_is_converted_and_decoded_the_same(tmp_path):
+    import shutil
+
+    from tests.tshark_util import require_tshark
+
+    require_tshark()
+    editcap = shutil.which("editcap")
+    if editcap is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("editcap (tshark's package) is required when CI=true")
+        pytest.skip("editcap not installed")
+    snoop = tmp_path / "tour.snoop"
+    subprocess.run([editcap, "-F", "snoop", str(SAMPLE), str(snoop)], check=True,
+                   capture_output=True)
+    assert not snoop.read_bytes().startswith(SAMPLE.read_bytes()[:4])
+    ours = json.loads(run(SAMPLE, "--json", "--summary").output)["summary"]
+    converted = json.loads(run(snoop, "--json", "--summary").output)["summary"]
+    for key in ("frames", "decoded", "ignored", "malformed", "by_type", "by_status"):
+        assert converted[key] == ours[key], key
