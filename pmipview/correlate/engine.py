@@ -426,6 +426,10 @@ class Correlator:
                 att.first_pbu = s.time
                 mn.attachments.append(att)
             att.frames.append(s.frame)
+        else:
+            att = mn.current(self._iface_key(s))
+            if att is not None and att.mag == mag:
+                att.frames.append(s.frame)
         return txn
 
     def _pba(self, s: MobilitySignal) -> Transaction | None:
