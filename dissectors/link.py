@@ -136,6 +136,17 @@ def format_mac(raw: bytes | memoryview) -> str:
     return bytes(raw).hex(":")
 
 
+def normalize_mac(text: str | None) -> str | None:
+    """``"02-00-5E-00-00-01"`` → ``"02:00:5e:00:00:01"``; None unless a 6-byte MAC."""
+    if not text:
+        return None
+    try:
+        raw = parse_mac(text)
+    except ValueError:
+        return None
+    return format_mac(raw) if len(raw) == 6 else None
+
+
 def parse_mac(text: str) -> bytes:
     """``"02:00:5e:10:00:01"`` (or with dashes) to bytes; any length of hex groups."""
     return bytes(int(p, 16) for p in text.replace("-", ":").split(":"))

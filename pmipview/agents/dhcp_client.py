@@ -66,6 +66,7 @@ from dissectors.dhcp import (
     encode_option,
 )
 from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
+from dissectors.link import normalize_mac
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send
 
 __all__ = ["BROADCAST_MAC", "ClientLease", "ClientState", "DhcpClient"]
@@ -162,10 +163,10 @@ def type_name(kind: int) -> str:
 
 
 def _normal_mac(mac: str) -> str:
-    raw = bytes.fromhex(mac.replace(":", "").replace("-", ""))
-    if len(raw) != 6:
+    normal = normalize_mac(mac)
+    if normal is None:
         raise ValueError(f"{mac!r} is not a 6-byte MAC address")
-    return raw.hex(":")
+    return normal
 
 
 class DhcpClient:

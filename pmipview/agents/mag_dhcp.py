@@ -37,7 +37,7 @@ from dissectors.dhcp_codes import (
     DhcpOptionCode,
     RelayAgentSubOptionCode,
 )
-from dissectors.link import format_mac, parse_mac
+from dissectors.link import normalize_mac
 
 from .base import ANY4, BACKHAUL, BROADCAST4, Event, Output, Packet, Send
 
@@ -51,15 +51,7 @@ T = DhcpMessageType
 # --------------------------------------------------------------------------- helpers
 
 
-def norm_mac(text: str | None) -> str | None:
-    """``"02-00-5E-00-00-01"`` → ``"02:00:5e:00:00:01"``; None unless a 6-byte MAC."""
-    if not text:
-        return None
-    try:
-        raw = parse_mac(text)
-    except ValueError:
-        return None
-    return format_mac(raw) if len(raw) == 6 else None
+norm_mac = normalize_mac  # the one definition lives in dissectors.link
 
 
 def mask_of(prefix_len: int) -> IPv4Address:

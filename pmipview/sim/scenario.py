@@ -14,7 +14,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from pathlib import Path
 from typing import Any
 
-from dissectors.link import parse_mac
+from dissectors.link import normalize_mac
 
 
 class ScenarioError(Exception):
@@ -188,13 +188,10 @@ class _Reader:
 
 
 def _mac(value: str, fail: Any) -> str:
-    try:
-        raw = parse_mac(value)
-    except ValueError:
-        raise fail(f"not a MAC address: {value!r}") from None
-    if len(raw) != 6:
+    normal = normalize_mac(value) if isinstance(value, str) else None
+    if normal is None:
         raise fail(f"not a MAC address: {value!r}")
-    return raw.hex(":")
+    return normal
 
 
 def _links(table: dict[str, Any], source: str) -> dict[str, LinkSpec]:
