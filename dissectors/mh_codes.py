@@ -219,6 +219,12 @@ class HandoffIndicator(Labeled):
     NEW_INTERFACE_SHARED = 6, "Attachment over a new interface sharing prefixes"
 
 
+# A few words for each Handoff Indicator, where a one-line label has no room (ladders).
+HI_SHORT: dict[int, str] = {0: "reserved", 1: "new interface", 2: "inter-interface",
+                            3: "inter-MAG handoff", 4: "handoff unknown",
+                            5: "re-registration", 6: "new interface, shared"}
+
+
 class AccessTechnology(Labeled):
     RESERVED = 0, "Reserved"
     VIRTUAL = 1, "Virtual"

@@ -315,8 +315,9 @@ def simulate(
         err.print(f"all {len(sc.expect)} expected facts shown", markup=False)
 
 
-def _report(file: str, names_file: str | None):
-    """Open, scan and correlate a capture; errors become one line and an exit code."""
+def _report(file: str, names_file: str | None, keep: dict | None = None):
+    """Open, scan and correlate a capture; errors become one line and an exit code.
+    With ``keep``, every signaling frame's signal and decoded frame are kept in it."""
     from pmipview.pipeline import correlate, parse_names
 
     names = None
@@ -334,7 +335,7 @@ def _report(file: str, names_file: str | None):
         raise fail(str(exc), 1) from None
     tally = Tally()
     try:
-        report = correlate(_progress(source, source), tally, names)
+        report = correlate(_progress(source, source), tally, names, keep)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     finally:
@@ -344,6 +345,35 @@ def _report(file: str, names_file: str | None):
         err.print(f"pmipview: {file}: reading stopped early: {problem} (the timeline covers "
                   f"the frames before it)", style="yellow", markup=False)
     return report, tally, problem
+
+
+def _pick_mns(report, mn: str | None, file: str) -> list:
+    """The MNs ``--mn`` names (all without it); an unknown MN is one line and exit 1."""
+    from pmipview.filters import is_match_mn
+
+    if not mn:
+        return report.mobile_nodes
+    mns = [m for m in report.mobile_nodes if is_match_mn(m, mn)]
+    if not mns:
+        known = ", ".join(m.id for m in report.mobile_nodes[:10]) or "none"
+        more = " ..." if len(report.mobile_nodes) > 10 else ""
+        raise fail(f"--mn: no mobile node {mn!r} in {file} (MNs: {known}{more})", 1)
+    return mns
+
+
+def _check_output(path: str, allowed: tuple[str, ...]) -> str:
+    """The output's extension, checked before any work: known and in a writable folder."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in allowed:
+        raise fail(f"-o {path}: unknown output extension {ext or '(none)'!r}; use one of "
+                   f"{', '.join(allowed)}", 2)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise fail(f"-o {path}: folder {folder} does not exist", 1)
+    if not os.access(folder, os.W_OK) or (os.path.exists(path)
+                                          and not os.access(path, os.W_OK)):
+        raise fail(f"-o {path}: not writable", 1)
+    return ext
 
 
 NAMES_HELP = ("Name nodes from a hosts file ('address name' lines, /etc/hosts format); "
@@ -379,17 +409,11 @@ def timeline(
     """
     if as_json and as_csv:
         raise fail("--json and --csv: choose one", 2)
-    from pmipview.filters import is_match_mn
     from pmipview.render import timeline as tl
     from pmipview.render import timeline_json
 
     report, _, problem = _report(file, names)
-    mns = report.mobile_nodes
-    if mn:
-        mns = [m for m in mns if is_match_mn(m, mn)]
-        if not mns:
-            known = ", ".join(m.id for m in report.mobile_nodes[:10]) or "none"
-            raise fail(f"--mn: no mobile node {mn!r} in {file} (MNs: {known})", 1)
+    mns = _pick_mns(report, mn, file)
     if as_json:
         sys.stdout.write(json.dumps(timeline_json.report(report, mns)))
         sys.stdout.write("\n")
@@ -435,6 +459,12 @@ def stats(
         out.print(tl.stats_tables(d))
     if problem is not None:
         raise typer.Exit(1)
+
+
+# Commands that live in their own modules (pmipview/cli_*.py).
+from pmipview.cli_ladder import ladder  # noqa: E402
+
+app.command(no_args_is_help=True)(ladder)
 
 
 def _show(packet: Packet, tally: Tally, prev_ts: int | None, time_mode: str, as_json: bool,

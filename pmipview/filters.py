@@ -147,6 +147,12 @@ _RANGE = re.compile(r"^\s*(\d*)\s*(?:(-)\s*(\d*))?\s*$")
 
 def by_frames(value: str) -> Predicate:
     """``100-200``, ``5``, ``-50``, ``900-``, or a comma-separated list of those."""
+    ranges = frame_ranges(value)
+    return lambda p: any(lo <= p.frame_no <= hi for lo, hi in ranges)
+
+
+def frame_ranges(value: str) -> list[tuple[int, float]]:
+    """The inclusive ranges of a ``--frames`` value (see :func:`by_frames`)."""
     ranges: list[tuple[int, float]] = []
     for part in value.split(","):
         m = _RANGE.match(part)
@@ -158,7 +164,7 @@ def by_frames(value: str) -> Predicate:
         if hi < lo:
             raise UsageError(f"--frames: range {part.strip()!r} ends before it starts")
         ranges.append((lo, hi))
-    return lambda p: any(lo <= p.frame_no <= hi for lo, hi in ranges)
+    return ranges
 
 
 def parse_time(value: str, option: str) -> tuple[str, float]:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from dissectors.frame import Frame
 from pmipview.correlate import Correlator, Report
 from pmipview.packets import Tally, scan
-from pmipview.signals import signal_of
+from pmipview.signals import Signal, signal_of
 from pmipview.sources.records import Record
 
 
 def correlate(records: Iterable[Record], tally: Tally,
-              names: dict[str, str] | None = None) -> Report:
-    """Every signaling frame of ``records`` folded into per-MN timelines."""
+              names: dict[str, str] | None = None,
+              keep: dict[int, tuple[Signal, Frame]] | None = None) -> Report:
+    """Every signaling frame of ``records`` folded into per-MN timelines.  With ``keep``,
+    each signal and its decoded frame are also kept by frame number (for ladders)."""
     c = Correlator(names=names)
     feed = c.feed
     for packet in scan(records, tally):
         s = signal_of(packet)
         if s is not None:
             feed(s)
+            if keep is not None:
+                keep[packet.frame_no] = (s, packet.frame)
     report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
     report.frames = tally.frames
     if tally.min_ts_ns is not None:  # the capture's span, not only its signaling

@@ -1,0 +1,149 @@
+"""``pmipview ladder``: the sequence diagram of one mobile node, in the terminal or a file.
+
+Registered in cli.py; the drawing lives in pmipview/render/ladder/ (one layout model,
+one module per backend).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+IMAGE_EXTS = (".svg", ".png", ".pdf")
+TEXT_EXTS = (".mmd", ".puml", ".msc", ".txt")
+
+
+def ladder(
+    file: Annotated[str, typer.Argument(help="Capture file (pcap, pcapng, .gz, or any "
+                                             "format tshark reads).", show_default=False)],
+    mn: Annotated[str | None, typer.Option(
+        "--mn", help="The mobile node: NAI, MAC or IPv4 home address (default: the first "
+        "one; the others are listed).")] = None,
+    output: Annotated[str | None, typer.Option(
+        "-o", "--output", help="Write to a file instead of the terminal; the extension "
+        "chooses the format: .svg .png .pdf (matplotlib; long ladders split into pages), "
+        ".mmd (Mermaid), .puml (PlantUML), .msc (mscgen), .txt (the terminal drawing).",
+        show_default=False)] = None,
+    time_mode: Annotated[str, typer.Option(
+        "--time", help="Arrow times: rel (seconds since the capture start), abs (UTC "
+        "clock), delta (since the previous message).")] = "rel",
+    start: Annotated[str | None, typer.Option(
+        "--from", help="Start at this time: seconds from the capture start (12.5) or an "
+        "ISO date-time (2024-05-01T10:00:00Z).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", help="End at this time (same forms as --from).")] = None,
+    frames: Annotated[str | None, typer.Option(
+        "--frames", help="Only these frames: N, N-M, N-, -M, comma-separated.")] = None,
+    max_messages: Annotated[int | None, typer.Option(
+        "--max-messages", min=1, help="Draw at most this many messages; a note says how "
+        "many were cut.")] = None,
+    per_page: Annotated[int, typer.Option(
+        "--per-page", min=5, help="Messages per page of an SVG/PNG/PDF ladder.")] = 60,
+    width: Annotated[int | None, typer.Option(
+        "--width", min=40, help="Terminal width in columns (default: the terminal's).")
+    ] = None,
+    pager: Annotated[bool, typer.Option(
+        "--pager/--no-pager", help="Page a ladder longer than the screen (on a terminal).")
+    ] = True,
+    names: Annotated[str | None, typer.Option("--names", help="Name nodes from a hosts "
+                                              "file ('address name' lines).")] = None,
+) -> None:
+    """Ladder (sequence) diagram of one mobile node: its DHCP and PBU/PBA exchanges between
+    the MN, its MAGs, the LMA and the DHCP server, with times, statuses, retransmissions,
+    timeouts, diagnostics, and the attach / handoff / detach phases.
+
+    Lifelines are the MN, the MAGs in order of first use, the LMAs and the DHCP servers
+    (one per node, even when it uses IPv4 and IPv6).  Colours: green answers, red
+    rejections and timeouts, yellow retransmissions.
+
+    Examples:
+
+        pmipview ladder samples/tour.pcap
+        pmipview ladder samples/tour.pcap --mn mn3@example.net --time delta
+        pmipview ladder cap.pcapng --mn 02:00:00:00:00:01 -o mn1.svg
+        pmipview ladder cap.pcapng --mn mn1@example.net --from 400 --to 420 -o mn1.pdf
+        pmipview ladder cap.pcapng -o flow.puml && plantuml -tsvg flow.puml
+    """
+    from pmipview.cli import _check_output, _pick_mns, _report, err, fail, out
+    from pmipview.errors import UsageError
+    from pmipview.filters import frame_ranges, parse_time
+    from pmipview.render.ladder.model import TIME_MODES, build
+
+    if time_mode not in TIME_MODES:
+        raise fail(f"--time: expected one of {', '.join(TIME_MODES)}, got {time_mode!r}", 2)
+    ext = _check_output(output, IMAGE_EXTS + TEXT_EXTS) if output else None
+    try:
+        ranges = frame_ranges(frames) if frames else None
+        bounds = [parse_time(v, o) if v else None for v, o in ((start, "--from"),
+                                                               (end, "--to"))]
+    except UsageError as exc:
+        raise fail(str(exc), 2) from None
+    keep: dict = {}
+    report, tally, problem = _report(file, names, keep)
+    if not report.mobile_nodes:
+        what = "no frames" if not tally.frames else "no PMIPv6 or DHCP signaling"
+        raise fail(f"{file}: {what}: no mobile node to draw", 1)
+    mns = _pick_mns(report, mn, file)
+    chosen = mns[0]
+    if not mn and len(report.mobile_nodes) > 1:
+        others = ", ".join(m.id for m in report.mobile_nodes[1:11])
+        more = " ..." if len(report.mobile_nodes) > 11 else ""
+        err.print(f"{len(report.mobile_nodes)} mobile nodes; drawing {chosen.id} (choose "
+                  f"with --mn: {others}{more})", style="dim", markup=False)
+    first = tally.first_ts_ns / 1e9 if tally.first_ts_ns is not None else 0.0
+    t0, t1 = ((None if b is None else b[1] if b[0] == "abs" else first + b[1])
+              for b in bounds)
+    drawing = build(report, chosen, keep, time_mode=time_mode, start=t0, end=t1,
+                    frames=ranges, max_messages=max_messages)
+    if not drawing.arrows:
+        raise fail(f"{chosen.id}: no message in the chosen window", 1)
+    if output is None:
+        _to_terminal(drawing, width or out.width, pager and sys.stdout.isatty(), out)
+    else:
+        written = _to_file(drawing, output, ext or "", per_page, fail)
+        err.print(f"wrote {', '.join(written)} ({len(drawing.arrows)} messages"
+                  f"{', cut: ' + str(drawing.cut) + ' more' if drawing.cut else ''})",
+                  markup=False)
+    if problem is not None:
+        raise typer.Exit(1)
+
+
+def _to_terminal(drawing, width: int, page: bool, console) -> None:
+    from pmipview.render.ladder.terminal import lines
+
+    rows = lines(drawing, width)
+    if page and len(rows) > console.height:
+        with console.pager(styles=True):
+            for row in rows:
+                console.print(row, crop=False, overflow="ignore")
+        return
+    for row in rows:
+        console.print(row, crop=False, overflow="ignore")
+
+
+def _to_file(drawing, output: str, ext: str, per_page: int, fail) -> list[str]:
+    try:
+        if ext in IMAGE_EXTS:
+            from pmipview.render.ladder import mpl
+
+            return [str(p) for p in mpl.save(drawing, output, per_page=per_page)]
+        if ext == ".txt":
+            from rich.console import Console
+
+            from pmipview.render.ladder.terminal import lines
+
+            with open(output, "w", encoding="utf-8") as fh:
+                console = Console(file=fh, width=120, no_color=True, highlight=False)
+                for row in lines(drawing, 120):
+                    console.print(row, crop=False, overflow="ignore")
+            return [output]
+        from pmipview.render.ladder.text import FORMATS
+
+        text = FORMATS[ext](drawing)
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return [output]
+    except OSError as exc:
+        raise fail(f"-o {output}: cannot write: {exc.strerror or exc}", 1) from None

@@ -1,0 +1,1 @@
+"""Ladder (sequence) diagrams: one layout model (model.py) drawn by every backend."""
