@@ -1,0 +1,145 @@
+"""``pmipview plot``: latency histograms / CDFs and the capture timeline as an image.
+
+Registered in cli.py with ``app.command(no_args_is_help=True)(plot)``.  The drawing is in
+pmipview/render/plots.py; this module only checks the options, reads the capture and
+turns every user error into one line on stderr (exit 1 input/data, 2 usage).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+KIND_NAMES = ("timeline", "rtt", "setup", "attach", "handoff", "address")
+
+
+def _names_help() -> str:
+    """cli.py's --names help.  Called when typer reads the annotations (from __future__
+    import annotations: when the command line is built), after cli.py is loaded."""
+    from pmipview.cli import NAMES_HELP
+
+    return NAMES_HELP
+
+
+def plot(
+    file: Annotated[str, typer.Argument(help="Capture file (pcap, pcapng, .gz, or any "
+                                             "format tshark reads).", show_default=False)],
+    output: Annotated[str, typer.Option(
+        "-o", "--output", help="Image to write; the format is chosen by the extension: "
+        ".png, .svg or .pdf.", show_default=False)] = "",
+    kind: Annotated[str, typer.Option(
+        "--kind", "-k", help="What to draw: timeline (one row per MN: attachments per MAG, "
+        "handoffs, failures), or a latency histogram: rtt, setup, attach, handoff, address "
+        "(definitions in docs/timeline.md).")] = "timeline",
+    cdf: Annotated[bool, typer.Option(
+        "--cdf", help="Latency kinds: draw the cumulative distribution instead of a "
+        "histogram.")] = False,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Latency kinds: 'mag' for one series per MAG (per target MAG for "
+        "handoff): small multiples, or one line per MAG with --cdf.",
+        show_default=False)] = None,
+    mn: Annotated[str | None, typer.Option(
+        "--mn", help="Only this mobile node: NAI, MAC or IPv4 home address.")] = None,
+    clock: Annotated[bool, typer.Option(
+        "--clock", help="Timeline: clock time (UTC) on the x axis instead of seconds since "
+        "the capture start.")] = False,
+    title: Annotated[str | None, typer.Option(
+        "--title", help="Replace the plot's title.", show_default=False)] = None,
+    names: Annotated[str | None, typer.Option("--names", help=_names_help())] = None,
+) -> None:
+    """Draw a capture: its timeline, or a latency distribution, as PNG, SVG or PDF.
+
+    **timeline** (the default): one row per mobile node, its attachments as bars
+    coloured by MAG over the capture's time, handoffs as black ticks, failures (rejected
+    or unanswered registrations, error diagnostics) as red crosses, warnings as orange
+    triangles: the whole capture at a glance.  **rtt, setup, attach, handoff, address**:
+    a histogram of that latency in ms with p50/p90/p99 marked, the same values as
+    `pmipview stats`; `--cdf` for the cumulative distribution, `--by mag` per MAG.
+
+    Examples:
+
+        pmipview plot samples/tour.pcap -o tour.png
+        pmipview plot big.pcapng --kind rtt -o rtt.svg
+        pmipview plot big.pcapng --kind rtt --cdf --by mag -o rtt-per-mag.pdf
+        pmipview plot big.pcapng --kind handoff --by mag -o handoff.png
+        pmipview plot big.pcapng --mn mn1@example.net --clock -o mn1.png
+    """
+    from pmipview.cli import _report, err, fail
+
+    fmt = _check_usage(output, kind, cdf, by, clock, fail)
+    report, _, problem = _report(file, names)
+    fig = _figure(report, file, kind, cdf, by, mn, clock, title, fail)
+    _write(fig, output, fail)
+    err.print(f"{kind} plot of {file} -> {output} ({fmt})", markup=False, style="dim")
+    if problem is not None:
+        raise typer.Exit(1)
+
+
+def _check_usage(output: str, kind: str, cdf: bool, by: str | None, clock: bool,
+                 fail) -> str:
+    """Every usage error (exit 2) before the capture is read; returns the image format."""
+    from pmipview.render.plots import output_format
+
+    if not output:
+        raise fail("give the image to write with -o FILE.png, .svg or .pdf", 2)
+    fmt = output_format(output)
+    if fmt is None:
+        ext = os.path.splitext(output)[1] or "no extension"
+        raise fail(f"-o {output}: unknown image format ({ext}); name it .png, .svg or "
+                   f".pdf", 2)
+    if kind not in KIND_NAMES:
+        raise fail(f"--kind: expected one of {', '.join(KIND_NAMES)}, got {kind!r}", 2)
+    if by is not None and by != "mag":
+        raise fail(f"--by: only 'mag' is supported, got {by!r}", 2)
+    if kind == "timeline" and (cdf or by):
+        raise fail("--cdf and --by apply to latency kinds (rtt, setup, attach, handoff, "
+                   "address), not to the timeline", 2)
+    if clock and kind != "timeline":
+        raise fail("--clock applies to --kind timeline only", 2)
+    parent = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(parent):
+        raise fail(f"cannot write {output}: no such directory {parent}", 1)
+    if not os.access(parent, os.W_OK) or (os.path.exists(output)
+                                          and not os.access(output, os.W_OK)):
+        raise fail(f"cannot write {output}: permission denied", 1)
+    return fmt
+
+
+def _figure(report, file: str, kind: str, cdf: bool, by: str | None, mn: str | None,
+            clock: bool, title: str | None, fail):
+    """The Figure, or one line and exit 1 when the capture has nothing to draw."""
+    from dataclasses import replace
+
+    from pmipview.filters import is_match_mn
+    from pmipview.render import plots
+
+    if report.frames == 0:
+        raise fail(f"{file}: the capture holds no frames: nothing to plot", 1)
+    if not report.mobile_nodes:
+        raise fail(f"{file}: no PMIPv6 or DHCP signaling of a mobile node in "
+                   f"{report.frames} frames: nothing to plot", 1)
+    mns = report.mobile_nodes
+    if mn:
+        mns = [m for m in mns if is_match_mn(m, mn)]
+        if not mns:
+            known = ", ".join(m.id for m in report.mobile_nodes[:10])
+            raise fail(f"--mn: no mobile node {mn!r} in {file} (MNs: {known})", 1)
+    source = os.path.basename(file) + (f", {mn}" if mn else "")
+    try:
+        if kind == "timeline":
+            return plots.timeline_figure(report, mns, clock=clock, source=source, title=title)
+        return plots.latency_figure(replace(report, mobile_nodes=mns), kind,
+                                    by_mag=by == "mag", cdf=cdf, source=source, title=title)
+    except plots.NoData as exc:
+        raise fail(f"{file}{f' (--mn {mn})' if mn else ''}: {exc}", 1) from None
+
+
+def _write(fig, output: str, fail) -> None:
+    from pmipview.render.plots import save
+
+    try:
+        save(fig, output)
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc.strerror or exc}", 1) from None
