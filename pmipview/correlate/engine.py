@@ -76,7 +76,7 @@ class Correlator:
         self._restart: dict[str, int] = {}
         self._last_seq: dict[tuple[int, str, str], int] = {}
         self._last_ts: dict[int, float] = {}
-        self._seen: dict[tuple, tuple[float, Transaction | DhcpExchange | None]] = {}
+        self._seen: dict[tuple, tuple[float, Transaction | DhcpExchange | None, int]] = {}
         self._dhcp: dict[tuple[int, str], DhcpExchange] = {}
         self._hoa_holder: dict[str, int] = {}
         self._expiries: list[tuple[float, int, int, Attachment]] = []
@@ -135,13 +135,17 @@ class Correlator:
         else:
             key = (s.type, s.src, s.dst, s.xid, s.giaddr, s.chaddr)
         seen = self._seen.get(key)
-        if seen is not None and s.time - seen[0] <= self.duplicate_window:
+        # The same message again: a second capture point saw it (on another capture
+        # interface, however late a slow path made it), or a duplicate within the window.
+        # The same interface after the window is a retransmission with the same number.
+        if seen is not None and (s.time - seen[0] <= self.duplicate_window or (
+                s.iface != seen[2] and s.time - seen[0] <= self.retransmit_window)):
             self._duplicate(s, seen[1])
             return
         handled = self._mobility(s) if isinstance(s, MobilitySignal) else self._dhcp_signal(s)
-        self._seen[key] = (s.time, handled)
+        self._seen[key] = (s.time, handled, s.iface)
         if len(self._seen) > 200_000:
-            cutoff = s.time - self.duplicate_window
+            cutoff = s.time - self.retransmit_window
             self._seen = {k: v for k, v in self._seen.items() if v[0] >= cutoff}
 
     def _duplicate(self, s: Signal, obj: object) -> None:

@@ -85,6 +85,32 @@ def test_rtt_is_against_the_pbu_whose_sequence_number_the_pba_carries():
     assert "pbu-unanswered" not in codes(r)
 
 
+def test_a_slow_path_seen_at_two_capture_points_is_one_message():
+    # captured at the MAG (interface 0) and at the LMA (1) with 3 s between them: the
+    # LMA's sightings are the same messages, not retransmissions, and the RTT is the
+    # MAG's (PBU sent -> PBA received), not the LMA's ~0 ms
+    s = Script()
+    u = s.pbu(0, MAG1, LMA, 7, nai=NAI1, mac=MN1, iface=0)
+    u_lma = s.pbu(3.0, MAG1, LMA, 7, nai=NAI1, mac=MN1, iface=1)
+    a_lma = s.pba(3.001, MAG1, LMA, 7, nai=NAI1, mac=MN1, hoa=HOA1, iface=1)
+    a = s.pba(6.001, MAG1, LMA, 7, nai=NAI1, mac=MN1, hoa=HOA1, iface=0)
+    r = s.report()
+    t = only(mn(r, NAI1).transactions)
+    assert t.seqs == [7] and t.retransmissions == 0
+    assert sorted(t.frames) == sorted([u, u_lma, a_lma, a])
+    assert t.rtt_ms == approx_ms(6001.0)
+    assert "retransmission" not in codes(r)
+
+
+def test_same_sequence_number_again_on_one_interface_is_a_retransmission():
+    s = Script()
+    s.pbu(0, MAG1, LMA, 7, nai=NAI1, mac=MN1)
+    s.pbu(3.0, MAG1, LMA, 7, nai=NAI1, mac=MN1)
+    s.pba(3.004, MAG1, LMA, 7, nai=NAI1, mac=MN1, hoa=HOA1)
+    t = only(mn(s.report(), NAI1).transactions)
+    assert t.seqs == [7, 7] and t.retransmissions == 1
+
+
 def test_retransmission_window():
     # a PBU after the window (35 s) is a new registration, the first one timed out
     s = Script()
