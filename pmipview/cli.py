@@ -464,9 +464,11 @@ def stats(
 # Commands that live in their own modules (pmipview/cli_*.py).
 from pmipview.cli_ladder import ladder  # noqa: E402
 from pmipview.cli_plot import plot  # noqa: E402
+from pmipview.cli_report import report  # noqa: E402
 
 app.command(no_args_is_help=True)(ladder)
 app.command(no_args_is_help=True)(plot)
+app.command(no_args_is_help=True)(report)
 
 
 def _show(packet: Packet, tally: Tally, prev_ts: int | None, time_mode: str, as_json: bool,
