@@ -72,7 +72,7 @@ def plot(
     report, _, problem = _report(file, names)
     fig = _figure(report, file, kind, cdf, by, mn, clock, title, fail)
     _write(fig, output, fail)
-    err.print(f"{kind} plot of {file} -> {output} ({fmt})", markup=False, style="dim")
+    err.print(f"wrote {output} ({kind} plot of {file}, {fmt.upper()})", markup=False)
     if problem is not None:
         raise typer.Exit(1)
 
