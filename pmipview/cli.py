@@ -361,6 +361,22 @@ def _pick_mns(report, mn: str | None, file: str) -> list:
     return mns
 
 
+def _at_least(value: int | None, minimum: int, option: str) -> None:
+    """A count option below its minimum: one line and exit 2 (typer's min= prints a box)."""
+    if value is not None and value < minimum:
+        raise fail(f"{option}: must be at least {minimum}, got {value}", 2)
+
+
+def _nothing_to_draw(file: str, tally: Tally) -> str:
+    """Why a capture has no mobile node, in words."""
+    if not tally.frames:
+        return f"{file}: no frames"
+    if tally.malformed and not tally.decoded:
+        return (f"{file}: only malformed signaling ({tally.malformed} of {tally.frames} "
+                f"frames; see pmipview dissect)")
+    return f"{file}: no PMIPv6 or DHCP signaling in {tally.frames} frames"
+
+
 def _check_output(path: str, allowed: tuple[str, ...]) -> str:
     """The output's extension, checked before any work: known and in a writable folder."""
     ext = os.path.splitext(path)[1].lower()

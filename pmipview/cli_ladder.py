@@ -37,12 +37,12 @@ def ladder(
     frames: Annotated[str | None, typer.Option(
         "--frames", help="Only these frames: N, N-M, N-, -M, comma-separated.")] = None,
     max_messages: Annotated[int | None, typer.Option(
-        "--max-messages", min=1, help="Draw at most this many messages; a note says how "
+        "--max-messages", help="Draw at most this many messages; a note says how "
         "many were cut.")] = None,
     per_page: Annotated[int, typer.Option(
-        "--per-page", min=5, help="Messages per page of an SVG/PNG/PDF ladder.")] = 60,
+        "--per-page", help="Messages per page of an SVG/PNG/PDF ladder.")] = 60,
     width: Annotated[int | None, typer.Option(
-        "--width", min=40, help="Terminal width in columns (default: the terminal's).")
+        "--width", help="Terminal width in columns (default: the terminal's).")
     ] = None,
     pager: Annotated[bool, typer.Option(
         "--pager/--no-pager", help="Page a ladder longer than the screen (on a terminal).")
@@ -66,13 +66,25 @@ def ladder(
         pmipview ladder cap.pcapng --mn mn1@example.net --from 400 --to 420 -o mn1.pdf
         pmipview ladder cap.pcapng -o flow.puml && plantuml -tsvg flow.puml
     """
-    from pmipview.cli import _check_output, _pick_mns, _report, err, fail, out
+    from pmipview.cli import (
+        _at_least,
+        _check_output,
+        _nothing_to_draw,
+        _pick_mns,
+        _report,
+        err,
+        fail,
+        out,
+    )
     from pmipview.errors import UsageError
     from pmipview.filters import frame_ranges, parse_time
     from pmipview.render.ladder.model import TIME_MODES, build
 
     if time_mode not in TIME_MODES:
         raise fail(f"--time: expected one of {', '.join(TIME_MODES)}, got {time_mode!r}", 2)
+    for value, minimum, option in ((max_messages, 1, "--max-messages"),
+                                   (per_page, 5, "--per-page"), (width, 40, "--width")):
+        _at_least(value, minimum, option)
     ext = _check_output(output, IMAGE_EXTS + TEXT_EXTS) if output else None
     try:
         ranges = frame_ranges(frames) if frames else None
@@ -80,11 +92,12 @@ def ladder(
                                                                (end, "--to"))]
     except UsageError as exc:
         raise fail(str(exc), 2) from None
+    if bounds[0] and bounds[1] and bounds[0][0] == bounds[1][0] and bounds[0][1] > bounds[1][1]:
+        raise fail(f"--from {start} is after --to {end}", 2)
     keep: dict = {}
     report, tally, problem = _report(file, names, keep)
     if not report.mobile_nodes:
-        what = "no frames" if not tally.frames else "no PMIPv6 or DHCP signaling"
-        raise fail(f"{file}: {what}: no mobile node to draw", 1)
+        raise fail(f"{_nothing_to_draw(file, tally)}: no mobile node to draw", 1)
     mns = _pick_mns(report, mn, file)
     chosen = mns[0]
     if not mn and len(report.mobile_nodes) > 1:
@@ -92,7 +105,7 @@ def ladder(
         more = " ..." if len(report.mobile_nodes) > 11 else ""
         err.print(f"{len(report.mobile_nodes)} mobile nodes; drawing {chosen.id} (choose "
                   f"with --mn: {others}{more})", style="dim", markup=False)
-    first = tally.first_ts_ns / 1e9 if tally.first_ts_ns is not None else 0.0
+    first = report.start or 0.0  # the zero of the times drawn (the earliest frame)
     t0, t1 = ((None if b is None else b[1] if b[0] == "abs" else first + b[1])
               for b in bounds)
     drawing = build(report, chosen, keep, time_mode=time_mode, start=t0, end=t1,

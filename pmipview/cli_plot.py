@@ -12,8 +12,6 @@ from typing import Annotated
 
 import typer
 
-KIND_NAMES = ("timeline", "rtt", "setup", "attach", "handoff", "address")
-
 
 def _names_help() -> str:
     """cli.py's --names help.  Called when typer reads the annotations (from __future__
@@ -69,8 +67,8 @@ def plot(
     from pmipview.cli import _report, err, fail
 
     fmt = _check_usage(output, kind, cdf, by, clock, fail)
-    report, _, problem = _report(file, names)
-    fig = _figure(report, file, kind, cdf, by, mn, clock, title, fail)
+    report, tally, problem = _report(file, names)
+    fig = _figure(report, tally, file, kind, cdf, by, mn, clock, title, fail)
     _write(fig, output, fail)
     err.print(f"wrote {output} ({kind} plot of {file}, {fmt.upper()})", markup=False)
     if problem is not None:
@@ -80,17 +78,15 @@ def plot(
 def _check_usage(output: str, kind: str, cdf: bool, by: str | None, clock: bool,
                  fail) -> str:
     """Every usage error (exit 2) before the capture is read; returns the image format."""
+    from pmipview.cli import _check_output
     from pmipview.render.plots import output_format
 
     if not output:
         raise fail("give the image to write with -o FILE.png, .svg or .pdf", 2)
-    fmt = output_format(output)
-    if fmt is None:
-        ext = os.path.splitext(output)[1] or "no extension"
-        raise fail(f"-o {output}: unknown image format ({ext}); name it .png, .svg or "
-                   f".pdf", 2)
-    if kind not in KIND_NAMES:
-        raise fail(f"--kind: expected one of {', '.join(KIND_NAMES)}, got {kind!r}", 2)
+    from pmipview.render.plots import KINDS
+
+    if kind not in KINDS:
+        raise fail(f"--kind: expected one of {', '.join(KINDS)}, got {kind!r}", 2)
     if by is not None and by != "mag":
         raise fail(f"--by: only 'mag' is supported, got {by!r}", 2)
     if kind == "timeline" and (cdf or by):
@@ -98,34 +94,21 @@ def _check_usage(output: str, kind: str, cdf: bool, by: str | None, clock: bool,
                    "address), not to the timeline", 2)
     if clock and kind != "timeline":
         raise fail("--clock applies to --kind timeline only", 2)
-    parent = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(parent):
-        raise fail(f"cannot write {output}: no such directory {parent}", 1)
-    if not os.access(parent, os.W_OK) or (os.path.exists(output)
-                                          and not os.access(output, os.W_OK)):
-        raise fail(f"cannot write {output}: permission denied", 1)
-    return fmt
+    _check_output(output, (".png", ".svg", ".pdf"))
+    return output_format(output) or ""
 
 
-def _figure(report, file: str, kind: str, cdf: bool, by: str | None, mn: str | None,
-            clock: bool, title: str | None, fail):
+def _figure(report, tally, file: str, kind: str, cdf: bool, by: str | None,
+            mn: str | None, clock: bool, title: str | None, fail):
     """The Figure, or one line and exit 1 when the capture has nothing to draw."""
     from dataclasses import replace
 
-    from pmipview.filters import is_match_mn
+    from pmipview.cli import _nothing_to_draw, _pick_mns
     from pmipview.render import plots
 
-    if report.frames == 0:
-        raise fail(f"{file}: the capture holds no frames: nothing to plot", 1)
     if not report.mobile_nodes:
-        raise fail(f"{file}: no PMIPv6 or DHCP signaling of a mobile node in "
-                   f"{report.frames} frames: nothing to plot", 1)
-    mns = report.mobile_nodes
-    if mn:
-        mns = [m for m in mns if is_match_mn(m, mn)]
-        if not mns:
-            known = ", ".join(m.id for m in report.mobile_nodes[:10])
-            raise fail(f"--mn: no mobile node {mn!r} in {file} (MNs: {known})", 1)
+        raise fail(f"{_nothing_to_draw(file, tally)}: nothing to plot", 1)
+    mns = _pick_mns(report, mn, file)
     source = os.path.basename(file) + (f", {mn}" if mn else "")
     try:
         if kind == "timeline":

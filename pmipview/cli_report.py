@@ -42,10 +42,10 @@ def report(
         "--time", help="Ladder times: rel (seconds since the capture start), abs (UTC "
         "clock), delta (since the previous message).")] = "rel",
     max_messages: Annotated[int, typer.Option(
-        "--max-messages", min=1, help="Draw at most this many messages per ladder; a note "
+        "--max-messages", help="Draw at most this many messages per ladder; a note "
         "says how many were cut.")] = 500,
     max_mns: Annotated[int, typer.Option(
-        "--max-mns", min=1, help="Draw the ladders of at most this many MNs (those with "
+        "--max-mns", help="Draw the ladders of at most this many MNs (those with "
         "errors, then warnings, first); the MN table always lists every MN.")] = 50,
     names: Annotated[str | None, typer.Option("--names", help=_names_help())] = None,
 ) -> None:
@@ -66,22 +66,29 @@ def report(
         pmipview report cap.pcap --mn mn1@example.net --time delta -o mn1.html
         pmipview report cap.pcap --names hosts.txt -o cap.html
     """
-    from pmipview.cli import _check_output, _pick_mns, _report, err, fail
+    from pmipview.cli import (
+        _at_least,
+        _check_output,
+        _nothing_to_draw,
+        _pick_mns,
+        _report,
+        err,
+        fail,
+    )
     from pmipview.render.ladder.model import TIME_MODES
 
     if not output:
         raise fail("give the report to write with -o FILE.html", 2)
     if time_mode not in TIME_MODES:
         raise fail(f"--time: expected one of {', '.join(TIME_MODES)}, got {time_mode!r}", 2)
+    _at_least(max_messages, 1, "--max-messages")
+    _at_least(max_mns, 1, "--max-mns")
     _check_output(output, OUTPUT_EXTS)
 
     keep: dict = {}
     rep, tally, problem = _report(file, names, keep)
-    if not tally.frames:
-        raise fail(f"{file}: the capture holds no frames: nothing to report", 1)
     if not rep.mobile_nodes and not rep.signaling_frames:
-        raise fail(f"{file}: no PMIPv6 or DHCP signaling in {tally.frames} frames: "
-                   f"nothing to report", 1)
+        raise fail(f"{_nothing_to_draw(file, tally)}: nothing to report", 1)
     mns = _pick_mns(rep, mn, file)
 
     page = _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns,

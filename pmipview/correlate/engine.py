@@ -42,13 +42,27 @@ from pmipview.signals import DhcpSignal, MalformedSignal, MobilitySignal, Signal
 
 BROADCAST = IPv4Address("255.255.255.255")
 ZERO = IPv4Address(0)
+RETRANSMIT_WINDOW = 35.0    # s: a PBU this soon after the last one retransmits it
+DUPLICATE_WINDOW = 2.0      # s: the same message again on one capture interface
+
+
+def another_sighting(elapsed: float, same_interface: bool,
+                     duplicate_window: float = DUPLICATE_WINDOW,
+                     retransmit_window: float = RETRANSMIT_WINDOW) -> bool:
+    """Whether the same message (type, addresses, sequence number or xid) seen again
+    ``elapsed`` seconds later is the first one seen again: at a second capture point
+    (another interface) however slow the path, or a duplicate on the same interface.
+    Otherwise it is a retransmission that kept its number."""
+    return elapsed <= duplicate_window or (not same_interface
+                                           and elapsed <= retransmit_window)
 
 
 class Correlator:
     """Feed signals, then ``finish``; the result is a :class:`Report`."""
 
-    def __init__(self, *, names: dict[str, str] | None = None, retransmit_window: float = 35.0,
-                 reorder_window: float = 2.0, duplicate_window: float = 2.0,
+    def __init__(self, *, names: dict[str, str] | None = None,
+                 retransmit_window: float = RETRANSMIT_WINDOW,
+                 reorder_window: float = 2.0, duplicate_window: float = DUPLICATE_WINDOW,
                  expiry_grace: float = 5.0) -> None:
         self.names = names or {}
         self.retransmit_window = retransmit_window
@@ -135,11 +149,9 @@ class Correlator:
         else:
             key = (s.type, s.src, s.dst, s.xid, s.giaddr, s.chaddr)
         seen = self._seen.get(key)
-        # The same message again: a second capture point saw it (on another capture
-        # interface, however late a slow path made it), or a duplicate within the window.
-        # The same interface after the window is a retransmission with the same number.
-        if seen is not None and (s.time - seen[0] <= self.duplicate_window or (
-                s.iface != seen[2] and s.time - seen[0] <= self.retransmit_window)):
+        if seen is not None and another_sighting(s.time - seen[0], s.iface == seen[2],
+                                                 self.duplicate_window,
+                                                 self.retransmit_window):
             self._duplicate(s, seen[1])
             return
         handled = self._mobility(s) if isinstance(s, MobilitySignal) else self._dhcp_signal(s)

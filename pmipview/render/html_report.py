@@ -23,7 +23,13 @@ from html import escape
 from typing import Any
 
 from pmipview.correlate.model import DIAGNOSTICS, Diagnostic, MobileNode, Report
-from pmipview.render.ladder.model import COLOURS, SEVERITY_COLOURS, Ladder
+from pmipview.render.ladder.model import (
+    COLOURS,
+    ROLE_FACES,
+    SEVERITY_COLOURS,
+    Ladder,
+    index_of_frames,
+)
 from pmipview.render.timeline_json import mobile_node as mn_json
 
 # -- inputs --------------------------------------------------------------------------------
@@ -200,11 +206,7 @@ def _head(kind: str, rows: list[tuple[str, str]]) -> str:
 
 def arrow_of_frames(ladder: Ladder, frames: Iterable[int]) -> int | None:
     """Index of the last arrow carrying one of ``frames`` (for diagnostics links)."""
-    wanted = set(frames)
-    for i in range(len(ladder.arrows) - 1, -1, -1):
-        if wanted.intersection(ladder.arrows[i].frames):
-            return i
-    return None
+    return index_of_frames(ladder.arrows, list(frames))
 
 
 # -- sections ------------------------------------------------------------------------------
@@ -576,7 +578,7 @@ def render(page: Page) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="pmipview {_e(page.version)}">
 <title>pmipview report — {_e(page.source)}</title>
-<style>{CSS}</style>
+<style>{CSS}{css_facts()}</style>
 </head>
 <body>
 <header class="top">
@@ -618,9 +620,16 @@ def mn_order_for_ladders(mns: Sequence[MobileNode], limit: int) -> list[MobileNo
     return [mn for _, mn in sorted(chosen, key=lambda p: p[0])]
 
 
+def css_facts() -> str:
+    """The colours the ladders use (render/ladder/model.py), so page and SVG agree."""
+    roles = "".join(f".role-{r}{{background:{c}}}" for r, c in ROLE_FACES.items())
+    return (f":root{{--ok:{COLOURS['ok']};--bad:{COLOURS['rejected']};"
+            f"--warn:{COLOURS['retransmission']};--note:{SEVERITY_COLOURS['note']}}}{roles}")
+
+
 CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#eef1f4;--bg:#f6f8fa;--card:#fff;
---ok:#1a7f37;--bad:#cf222e;--warn:#b35900;--note:#57606a;--accent:#0969da;--sel:#fff8c5}
+--accent:#0969da;--sel:#fff8c5}
 *{box-sizing:border-box}
 html{scroll-padding-top:56px}
 body{margin:0;background:var(--bg);color:var(--fg);
@@ -683,7 +692,7 @@ font-weight:600;white-space:nowrap}
 .o-accepted{color:var(--ok)}.o-rejected,.o-timeout{color:var(--bad);font-weight:600}
 .o-pending{color:var(--muted)}
 .role{font-size:11px;border-radius:3px;padding:0 5px;background:var(--soft)}
-.role-mag{background:#ddf4ff}.role-lma{background:#dafbe1}.role-dhcp-server{background:#fbefff}
+
 .note{border-left:3px solid var(--note);background:var(--soft);padding:4px 10px;margin:6px 0;
 border-radius:0 4px 4px 0}
 .note.warn{border-color:var(--warn);background:#fff8f0}

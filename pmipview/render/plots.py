@@ -21,7 +21,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from pmipview.correlate.model import MobileNode, Report
-from pmipview.render.timeline import METRICS, latencies, percentile
+from pmipview.render.timeline import METRICS, REGISTRATION_KINDS, latencies, percentile
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 LATENCY_KINDS = METRICS
@@ -38,7 +38,6 @@ PCT_STYLE = {50: ("#1b7837", "--"), 90: ("#e08214", "-."), 99: ("#b2182b", ":")}
 FAIL_COLOUR = "#d62728"
 WARN_COLOUR = "#ff9f1c"
 FAIL_OUTCOMES = ("rejected", "timeout")
-REGISTRATION_KINDS = ("registration", "refresh", "deregistration")
 PALETTE_10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#2f4f4f", "#9467bd", "#8c564b", "#e377c2",
               "#7f7f7f", "#bcbd22", "#17becf"]
 PALETTE_18 = [c for i, c in enumerate(

@@ -148,12 +148,16 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
+# PBU/PBA transactions that register a binding (not revocations or heartbeats).
+REGISTRATION_KINDS = ("registration", "refresh", "deregistration")
+
+
 def latencies(r: Report) -> dict[str, dict[str, list[float]]]:
     """{metric: {mag or "all": [ms...]}} for rtt, setup, address, attach and handoff."""
     out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for mn in r.mobile_nodes:
         for t in mn.transactions:
-            if t.kind in ("registration", "refresh", "deregistration") and \
+            if t.kind in REGISTRATION_KINDS and \
                     t.outcome in ("accepted", "rejected"):
                 for metric, v in (("rtt", t.rtt_ms), ("setup", t.setup_ms)):
                     if v is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,9 @@ def test_terminal_ladder_of_the_first_mn_lists_the_others():
 def test_rejected_and_timed_out_mns_show_why():
     r = run(TOUR, "--mn", "mn3@example.net", "--width", "100", "--time", "delta")
     assert r.exit_code == 0, r.output
-    assert "(retransmission)" in r.stdout and "(no answer: timeout)" in r.stdout
+    words = " ".join(r.stdout.split())
+    assert "PBU seq 31152 · HI 1 new interface · HoA? 0.0.0.0 · ↻ retransmission" in words
+    assert "PBU seq 31153 · HI 1 new interface · HoA? 0.0.0.0 · ✕ timeout (no answer)" in words
     assert "✕" in r.stdout and "╌" in r.stdout
     assert "✖ pbu-unanswered: registration by 192.0.2.1" in r.stdout
     assert "+1.000000" in r.stdout
@@ -60,7 +63,7 @@ def test_rejected_and_timed_out_mns_show_why():
     assert r.exit_code == 0 and "Ladder of mn1@example.net" in r.stdout
     r = run(TOUR, "--mn", "mn2@example.net", "--width", "100")
     assert "170 NOT_AUTHORIZED_FOR_IPV4_MOBILITY_SERVICE" in r.stdout
-    assert "✖ pba-rejected" in r.stdout
+    assert "✖ rejected" in r.stdout and "✖ pba-rejected" in r.stdout
 
 
 def test_narrow_terminal_wraps_but_keeps_every_word():
@@ -108,6 +111,37 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path):
     noise = tmp_path / "noise.pcap"
     write_pcap(str(noise), [r for r in open_capture(str(TOUR)) if r.frame_no == 7])
     one_line_error(run(noise), 1, "no PMIPv6 or DHCP signaling")
+
+
+def test_count_options_and_time_bounds_are_checked_in_one_line():
+    one_line_error(run(TOUR, "--max-messages", "0"), 2, "--max-messages", "at least 1")
+    one_line_error(run(TOUR, "--per-page", "1", "-o", "x.svg"), 2, "--per-page")
+    one_line_error(run(TOUR, "--width", "10"), 2, "--width")
+    one_line_error(run(TOUR, "--from", "500", "--to", "100"), 2, "--from 500 is after --to")
+
+
+def test_only_malformed_signaling_says_so(tmp_path):
+    records = [r for r in open_capture(str(TOUR)) if r.frame_no in (2, 3)]
+    cut = [replace(r, data=r.data[:45]) for r in records]  # MH truncated after 3 bytes
+    path = tmp_path / "broken.pcap"
+    write_pcap(str(path), cut)
+    one_line_error(run(path), 1, "only malformed signaling (2 of 2 frames")
+
+
+def test_from_counts_from_the_earliest_frame_like_the_times_drawn(tmp_path):
+    # capture point 1's frames come first in the file but are 10 s later
+    from tests.correlate.builders import HOA1, LMA, MAG1, MN1, NAI1, Script
+
+    s = Script()
+    s.pbu(10.0, MAG1, LMA, 2, nai=NAI1, mac=MN1, hi=5, hoa=HOA1, iface=1)
+    s.pba(10.01, MAG1, LMA, 2, nai=NAI1, mac=MN1, hoa=HOA1, iface=1)
+    s.pbu(0.0, MAG1, LMA, 1, nai=NAI1, mac=MN1, iface=0)
+    s.pba(0.01, MAG1, LMA, 1, nai=NAI1, mac=MN1, hoa=HOA1, iface=0)
+    path = s.write(tmp_path / "ooo.pcapng")
+    r = run(path, "--from", "0", "--to", "1", "--width", "100")
+    assert r.exit_code == 0, r.output
+    assert "(2 messages" in r.stdout and "\n0.010000 " in r.stdout
+    assert "PBU seq 1 " in r.stdout and "PBU seq 2 " not in r.stdout
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")

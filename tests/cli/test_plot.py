@@ -130,14 +130,14 @@ def test_help_has_examples():
 
 
 @pytest.mark.parametrize("args,code,words", [
-    (["-o", "{tmp}/x.jpg"], 2, ["unknown image format", ".jpg", ".png, .svg or .pdf"]),
-    (["-o", "{tmp}/x"], 2, ["unknown image format", "no extension"]),
+    (["-o", "{tmp}/x.jpg"], 2, ["unknown output extension", ".jpg", ".png, .svg, .pdf"]),
+    (["-o", "{tmp}/x"], 2, ["unknown output extension", "(none)"]),
     ([], 2, ["-o FILE.png"]),
     (["--kind", "latency", "-o", "{tmp}/x.png"], 2, ["--kind", "'latency'", "rtt"]),
     (["--kind", "rtt", "--by", "node", "-o", "{tmp}/x.png"], 2, ["--by", "'node'"]),
     (["--cdf", "-o", "{tmp}/x.png"], 2, ["--cdf", "timeline"]),
     (["--kind", "rtt", "--clock", "-o", "{tmp}/x.png"], 2, ["--clock"]),
-    (["-o", "{tmp}/no/such/dir/x.png"], 1, ["cannot write", "no such directory"]),
+    (["-o", "{tmp}/no/such/dir/x.png"], 1, ["folder", "does not exist"]),
     (["--mn", "mn9@example.net", "-o", "{tmp}/x.png"], 1,
      ["--mn", "mn9@example.net", "mn1@example.net"]),
     (["--names", "{tmp}/missing-hosts", "-o", "{tmp}/x.png"], 2, ["--names"]),
@@ -179,7 +179,7 @@ def test_empty_and_signaling_free_captures_are_one_line(tmp_path):
 def test_an_unwritable_directory_is_one_line(tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    one_line_error(invoke(TOUR, "-o", locked / "x.png"), 1, "cannot write", "permission")
+    one_line_error(invoke(TOUR, "-o", locked / "x.png"), 1, "not writable")
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")

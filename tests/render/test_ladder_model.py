@@ -147,3 +147,36 @@ def test_a_frame_seen_at_two_capture_points_is_one_arrow(tmp_path):
     twice = ladder_of(path)
     assert [a.label for a in twice.arrows] == [a.label for a in once.arrows]
     assert all(len(a.frames) == 2 for a in twice.arrows)
+
+
+def test_a_slow_second_capture_point_is_still_one_arrow_as_in_the_timeline():
+    # captured at the MAG (interface 0) and the LMA (1), 3 s apart: the correlator sees
+    # one PBU and one PBA (no retransmission), so the ladder draws two arrows, not four
+    from tests.correlate.builders import HOA1, LMA, MAG1, MN1, NAI1, Script
+
+    s = Script()
+    u = s.pbu(0, MAG1, LMA, 7, nai=NAI1, mac=MN1, iface=0)
+    u2 = s.pbu(3.0, MAG1, LMA, 7, nai=NAI1, mac=MN1, iface=1)
+    a2 = s.pba(3.001, MAG1, LMA, 7, nai=NAI1, mac=MN1, hoa=HOA1, iface=1)
+    a = s.pba(6.001, MAG1, LMA, 7, nai=NAI1, mac=MN1, hoa=HOA1, iface=0)
+    keep: dict = {}
+    report = correlate(s.records(), Tally(), None, keep)
+    lad = build(report, report.mobile_nodes[0], keep)
+    assert [(x.kind, x.frames, x.outcome) for x in lad.arrows] == [
+        ("PBU", [u, u2], "request"), ("PBA", [a2, a], "ok")]
+    assert report.mobile_nodes[0].transactions[0].retransmissions == 0
+
+
+def test_same_number_again_on_one_interface_is_drawn_as_a_retransmission():
+    from tests.correlate.builders import HOA1, LMA, MAG1, MN1, NAI1, Script
+
+    s = Script()
+    s.pbu(0, MAG1, LMA, 7, nai=NAI1, mac=MN1)
+    s.pbu(3.0, MAG1, LMA, 7, nai=NAI1, mac=MN1)
+    s.pba(3.004, MAG1, LMA, 7, nai=NAI1, mac=MN1, hoa=HOA1)
+    keep: dict = {}
+    report = correlate(s.records(), Tally(), None, keep)
+    lad = build(report, report.mobile_nodes[0], keep)
+    assert [(x.kind, x.outcome) for x in lad.arrows] == [
+        ("PBU", "request"), ("PBU", "retransmission"), ("PBA", "ok")]
+    assert lad.arrows[1].tag == "↻ retransmission"

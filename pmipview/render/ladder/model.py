@@ -26,6 +26,7 @@ from dissectors.mh_codes import (
     RevocationTrigger,
     name_of,
 )
+from pmipview.correlate.engine import another_sighting
 from pmipview.correlate.model import DIAGNOSTICS, MobileNode, Report
 from pmipview.signals import DhcpSignal, MobilitySignal
 
@@ -39,6 +40,16 @@ COLOURS = {"ok": "#1a7f37", "request": "#24292f", "retransmission": "#b35900",
 RICH_STYLES = {"ok": "green", "request": "default", "retransmission": "yellow",
                "rejected": "bold red", "timeout": "bold red"}
 SEVERITY_COLOURS = {"error": "#cf222e", "warning": "#b35900", "note": "#57606a"}
+SEVERITY_ICONS = {"error": "✖", "warning": "⚠", "note": "ℹ"}
+# What an arrow's label says of its outcome, in every backend (requests and answers: none).
+OUTCOME_TAGS = {"timeout": "✕ timeout (no answer)", "retransmission": "↻ retransmission",
+                "rejected": "✖ rejected"}
+# Lifeline header fill by role; phase separator colour by Note.phase.
+ROLE_FACES = {"mn": "#ddf4ff", "mag": "#dafbe1", "lma": "#fff1e5", "dhcp-server": "#fbefff"}
+PHASE_COLOURS = {"attach": "#0969da", "handoff": "#8250df", "failed": COLOURS["rejected"],
+                 "end": "#6e7781"}
+TIME_MODE_TEXT = {"rel": "time in s since the capture start",
+                  "abs": "time of day (UTC)", "delta": "time in s since the previous message"}
 ROLE_ORDER = {"mn": 0, "mag": 1, "lma": 2, "dhcp-server": 3}
 TIME_MODES = ("rel", "abs", "delta")
 
@@ -73,6 +84,11 @@ class Arrow:
     def frames(self) -> list[int]:
         return [self.frame, *self.also_frames]
 
+    @property
+    def tag(self) -> str | None:
+        """What the label adds about the outcome (OUTCOME_TAGS), if anything."""
+        return OUTCOME_TAGS.get(self.outcome)
+
 
 @dataclass(slots=True)
 class Note:
@@ -83,6 +99,7 @@ class Note:
     text: str
     kind: str                       # error warning note (diagnostics) or phase
     span: int = 0                   # phases: how many arrows the phase covers
+    phase: str = ""                 # phases: attach failed handoff end (PHASE_COLOURS)
 
 
 @dataclass(slots=True)
@@ -108,7 +125,7 @@ class Ladder:
     def cut_note(self) -> str | None:
         if not self.cut:
             return None
-        at = f" after {self.cut_after - self.origin:.3f} s" if self.cut_after else ""
+        at = "" if self.cut_after is None else f" after {self.cut_after - self.origin:.3f} s"
         return (f"cut: {self.cut} more message{'s' if self.cut != 1 else ''}{at} not drawn "
                 f"(--max-messages; use --from/--to to see them)")
 
@@ -324,18 +341,18 @@ def build(report: Report, mn: MobileNode, messages: Mapping[int, tuple[Signal, F
     lifelines = _lifelines([n for _, e in pairs for n in e], ends, mn)
     index = {ll.name: i for i, ll in enumerate(lifelines)}
     arrows: list[Arrow] = []
-    last: dict[tuple, Arrow] = {}
+    last: dict[tuple, tuple[Arrow, int]] = {}
     for s, (a, b) in pairs:
         text = label(s)
         key = (index[a], index[b], text)
         prev = last.get(key)
-        if prev is not None and s.time - prev.time <= 2.0:  # another capture point
-            prev.also_frames.append(s.frame)
+        if prev is not None and another_sighting(s.time - prev[0].time, s.iface == prev[1]):
+            prev[0].also_frames.append(s.frame)  # the correlator's rule, so both agree
             continue
         arrow = Arrow(s.frame, s.time, index[a], index[b], _kind(s), text,
                       _outcome(s, retransmitted, unanswered),
                       detail(s, messages[s.frame][1]))
-        last[key] = arrow
+        last[key] = (arrow, s.iface)
         arrows.append(arrow)
     arrows = [a for a in arrows if _in_scope(a, start, end, frames)]
     cut, cut_after = 0, None
@@ -383,7 +400,7 @@ def _first_at_or_after(arrows: list[Arrow], time: float) -> int:
     return len(arrows)
 
 
-def _index_of_frames(arrows: list[Arrow], frames: list[int]) -> int | None:
+def index_of_frames(arrows: list[Arrow], frames: list[int]) -> int | None:
     """The last arrow carrying one of ``frames``."""
     wanted = set(frames)
     for i in range(len(arrows) - 1, -1, -1):
@@ -407,11 +424,12 @@ def _phases(mn: MobileNode, arrows: list[Arrow]) -> list[Note]:
         if h is not None:
             ms = f", {h.handoff_ms:.1f} ms" if h.handoff_ms is not None else ""
             kept = {True: ", HoA kept", False: ", HoA changed"}.get(h.hoa_preserved, "")  # type: ignore[call-overload]
-            text = f"handoff {h.from_mag} → {h.to_mag}{kept}{ms}"
+            text, phase = f"handoff {h.from_mag} → {h.to_mag}{kept}{ms}", "handoff"
         else:
             ms = f" ({att.attach_ms:.1f} ms)" if att.attach_ms is not None else ""
-            text = f"attach at {att.mag}{ms}" if att.registered is not None else \
-                f"attach at {att.mag} failed"
+            ok = att.registered is not None
+            text = f"attach at {att.mag}{ms}" if ok else f"attach at {att.mag} failed"
+            phase = "attach" if ok else "failed"
         done = att.registered if att.registered is not None else (
             att.failed[0] if att.failed else begin)
         if att.dhcp_ack is not None and att.registered is not None:
@@ -419,7 +437,7 @@ def _phases(mn: MobileNode, arrows: list[Arrow]) -> list[Note]:
         if t0 - 1e-9 <= begin <= t1 + 1e-9 or t0 <= done <= t1:
             i = _first_at_or_after(arrows, begin)
             span = sum(1 for a in arrows[i:] if a.time <= done + 1e-9)
-            notes.append(Note(i, begin, text, "phase", max(span, 1)))
+            notes.append(Note(i, begin, text, "phase", max(span, 1), phase))
         if att.end is not None and att.end_reason in ("detach", "revocation", "expired") \
                 and t0 <= att.end <= t1 + 1e-9:
             what = {"detach": "detach (de-registration)", "revocation": "binding revoked",
@@ -430,9 +448,9 @@ def _phases(mn: MobileNode, arrows: list[Arrow]) -> list[Note]:
             i = _first_at_or_after(arrows, dereg[-1].first_sent if dereg else att.end)
             span = 0
             if dereg:
-                last = _index_of_frames(arrows, dereg[-1].frames[-1:])
+                last = index_of_frames(arrows, dereg[-1].frames[-1:])
                 span = (last - i + 1) if last is not None and last >= i else 1
-            notes.append(Note(i, att.end, f"{what} at {att.mag}", "phase", span))
+            notes.append(Note(i, att.end, f"{what} at {att.mag}", "phase", span, "end"))
     return notes
 
 
@@ -442,7 +460,7 @@ def _diagnostics(mn: MobileNode, arrows: list[Arrow], unanswered: set[int]) -> l
     notes: list[Note] = []
     t0, t1 = arrows[0].time, arrows[-1].time
     for d in sorted(mn.diagnostics, key=lambda d: d.time):
-        at = _index_of_frames(arrows, d.frames)
+        at = index_of_frames(arrows, d.frames)
         if at is None and not (t0 <= d.time <= t1):
             continue
         before = at + 1 if at is not None else _first_at_or_after(arrows, d.time)

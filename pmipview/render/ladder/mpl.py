@@ -61,7 +61,16 @@ from matplotlib.patches import FancyBboxPatch
 from matplotlib.path import Path as MPath
 from matplotlib.transforms import Affine2D, IdentityTransform
 
-from pmipview.render.ladder.model import COLOURS, SEVERITY_COLOURS, Ladder, Note
+from pmipview.render.ladder.model import (
+    COLOURS,
+    PHASE_COLOURS,
+    ROLE_FACES,
+    SEVERITY_COLOURS,
+    SEVERITY_ICONS,
+    TIME_MODE_TEXT,
+    Ladder,
+    Note,
+)
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 SVG_METADATA = {"Date": None, "Creator": "pmipview"}    # no date: reproducible output
@@ -98,16 +107,8 @@ LIFELINE_COLOUR = "#afb8c1"
 TEXT_COLOUR = "#24292f"
 MUTED = "#57606a"
 TIME_COLOUR = "#424a53"
-ROLE_FACES = {"mn": "#ddf4ff", "mag": "#dafbe1", "lma": "#fff1e5", "dhcp-server": "#fbefff"}
-PHASE_COLOURS = {"attach": "#0969da", "handoff": "#8250df", "failed": COLOURS["rejected"],
-                 "end": "#6e7781"}
-SEVERITY_ICONS = {"error": "✖", "warning": "⚠", "note": "ℹ"}
-TAGS = {"timeout": "✕ timeout (no answer)", "retransmission": "↻ retransmission",
-        "rejected": "✖ rejected"}
 LEGEND = (("request", "request"), ("ok", "answer / accepted"), ("rejected", "rejected"),
           ("timeout", "timeout (no answer)"), ("retransmission", "retransmission"))
-TIME_MODE_TEXT = {"rel": "time in s since the capture start",
-                  "abs": "time of day (UTC)", "delta": "time in s since the previous message"}
 SEP = " · "
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # PDF text is set in the standard PDF fonts (not embedded; text stays text), an order of
@@ -244,8 +245,7 @@ class _Geometry:
 
 def _tagged(ladder: Ladder, i: int) -> str:
     a = ladder.arrows[i]
-    tag = TAGS.get(a.outcome)
-    return f"{a.label}{SEP}{tag}" if tag else a.label
+    return f"{a.label}{SEP}{a.tag}" if a.tag else a.label
 
 
 def _fit_label(text: str, weight: str, xa: float, xb: float, g: _Geometry) -> _Label:
@@ -338,14 +338,7 @@ def _geometry(ladder: Ladder) -> _Geometry:
 
 
 def _phase_colour(note: Note) -> str:
-    text = note.text
-    if "failed" in text:
-        return PHASE_COLOURS["failed"]
-    if text.startswith("handoff"):
-        return PHASE_COLOURS["handoff"]
-    if text.startswith("attach"):
-        return PHASE_COLOURS["attach"]
-    return PHASE_COLOURS["end"]
+    return PHASE_COLOURS.get(note.phase, PHASE_COLOURS["end"])
 
 
 # -- drawing primitives ------------------------------------------------------------------

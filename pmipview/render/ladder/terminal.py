@@ -3,8 +3,10 @@ one arrow per message with its time on the left and its whole label above it (wr
 when it does not fit), outcome colours, phase separators and diagnostic notes.
 
 ``lines(ladder, width)`` returns rich ``Text`` lines; the CLI prints them (through a
-pager when they do not fit the screen).  The lifeline header repeats every
-``header_every`` arrows so that a long flow read in a pager keeps its names in view.
+pager when they do not fit the screen).  Lifelines are at least MIN_STEP columns apart:
+an MN that roamed through more MAGs than fit gets a drawing wider than ``width``.  The
+lifeline header repeats every ``header_every`` arrows so that a long flow read in a pager
+keeps its names in view.
 """
 
 from __future__ import annotations
@@ -13,23 +15,32 @@ import textwrap
 
 from rich.text import Text
 
-from pmipview.render.ladder.model import RICH_STYLES, Ladder
+from pmipview.render.ladder.model import RICH_STYLES, SEVERITY_ICONS, TIME_MODE_TEXT, Ladder
 
 MIN_WIDTH = 40
-_SEVERITY = {"error": ("✖", "bold red"), "warning": ("⚠", "yellow"), "note": ("ℹ", "cyan")}
+MIN_STEP = 8   # columns between two lifelines; more lifelines than fit widen the drawing
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 _ROLE_STYLE = {"mn": "bold magenta", "mag": "bold blue", "lma": "bold green",
                "dhcp-server": "bold cyan"}
 
 
 def columns(ladder: Ladder, width: int) -> tuple[int, list[int]]:
-    """(time column width, x of each lifeline) for a terminal ``width`` columns wide."""
+    """(time column width, x of each lifeline) for a terminal ``width`` columns wide
+    (wider when the lifelines need it: see :func:`drawing_width`)."""
     tw = max([len(ladder.time_text(i)) for i in range(len(ladder.arrows))] or [8]) + 2
     n = len(ladder.lifelines)
-    left, right = tw + 6, width - 8
+    left, right = tw + 6, drawing_width(ladder, width, tw) - 8
     if n == 1:
         return tw, [left]
-    step = max((right - left) / (n - 1), 4)
+    step = (right - left) / (n - 1)
     return tw, [round(left + k * step) for k in range(n)]
+
+
+def drawing_width(ladder: Ladder, width: int, tw: int | None = None) -> int:
+    """``width``, or more when the lifelines would be closer than MIN_STEP columns."""
+    if tw is None:
+        tw = max([len(ladder.time_text(i)) for i in range(len(ladder.arrows))] or [8]) + 2
+    return max(width, MIN_WIDTH, tw + 6 + MIN_STEP * (len(ladder.lifelines) - 1) + 8)
 
 
 def _canvas(width: int, xs: list[int]) -> list[str]:
@@ -106,8 +117,7 @@ def _label_rows(ladder: Ladder, i: int, width: int, tw: int, xs: list[int]) -> l
     a = ladder.arrows[i]
     x1, x2 = xs[a.src], xs[a.dst]
     lo, hi = min(x1, x2), max(x1, x2)
-    text = a.label + {"retransmission": "  (retransmission)",
-                      "timeout": "  (no answer: timeout)"}.get(a.outcome, "")
+    text = f"{a.label} · {a.tag}" if a.tag else a.label
     # inside the arrow's span when it fits there, else from the span to the right edge
     start = lo + 2
     room = hi - lo - 3 if len(text) <= hi - lo - 3 else width - start - 1
@@ -147,11 +157,10 @@ def _phase_rows(text: str, width: int, tw: int) -> list[Text]:
 
 def lines(ladder: Ladder, width: int = 100, header_every: int = 40) -> list[Text]:
     """The whole ladder as rich Text lines, at most ``width`` cells wide."""
-    width = max(width, MIN_WIDTH)
     tw, xs = columns(ladder, width)
-    what = {"rel": "since capture start, s", "abs": "UTC",
-            "delta": "since previous message, s"}[ladder.time_mode]
-    title = f"Ladder of {ladder.title}  ({len(ladder.arrows)} messages, time {what})"
+    width = drawing_width(ladder, width, tw)
+    title = (f"Ladder of {ladder.title}  ({len(ladder.arrows)} messages, "
+             f"{TIME_MODE_TEXT[ladder.time_mode]})")
     out = [Text(chunk, style="bold") for chunk in textwrap.wrap(title, width)]
     out.extend(header(ladder, width))
     for i in range(len(ladder.arrows)):
@@ -174,6 +183,6 @@ def _notes(ladder: Ladder, i: int, width: int, tw: int, xs: list[int]) -> list[T
         if n.kind == "phase":
             out.extend(_phase_rows(n.text, width, tw))
         else:
-            mark, style = _SEVERITY[n.kind]
-            out.extend(_note_rows(n.text, style, width, tw, xs, mark))
+            out.extend(_note_rows(n.text, _SEVERITY_STYLE[n.kind], width, tw, xs,
+                                  SEVERITY_ICONS[n.kind]))
     return out
