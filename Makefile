@@ -1,13 +1,15 @@
 # pmipview — two commands do everything on a fresh machine:
-#   make demo   create the environment, install, list and correlate a bundled sample
+#   make demo   create the environment, install, list and correlate a bundled sample,
+#               write its ladder (SVG) and HTML report, end with its ladder in the terminal
 #   make test   create the environment, install (tshark too, as root), ruff + pytest
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= samples/tour.pcap
+DEMO_OUT ?= demo-out
 
-.PHONY: demo test lint venv tshark bench samples clean
+.PHONY: demo test lint venv tshark render-tools bench samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +30,15 @@ tshark:
 	  else echo "tshark missing and not root: tshark tests will be skipped"; fi; \
 	fi
 
+# plantuml, mscgen, chromium (apt, as root) and the Mermaid CLI (npm, under tools/) render
+# the ladder's text outputs in the tests; quick when already installed.
+render-tools:
+	@sh tools/install-render-tools.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) tshark lint
+test: $(STAMP) tshark render-tools lint
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)
@@ -40,6 +47,14 @@ demo: $(STAMP)
 	@echo
 	@echo "== pmipview timeline $(DEMO): per mobile node =="
 	$(BIN)/pmipview timeline $(DEMO)
+	@echo
+	@echo "== the ladder as an image, and the HTML report (open it in a browser) =="
+	@mkdir -p $(DEMO_OUT)
+	$(BIN)/pmipview ladder $(DEMO) --mn mn1@example.net -o $(DEMO_OUT)/ladder-mn1.svg
+	$(BIN)/pmipview report $(DEMO) -o $(DEMO_OUT)/report.html
+	@echo
+	@echo "== pmipview ladder $(DEMO): the first mobile node =="
+	$(BIN)/pmipview ladder $(DEMO) --mn mn1@example.net --no-pager
 
 # regenerate samples/*.pcapng from samples/scenarios/*.toml, samples/README.md, tour.pcap
 samples: $(STAMP)
@@ -50,4 +65,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/decode_rate.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(DEMO_OUT)
