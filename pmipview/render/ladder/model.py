@@ -89,6 +89,12 @@ class Arrow:
         """What the label adds about the outcome (OUTCOME_TAGS), if anything."""
         return OUTCOME_TAGS.get(self.outcome)
 
+    @property
+    def text(self) -> str:
+        """The label as every backend writes it: with its outcome tag."""
+        tag = self.tag
+        return f"{self.label} · {tag}" if tag else self.label
+
 
 @dataclass(slots=True)
 class Note:

@@ -244,8 +244,7 @@ class _Geometry:
 
 
 def _tagged(ladder: Ladder, i: int) -> str:
-    a = ladder.arrows[i]
-    return f"{a.label}{SEP}{a.tag}" if a.tag else a.label
+    return ladder.arrows[i].text
 
 
 def _fit_label(text: str, weight: str, xa: float, xb: float, g: _Geometry) -> _Label:

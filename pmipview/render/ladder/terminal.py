@@ -117,7 +117,7 @@ def _label_rows(ladder: Ladder, i: int, width: int, tw: int, xs: list[int]) -> l
     a = ladder.arrows[i]
     x1, x2 = xs[a.src], xs[a.dst]
     lo, hi = min(x1, x2), max(x1, x2)
-    text = f"{a.label} · {a.tag}" if a.tag else a.label
+    text = a.text
     # inside the arrow's span when it fits there, else from the span to the right edge
     start = lo + 2
     room = hi - lo - 3 if len(text) <= hi - lo - 3 else width - start - 1
