@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from pmipview import __version__
+from pmipview.cli_help import FILE_HELP, NAMES_HELP
 from pmipview.errors import CaptureError, OutputError, UsageError
 from pmipview.filters import (
     TimeWindow,
@@ -392,14 +393,10 @@ def _check_output(path: str, allowed: tuple[str, ...]) -> str:
     return ext
 
 
-NAMES_HELP = ("Name nodes from a hosts file ('address name' lines, /etc/hosts format); "
-              "addresses with one name are one node.")
-
 
 @app.command(no_args_is_help=True)
 def timeline(
-    file: Annotated[str, typer.Argument(help="Capture file (pcap, pcapng, .gz, or any "
-                                             "format tshark reads).", show_default=False)],
+    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
     mn: Annotated[str | None, typer.Option(
         "--mn", help="Only this mobile node: NAI, MAC or IPv4 home address.")] = None,
     as_json: Annotated[bool, typer.Option(
@@ -452,7 +449,7 @@ def timeline(
 
 @app.command(no_args_is_help=True)
 def stats(
-    file: Annotated[str, typer.Argument(help="Capture file.", show_default=False)],
+    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
     names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
 ) -> None:

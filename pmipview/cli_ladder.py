@@ -11,13 +11,14 @@ from typing import Annotated
 
 import typer
 
+from pmipview.cli_help import FILE_HELP, NAMES_HELP, TIME_HELP
+
 IMAGE_EXTS = (".svg", ".png", ".pdf")
 TEXT_EXTS = (".mmd", ".puml", ".msc", ".txt")
 
 
 def ladder(
-    file: Annotated[str, typer.Argument(help="Capture file (pcap, pcapng, .gz, or any "
-                                             "format tshark reads).", show_default=False)],
+    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
     mn: Annotated[str | None, typer.Option(
         "--mn", help="The mobile node: NAI, MAC or IPv4 home address (default: the first "
         "one; the others are listed).")] = None,
@@ -27,8 +28,7 @@ def ladder(
         ".mmd (Mermaid), .puml (PlantUML), .msc (mscgen), .txt (the terminal drawing).",
         show_default=False)] = None,
     time_mode: Annotated[str, typer.Option(
-        "--time", help="Arrow times: rel (seconds since the capture start), abs (UTC "
-        "clock), delta (since the previous message).")] = "rel",
+        "--time", help=TIME_HELP)] = "rel",
     start: Annotated[str | None, typer.Option(
         "--from", help="Start at this time: seconds from the capture start (12.5) or an "
         "ISO date-time (2024-05-01T10:00:00Z).")] = None,
@@ -47,8 +47,7 @@ def ladder(
     pager: Annotated[bool, typer.Option(
         "--pager/--no-pager", help="Page a ladder longer than the screen (on a terminal).")
     ] = True,
-    names: Annotated[str | None, typer.Option("--names", help="Name nodes from a hosts "
-                                              "file ('address name' lines).")] = None,
+    names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
 ) -> None:
     """Ladder (sequence) diagram of one mobile node: its DHCP and PBU/PBA exchanges between
     the MN, its MAGs, the LMA and the DHCP server, with times, statuses, retransmissions,

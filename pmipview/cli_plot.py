@@ -12,18 +12,11 @@ from typing import Annotated
 
 import typer
 
-
-def _names_help() -> str:
-    """cli.py's --names help.  Called when typer reads the annotations (from __future__
-    import annotations: when the command line is built), after cli.py is loaded."""
-    from pmipview.cli import NAMES_HELP
-
-    return NAMES_HELP
+from pmipview.cli_help import FILE_HELP, NAMES_HELP
 
 
 def plot(
-    file: Annotated[str, typer.Argument(help="Capture file (pcap, pcapng, .gz, or any "
-                                             "format tshark reads).", show_default=False)],
+    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
     output: Annotated[str, typer.Option(
         "-o", "--output", help="Image to write; the format is chosen by the extension: "
         ".png, .svg or .pdf.", show_default=False)] = "",
@@ -45,7 +38,7 @@ def plot(
         "the capture start.")] = False,
     title: Annotated[str | None, typer.Option(
         "--title", help="Replace the plot's title.", show_default=False)] = None,
-    names: Annotated[str | None, typer.Option("--names", help=_names_help())] = None,
+    names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
 ) -> None:
     """Draw a capture: its timeline, or a latency distribution, as PNG, SVG or PDF.
 

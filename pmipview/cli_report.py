@@ -16,22 +16,16 @@ from typing import Annotated
 
 import typer
 
+from pmipview.cli_help import FILE_HELP, NAMES_HELP, TIME_HELP
+
 OUTPUT_EXTS = (".html", ".htm")
 PLOT_KINDS = ("rtt", "setup", "attach", "handoff", "address")
 TIMELINE_MAX_ROWS = 200        # the timeline plot draws at most this many MNs
 HISTOGRAM_IN = (6.6, 3.8)      # a latency histogram in the page, inches
 
 
-def _names_help() -> str:
-    """cli.py's --names help, read when typer builds the command line (cli.py loaded)."""
-    from pmipview.cli import NAMES_HELP
-
-    return NAMES_HELP
-
-
 def report(
-    file: Annotated[str, typer.Argument(help="Capture file (pcap, pcapng, .gz, or any "
-                                             "format tshark reads).", show_default=False)],
+    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
     output: Annotated[str, typer.Option(
         "-o", "--output", help="The report to write (required): one .html file that holds "
         "everything (no network access when opened).", show_default=False)] = "",
@@ -39,15 +33,14 @@ def report(
         "--mn", help="Only this mobile node: NAI, MAC or IPv4 home address (default: "
         "every MN).")] = None,
     time_mode: Annotated[str, typer.Option(
-        "--time", help="Ladder times: rel (seconds since the capture start), abs (UTC "
-        "clock), delta (since the previous message).")] = "rel",
+        "--time", help=TIME_HELP)] = "rel",
     max_messages: Annotated[int, typer.Option(
         "--max-messages", help="Draw at most this many messages per ladder; a note "
         "says how many were cut.")] = 500,
     max_mns: Annotated[int, typer.Option(
         "--max-mns", help="Draw the ladders of at most this many MNs (those with "
         "errors, then warnings, first); the MN table always lists every MN.")] = 50,
-    names: Annotated[str | None, typer.Option("--names", help=_names_help())] = None,
+    names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
 ) -> None:
     """One self-contained HTML report of a capture, to open in any browser or attach to
     a ticket.

@@ -30,6 +30,7 @@ from pmipview.render.ladder.model import (
     Ladder,
     index_of_frames,
 )
+from pmipview.render.timeline import mn_facts
 from pmipview.render.timeline_json import mobile_node as mn_json
 
 # -- inputs --------------------------------------------------------------------------------
@@ -473,15 +474,7 @@ def _natural_width(svg: str) -> str:
 
 def ladder_section(page: Page, k: int, view: LadderView, open_: bool) -> str:
     mn, lad = view.mn, view.ladder
-    facts = []
-    if mn.macs:
-        facts.append(f"MAC {' '.join(mn.macs)}")
-    if mn.ipv4_hoas:
-        facts.append(f"IPv4 HoA {' '.join(mn.ipv4_hoas)}")
-    if mn.hnps:
-        facts.append(f"HNP {' '.join(mn.hnps)}")
-    if mn.lma:
-        facts.append(f"LMA {mn.lma}")
+    facts = mn_facts(mn)
     facts.append(f"{len(lad.arrows)} message{'s' if len(lad.arrows) != 1 else ''}")
     sev = Counter(d.severity for d in mn.diagnostics)
     badges = "".join(f'<span class="badge {k2}">{sev[k2]} {k2}{"s" if sev[k2] != 1 else ""}'

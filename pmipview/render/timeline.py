@@ -28,8 +28,8 @@ def _ms(v: float | None) -> str:
     return "—" if v is None else f"{v:.1f}"
 
 
-def mn_block(mn: MobileNode, start: float | None) -> Group:
-    head = Text(f"{mn.id}", style="bold")
+def mn_facts(mn: MobileNode) -> list[str]:
+    """What identifies an MN besides its id: NAI, MACs, IPv4 HoAs, HNPs, LMA."""
     facts = []
     if mn.nai and mn.id != mn.nai:
         facts.append(f"NAI {mn.nai}")
@@ -41,7 +41,12 @@ def mn_block(mn: MobileNode, start: float | None) -> Group:
         facts.append(f"HNP {', '.join(mn.hnps)}")
     if mn.lma:
         facts.append(f"LMA {mn.lma}")
-    head.append("  " + "  ".join(facts), style="dim")
+    return facts
+
+
+def mn_block(mn: MobileNode, start: float | None) -> Group:
+    head = Text(f"{mn.id}", style="bold")
+    head.append("  " + "  ".join(mn_facts(mn)), style="dim")
     parts: list[Any] = [head]
     if mn.attachments:
         table = Table(title="attachments", title_justify="left", show_edge=False,

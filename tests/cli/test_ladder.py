@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pmipview.cli import app
 from pmipview.sources.capfile import open_capture, write_pcap
+from tests.cli_util import one_line_error
 
 ROOT = Path(__file__).resolve().parents[2]
 TOUR = ROOT / "samples" / "tour.pcap"
@@ -19,15 +20,6 @@ runner = CliRunner()
 
 def run(*args: object):
     return runner.invoke(app, ["ladder", *map(str, args)])
-
-
-def one_line_error(r, code: int, *words: str) -> None:
-    assert r.exit_code == code, r.output
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.output
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def test_terminal_ladder_of_the_first_mn_lists_the_others():

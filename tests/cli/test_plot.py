@@ -9,17 +9,17 @@ import random
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from bench.corpus import unrelated_frame
 from bench.make_timeline_capture import scenario
 from dissectors.link import LinkType
-from pmipview.cli_plot import plot
+from pmipview.cli import app
 from pmipview.sim.engine import run
 from pmipview.sim.scenario import parse
 from pmipview.sources.capfile import write_pcap, write_pcapng
 from pmipview.sources.records import Record
+from tests.cli_util import one_line_error
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 TOUR = SAMPLES / "tour.pcap"
@@ -27,34 +27,11 @@ MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "svg": b"<?xml", "pdf": b"%PDF-"}
 runner = CliRunner()
 
 
-def make_app() -> typer.Typer:
-    """Registered as cli.py registers it; a callback keeps 'plot' a subcommand."""
-    app = typer.Typer(rich_markup_mode="markdown", pretty_exceptions_enable=False)
-    app.command(no_args_is_help=True)(plot)
-
-    @app.callback()
-    def _main() -> None:
-        """test app"""
-
-    return app
-
-
-APP = make_app()
+APP = app  # the registered command, as a user runs it
 
 
 def invoke(*args: object):
     return runner.invoke(APP, ["plot", *map(str, args)])
-
-
-def one_line_error(r, code: int, *words: str) -> str:
-    assert r.exit_code == code, (r.exit_code, r.output)
-    assert "Traceback" not in r.output
-    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

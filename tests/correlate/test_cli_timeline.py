@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from dissectors.mh_codes import BAStatus, RevocationTrigger
 from pmipview.cli import app
+from tests.cli_util import one_line_error
 from tests.correlate.builders import (
     BCAST,
     GW1,
@@ -97,15 +98,6 @@ def timeline_json(*args: object) -> dict:
     r = run("timeline", *args, "--json")
     assert r.exit_code == 0, r.output
     return json.loads(r.stdout)
-
-
-def one_line_error(r, code: int, *words: str) -> None:
-    assert r.exit_code == code, r.output
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.output
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def frames_in(obj) -> list[int]:

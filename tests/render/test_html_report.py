@@ -12,12 +12,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from bench.corpus import unrelated_frame
 from dissectors.link import LinkType
-from pmipview.cli_report import report
+from pmipview.cli import app
 from pmipview.correlate.model import Diagnostic, MobileNode, Report
 from pmipview.packets import Tally
 from pmipview.pipeline import correlate
@@ -27,40 +26,18 @@ from pmipview.render.timeline import stats_dict
 from pmipview.sources import open_source
 from pmipview.sources.capfile import write_pcap
 from pmipview.sources.records import Record
+from tests.cli_util import one_line_error
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 TOUR = SAMPLES / "tour.pcap"
 runner = CliRunner()
 
 
-def make_app() -> typer.Typer:
-    """Registered as cli.py registers it; a callback keeps 'report' a subcommand."""
-    app = typer.Typer(rich_markup_mode="markdown", pretty_exceptions_enable=False)
-    app.command(no_args_is_help=True)(report)
-
-    @app.callback()
-    def _main() -> None:
-        """test app"""
-
-    return app
-
-
-APP = make_app()
+APP = app  # the registered command, as a user runs it
 
 
 def invoke(*args: object):
     return runner.invoke(APP, ["report", *map(str, args)])
-
-
-def one_line_error(r, code: int, *words: str) -> str:
-    assert r.exit_code == code, (r.exit_code, r.output)
-    assert "Traceback" not in r.output
-    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-    return lines[0]
 
 
 class Doc(HTMLParser):
