@@ -6,6 +6,7 @@ one module per backend).
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -127,6 +128,8 @@ def _to_terminal(drawing, width: int, page: bool, console) -> None:
 
     rows = lines(drawing, width)
     if page and len(rows) > console.height:
+        # less shows colours with -R; -S scrolls a drawing wider than the screen sideways
+        os.environ.setdefault("LESS", "-RS")
         with console.pager(styles=True):
             for row in rows:
                 console.print(row, crop=False, overflow="ignore")
