@@ -25,7 +25,8 @@ def ladder(
         "one; the others are listed).")] = None,
     output: Annotated[str | None, typer.Option(
         "-o", "--output", help="Write to a file instead of the terminal; the extension "
-        "chooses the format: .svg .png .pdf (matplotlib; long ladders split into pages), "
+        "chooses the format: .svg .png .pdf (matplotlib; long ladders split into pages: "
+        "one PDF, or NAME-p1.svg, NAME-p2.svg…), "
         ".mmd (Mermaid), .puml (PlantUML), .msc (mscgen), .txt (the terminal drawing).",
         show_default=False)] = None,
     time_mode: Annotated[str, typer.Option(
