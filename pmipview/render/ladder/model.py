@@ -179,7 +179,8 @@ class _Endpoints:
         self.addresses = {n.name: list(n.addresses) for n in report.nodes}
         self.mn_macs = {m.lower() for m in mn.macs}
         self.mn_addrs = set(mn.ipv4_hoas)
-        self.dhcp_mag = {m["frame"]: x.mag for x in mn.dhcp for m in x.messages if x.mag}
+        self.dhcp_mag = {f: x.mag for x in mn.dhcp if x.mag for m in x.messages
+                         for f in (m["frame"], *m.get("also", ()))}
 
     def node(self, addr: object, mac: str | None) -> str | None:
         if addr is not None and addr not in (_ZERO, _BROADCAST):
