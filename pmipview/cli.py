@@ -316,9 +316,11 @@ def simulate(
         err.print(f"all {len(sc.expect)} expected facts shown", markup=False)
 
 
-def _report(file: str, names_file: str | None, keep: dict | None = None):
+def _report(file: str, names_file: str | None, keep: dict | None = None,
+            keep_frames: bool = True):
     """Open, scan and correlate a capture; errors become one line and an exit code.
-    With ``keep``, every signaling frame's signal and decoded frame are kept in it."""
+    With ``keep``, every signaling frame's signal (and decoded frame, unless not
+    ``keep_frames``) is kept in it."""
     from pmipview.pipeline import correlate, parse_names
 
     names = None
@@ -336,7 +338,7 @@ def _report(file: str, names_file: str | None, keep: dict | None = None):
         raise fail(str(exc), 1) from None
     tally = Tally()
     try:
-        report = correlate(_progress(source, source), tally, names, keep)
+        report = correlate(_progress(source, source), tally, names, keep, keep_frames)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     finally:

@@ -96,7 +96,7 @@ def ladder(
     if bounds[0] and bounds[1] and bounds[0][0] == bounds[1][0] and bounds[0][1] > bounds[1][1]:
         raise fail(f"--from {start} is after --to {end}", 2)
     keep: dict = {}
-    report, tally, problem = _report(file, names, keep)
+    report, tally, problem = _report(file, names, keep, keep_frames=False)  # no detail
     if not report.mobile_nodes:
         raise fail(f"{_nothing_to_draw(file, tally)}: no mobile node to draw", 1)
     mns = _pick_mns(report, mn, file)

@@ -13,9 +13,11 @@ from pmipview.sources.records import Record
 
 def correlate(records: Iterable[Record], tally: Tally,
               names: dict[str, str] | None = None,
-              keep: dict[int, tuple[Signal, Frame]] | None = None) -> Report:
+              keep: dict[int, tuple[Signal, Frame | None]] | None = None,
+              keep_frames: bool = True) -> Report:
     """Every signaling frame of ``records`` folded into per-MN timelines.  With ``keep``,
-    each signal and its decoded frame are also kept by frame number (for ladders)."""
+    each signal is also kept by frame number (for ladders), with its decoded frame when
+    ``keep_frames`` (for the decoded detail of each arrow; about 1 KB a frame)."""
     c = Correlator(names=names)
     feed = c.feed
     for packet in scan(records, tally):
@@ -23,7 +25,7 @@ def correlate(records: Iterable[Record], tally: Tally,
         if s is not None:
             feed(s)
             if keep is not None:
-                keep[packet.frame_no] = (s, packet.frame)
+                keep[packet.frame_no] = (s, packet.frame if keep_frames else None)
     report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
     report.frames = tally.frames
     if tally.min_ts_ns is not None:  # the capture's span, not only its signaling
