@@ -29,6 +29,7 @@ from .mh_codes import (
     MHType,
     RevocationTrigger,
     ba_accepted,
+    ba_status_name,
     flag_names,
     lookup,
     name_of,
@@ -222,9 +223,7 @@ class BindingAck(_MHBase):
 
     @property
     def status_name(self) -> str:
-        if self.status == BAStatus.ACCEPTED and self.proxy:
-            return "Proxy Binding Update accepted"
-        return name_of(BAStatus, self.status)
+        return ba_status_name(self.status, self.proxy)
 
     @property
     def lifetime_s(self) -> int:

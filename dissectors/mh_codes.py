@@ -181,6 +181,14 @@ def ba_accepted(status: int) -> bool:
     return status < 128
 
 
+def ba_status_name(status: int, proxy: bool) -> str:
+    """A BA status as a user reads it; status 0 of a PBA (P flag) is "Proxy Binding
+    Update accepted" (RFC 5213 §8.9)."""
+    if status == BAStatus.ACCEPTED and proxy:
+        return "Proxy Binding Update accepted"
+    return name_of(BAStatus, status)
+
+
 class BEStatus(Labeled):
     UNKNOWN_BINDING_FOR_HOA = 1, "Unknown binding for Home Address destination option"
     UNRECOGNIZED_MH_TYPE = 2, "Unrecognized MH Type value"

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from ipaddress import IPv4Address
 
 from dissectors.dhcp_codes import DhcpMessageType as T
-from dissectors.mh_codes import BAStatus, BRAStatus, HoAReplyStatus, name_of
+from dissectors.mh_codes import BRAStatus, HoAReplyStatus, ba_status_name, name_of
 from pmipview.correlate.model import (
     DIAGNOSTICS,
     Attachment,
@@ -512,9 +512,7 @@ class Correlator:
 
     @staticmethod
     def _ba_name(s: MobilitySignal) -> str:
-        if s.status == 0 and s.proxy:
-            return "Proxy Binding Update accepted"
-        return name_of(BAStatus, s.status or 0)
+        return ba_status_name(s.status or 0, s.proxy)
 
     def _attachment_of(self, mn: MobileNode, mag: str, s: MobilitySignal) -> Attachment | None:
         key = self._iface_key(s)

@@ -33,7 +33,7 @@ def test_terminal_ladder_of_the_first_mn_lists_the_others():
     assert "mn1@example.net" in out[1] and "192.0.2.1" in out[1] and "192.0.2.100" in out[1]
     assert out[2].split() == ["MN", "MAG", "MAG", "LMA"]
     text = r.stdout
-    assert "PBA seq 31148 · 0 Binding Update accepted · HoA 10.10.0.5/24 · lifetime 600 s" \
+    assert "PBA seq 31148 · 0 Proxy Binding Update accepted · HoA 10.10.0.5/24 · lifetime 600 s" \
         in text
     assert "══ handoff 192.0.2.1 → 2001:db8:1::2, HoA kept, 8.3 ms" in text
     assert "══ detach (de-registration) at 2001:db8:1::2" in text

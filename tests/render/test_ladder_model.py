@@ -61,7 +61,7 @@ def test_one_lifeline_per_node_when_it_uses_ipv6_and_ipv4():
 def test_labels_carry_what_matters():
     lad = ladder_of(SAMPLES / "tour.pcap", "mn1@example.net")
     assert arrow(lad, "PBU").label == "PBU seq 31148 · HI 1 new interface · HoA? 0.0.0.0"
-    assert arrow(lad, "PBA").label == ("PBA seq 31148 · 0 Binding Update accepted · "
+    assert arrow(lad, "PBA").label == ("PBA seq 31148 · 0 Proxy Binding Update accepted · "
                                        "HoA 10.10.0.5/24 · lifetime 600 s")
     assert arrow(lad, "DHCPACK").label == "DHCPACK · xid 0x3903f326 · yiaddr 10.10.0.5"
     dereg = arrow(lad, "PBU", -1)

@@ -20,10 +20,10 @@ from dissectors.fields import to_dict
 from dissectors.frame import Frame
 from dissectors.mh_codes import (
     HI_SHORT,
-    BAStatus,
     BRAStatus,
     HoAReplyStatus,
     RevocationTrigger,
+    ba_status_name,
     name_of,
 )
 from pmipview.correlate.engine import another_sighting
@@ -262,7 +262,7 @@ def label(s: Signal) -> str:
         if s.hoa_request is not None:
             parts.append(f"HoA? {s.hoa_request}")
     elif s.kind in ("PBA", "BA"):
-        parts.append(_status(BAStatus, s.status or 0))
+        parts.append(f"{s.status or 0} {ba_status_name(s.status or 0, s.proxy)}")
         if s.hoa_status:
             parts.append(f"HoA {_status(HoAReplyStatus, s.hoa_status)}")
         elif s.hoa_reply is not None:
