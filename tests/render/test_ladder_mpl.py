@@ -17,15 +17,13 @@ from pmipview.pipeline import correlate
 from pmipview.render.ladder import mpl
 from pmipview.render.ladder.model import (
     COLOURS,
-    OUTCOMES,
     SEVERITY_COLOURS,
-    Arrow,
     Ladder,
-    Lifeline,
     Note,
     build,
 )
 from pmipview.sources import open_source
+from tests.render.synthetic import synthetic_ladder
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 NS = "{http://www.w3.org/2000/svg}"
@@ -44,24 +42,6 @@ def sample_ladders(name: str) -> tuple[Ladder, ...]:
 
 def ladder(name: str, mn: str | None = None) -> Ladder:
     return next(lad for lad in sample_ladders(name) if mn is None or lad.mn.startswith(mn))
-
-
-def synthetic(n: int, lifelines: int = 5) -> Ladder:
-    names = [("mn1@example.net", "mn"), ("192.0.2.1", "mag"), ("192.0.2.2", "mag"),
-             ("192.0.2.100", "lma"), ("192.0.2.67", "dhcp-server")][:lifelines]
-    lls = [Lifeline(name, role) for name, role in names]
-    pairs = [(a, b) for a in range(lifelines) for b in range(lifelines) if a != b]
-    arrows = [Arrow(i + 1, 1000.0 + i * 0.25, *pairs[i % len(pairs)], "PBU",
-                    f"PBU seq {i} · HI 1 new interface · HoA? 10.10.{i % 250}.{i % 200}",
-                    OUTCOMES[i % len(OUTCOMES)])
-              for i in range(n)]
-    notes = [Note(i, 1000.0 + i / 4, f"attach at 192.0.2.1 number {i}", "phase", 12)
-             for i in range(0, n, 100)]
-    notes += [Note(i, 1000.0 + i / 4, f"pba-rejected: diagnostic number {i}", "error")
-              for i in range(7, n, 150)]
-    notes.sort(key=lambda x: (x.before, x.kind != "phase"))
-    return Ladder("mn1@example.net", lls, arrows, notes, 1000.0, "rel",
-                  title="mn1@example.net (10.10.0.5)")
 
 
 # -- reading the SVG --------------------------------------------------------------------
@@ -113,7 +93,7 @@ def arrows_in(svg: str) -> list[int]:
 @pytest.mark.parametrize(("n", "per_page", "pages"),
                          [(0, 60, 1), (1, 60, 1), (60, 60, 1), (61, 60, 2), (130, 40, 4)])
 def test_one_page_per_per_page_arrows(n, per_page, pages):
-    lad = synthetic(n)
+    lad = synthetic_ladder(n)
     assert mpl.page_count(lad, per_page) == pages
     figs = mpl.figures(lad, per_page)
     assert len(figs) == pages
@@ -126,7 +106,7 @@ def test_one_page_per_per_page_arrows(n, per_page, pages):
 
 def test_bad_per_page_is_refused():
     with pytest.raises(ValueError, match="per_page"):
-        mpl.figures(synthetic(3), 0)
+        mpl.figures(synthetic_ladder(3), 0)
 
 
 def test_single_page_svg_and_png_keep_the_name_given(tmp_path):
@@ -139,7 +119,7 @@ def test_single_page_svg_and_png_keep_the_name_given(tmp_path):
 
 
 def test_several_pages_of_svg_are_numbered_files(tmp_path):
-    written = mpl.save(synthetic(25), tmp_path / "ladder.svg", per_page=10)
+    written = mpl.save(synthetic_ladder(25), tmp_path / "ladder.svg", per_page=10)
     assert [p.name for p in written] == ["ladder-p1.svg", "ladder-p2.svg", "ladder-p3.svg"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in written]
     for k, p in enumerate(written, 1):
@@ -147,7 +127,7 @@ def test_several_pages_of_svg_are_numbered_files(tmp_path):
 
 
 def test_page_numbers_are_zero_padded_from_ten_pages(tmp_path):
-    written = mpl.save(synthetic(10), tmp_path / "x.png", per_page=1)
+    written = mpl.save(synthetic_ladder(10), tmp_path / "x.png", per_page=1)
     assert [p.name for p in written][:2] == ["x-p01.png", "x-p02.png"]
     assert written[-1].name == "x-p10.png"
 
@@ -163,7 +143,7 @@ def pdf_pages(data: bytes) -> int:
 
 def test_pdf_is_one_file_with_one_pdf_page_per_page(tmp_path):
     out = tmp_path / "l.pdf"
-    assert mpl.save(synthetic(130), out, per_page=40) == [out]
+    assert mpl.save(synthetic_ladder(130), out, per_page=40) == [out]
     data = out.read_bytes()
     assert data.startswith(b"%PDF")
     assert pdf_pages(data) == 4
@@ -197,7 +177,7 @@ def test_pdf_text_stays_text(tmp_path):
 @pytest.mark.parametrize("ext", [".jpg", ".SVGZ", "", ".pdf.txt"])
 def test_unknown_extension_is_a_one_line_error_naming_the_formats(tmp_path, ext):
     with pytest.raises(ValueError) as err:
-        mpl.save(synthetic(2), tmp_path / f"ladder{ext}")
+        mpl.save(synthetic_ladder(2), tmp_path / f"ladder{ext}")
     message = str(err.value)
     assert "\n" not in message
     for allowed in (".svg", ".png", ".pdf"):
@@ -206,7 +186,7 @@ def test_unknown_extension_is_a_one_line_error_naming_the_formats(tmp_path, ext)
 
 
 def test_extension_case_does_not_matter(tmp_path):
-    out = mpl.save(synthetic(2), tmp_path / "LADDER.PDF")[0]
+    out = mpl.save(synthetic_ladder(2), tmp_path / "LADDER.PDF")[0]
     assert out.read_bytes().startswith(b"%PDF")
 
 
@@ -216,7 +196,7 @@ def test_svg_output_is_reproducible():
 
 
 def test_svg_pages_are_inline_svg_elements_with_unique_ids_across_pages():
-    pages = mpl.svg_pages(synthetic(30), per_page=10)
+    pages = mpl.svg_pages(synthetic_ladder(30), per_page=10)
     ids: list[str] = []
     for svg in pages:
         assert svg.startswith("<svg")
@@ -244,7 +224,7 @@ def test_every_label_whole_and_every_arrow_findable_by_id(sample):
 
 
 def test_lifeline_headers_on_every_page():
-    lad = synthetic(100)
+    lad = synthetic_ladder(100)
     for svg in mpl.svg_pages(lad, per_page=30):
         text = all_text(svg)
         for ll in lad.lifelines:
@@ -279,7 +259,7 @@ def test_labels_sit_between_their_arrow_and_the_one_before(sample):
 
 
 def test_a_long_label_is_wrapped_not_cut():
-    lad = synthetic(3, lifelines=3)
+    lad = synthetic_ladder(3, lifelines=3)
     lad.arrows[1].label = " · ".join(f"field{k} value{k}" for k in range(40))
     svg = mpl.svg_pages(lad)[0]
     label = groups(svg)["arrow-1-label"]
@@ -298,8 +278,8 @@ def test_fonts_are_at_least_8_pt():
 
 
 def test_width_grows_with_the_lifelines():
-    narrow = mpl.figures(synthetic(4, lifelines=3))[0].get_size_inches()[0]
-    wide = mpl.figures(synthetic(4, lifelines=5))[0].get_size_inches()[0]
+    narrow = mpl.figures(synthetic_ladder(4, lifelines=3))[0].get_size_inches()[0]
+    wide = mpl.figures(synthetic_ladder(4, lifelines=5))[0].get_size_inches()[0]
     assert wide > narrow
     assert wide >= 2.2 * 4  # five lifelines at least 2.2 in apart
 
@@ -363,7 +343,7 @@ def test_handoff_phase_and_its_text():
 
 
 def test_a_phase_across_pages_is_continued():
-    lad = synthetic(20)
+    lad = synthetic_ladder(20)
     lad.notes = [Note(5, 0.0, "handoff a → b", "phase", 10)]
     first, second = mpl.svg_pages(lad, per_page=10)
     assert "handoff a → b" in all_text(first)
@@ -371,14 +351,14 @@ def test_a_phase_across_pages_is_continued():
 
 
 def test_cut_note_on_the_last_page_only():
-    lad = synthetic(25)
+    lad = synthetic_ladder(25)
     lad.cut, lad.cut_after = 40, 1010.0
     pages = [all_text(s) for s in mpl.svg_pages(lad, per_page=10)]
     assert [("cut: 40 more messages" in p) for p in pages] == [False, False, True]
 
 
 def test_arrow_to_self_and_odd_text_are_drawn():
-    lad = synthetic(4, lifelines=3)
+    lad = synthetic_ladder(4, lifelines=3)
     lad.arrows[0].dst = lad.arrows[0].src
     lad.arrows[3].src = lad.arrows[3].dst = 2          # the last lifeline
     lad.arrows[1].label = 'a <b> & "c" \x00 tab\there · next\nline'
@@ -392,7 +372,7 @@ def test_arrow_to_self_and_odd_text_are_drawn():
 
 
 def test_empty_ladder_is_one_page_saying_so(tmp_path):
-    lad = synthetic(0)
+    lad = synthetic_ladder(0)
     assert "no messages" in all_text(mpl.svg_pages(lad)[0])
     assert pdf_pages(mpl.save(lad, tmp_path / "e.pdf")[0].read_bytes()) == 1
 
@@ -407,19 +387,19 @@ def test_tour_ladders_in_every_format(tmp_path, mn):
 
 def test_ten_thousand_messages_to_pdf(tmp_path):
     """A long capture renders page by page (the time is measured outside the suite)."""
-    lad = synthetic(10_000)
+    lad = synthetic_ladder(10_000)
     out = tmp_path / "big.pdf"
     assert mpl.save(lad, out) == [out]
     assert pdf_pages(out.read_bytes()) == math.ceil(10_000 / 60)
 
 
 def test_pdf_embeds_a_font_only_for_characters_the_standard_fonts_lack(tmp_path):
-    lad = synthetic(3, lifelines=3)
+    lad = synthetic_ladder(3, lifelines=3)
     lad.arrows[1].label = "PBU seq 1 · NAI Ωmega@example.net"
     out = tmp_path / "u.pdf"
     mpl.save(lad, out)
     data = out.read_bytes()
     assert b"DejaVuSans" in data and b"/BaseFont /Helvetica" in data
-    plain = synthetic(3, lifelines=3)
+    plain = synthetic_ladder(3, lifelines=3)
     mpl.save(plain, tmp_path / "p.pdf")
     assert b"DejaVuSans" not in (tmp_path / "p.pdf").read_bytes()

@@ -44,6 +44,7 @@ from pmipview.render.ladder.text import (
     plantuml,
 )
 from pmipview.sources import open_source
+from tests.render.synthetic import synthetic_ladder
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -231,22 +232,6 @@ def special_ladder() -> Ladder:
     return Ladder(lls[0].name, lls, arrows, notes, 10.0, "rel", 3, 14.0, "title " + ODD)
 
 
-def big_ladder(n: int) -> Ladder:
-    lls = [Lifeline("mn1@example.net", "mn"), Lifeline("192.0.2.1", "mag"),
-           Lifeline("2001:db8::2", "mag"), Lifeline("192.0.2.100", "lma")]
-    pairs = [(1, 3), (3, 1), (0, 1), (1, 0), (2, 3)]
-    arrows = [Arrow(i + 1, 1000.0 + i * 0.5, *pairs[i % 5], "PBU",
-                    f"PBU seq {i} · HI 5 re-registration · HoA? 10.10.0.5", OUTCOMES[i % 5])
-              for i in range(n)]
-    notes = [Note(i, 1000.0 + i / 2, f"attach at 192.0.2.1 #{i}", "phase", 10)
-             for i in range(0, n, 100)]
-    notes += [Note(i, 1000.0 + i / 2, f"pba-rejected: number {i}", "error")
-              for i in range(5, n, 150)]
-    notes.sort(key=lambda x: (x.before, x.kind != "phase"))
-    return Ladder("mn1@example.net", lls, arrows, notes, 1000.0, "rel", 7, 1000.0 + n / 2,
-                  "mn1@example.net (10.10.0.5)")
-
-
 CASES = {
     "tour-mn1": ("tour.pcap", 0),
     "tour-mn2": ("tour.pcap", 1),
@@ -403,7 +388,7 @@ def test_mermaid_marks_rejected_timeout_and_retransmission(mermaid_out):
 # -- big ladders -------------------------------------------------------------------------
 
 def test_plantuml_2000_messages_render_as_pages(tmp_path):
-    ladder = big_ladder(2000)
+    ladder = synthetic_ladder(2000, lifelines=4, cut=7)
     text = plantuml(ladder)
     pages = -(-2000 // PLANTUML_PAGE)
     assert text.count("@startuml") == pages
@@ -419,7 +404,7 @@ def test_plantuml_2000_messages_render_as_pages(tmp_path):
 
 
 def test_mermaid_long_ladder_says_how_to_render_it(tmp_path):
-    ladder = big_ladder(700)
+    ladder = synthetic_ladder(700, lifelines=4, cut=7)
     text = mermaid(ladder)
     assert len(text) > MERMAID_MAX_TEXT
     assert text.startswith("%%") and "maxTextSize" in text.splitlines()[0]
