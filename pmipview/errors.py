@@ -1,4 +1,4 @@
-"""User-facing failures: each becomes one line on stderr and an exit code in cli.py."""
+"""User-facing failures: each becomes one line on stderr and an exit code in pmipview/cli/."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Pure functions from plain data to an HTML string: the correlated :class:`Report`, the
 ``stats`` figures (:func:`pmipview.render.timeline.stats_dict`), per-MN ladders (the
 :class:`~pmipview.render.ladder.model.Ladder` and its SVG pages) and the plots as SVG
-text.  The caller (``pmipview/cli_report.py``) computes those and writes the file.
+text.  The caller (``pmipview/cli/report.py``) computes those and writes the file.
 
 What the page holds (docs/report.md): a compact summary, the mobile-node table, one
 ladder per MN in which every arrow shows its decoded message in a side panel on click

@@ -16,7 +16,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pmipview.cli_report import report
+from pmipview.cli.report import report
 from tests.browser.chromium import ARTIFACTS, browser, require_chromium
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

@@ -1,5 +1,5 @@
 """``pmipview report``: the HTML page as data (html_report.py) and the command as a user
-runs it (cli_report.py): one self-contained file, and every mistake as one line on stderr
+runs it (cli/report.py): one self-contained file, and every mistake as one line on stderr
 with a non-zero exit, never a traceback.  The page in a real browser: tests/browser/."""
 
 from __future__ import annotations

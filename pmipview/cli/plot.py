@@ -1,6 +1,6 @@
 """``pmipview plot``: latency histograms / CDFs and the capture timeline as an image.
 
-Registered in cli.py with ``app.command(no_args_is_help=True)(plot)``.  The drawing is in
+Registered in pmipview/cli/__init__.py. The drawing is in
 pmipview/render/plots.py; this module only checks the options, reads the capture and
 turns every user error into one line on stderr (exit 1 input/data, 2 usage).
 """
@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from pmipview.cli_help import FILE_HELP, NAMES_HELP
+from pmipview.cli.common import (
+    check_output,
+    err,
+    fail,
+    load_report,
+    nothing_to_draw,
+    pick_mns,
+)
+from pmipview.cli.help import FILE_HELP, NAMES_HELP
 
 
 def plot(
@@ -57,10 +65,9 @@ def plot(
         pmipview plot big.pcapng --kind handoff --by mag -o handoff.png
         pmipview plot big.pcapng --mn mn1@example.net --clock -o mn1.png
     """
-    from pmipview.cli import _report, err, fail
 
     fmt = _check_usage(output, kind, cdf, by, clock, fail)
-    report, tally, problem = _report(file, names)
+    report, tally, problem = load_report(file, names)
     fig = _figure(report, tally, file, kind, cdf, by, mn, clock, title, fail)
     _write(fig, output, fail)
     err.print(f"wrote {output} ({kind} plot of {file}, {fmt.upper()})", markup=False)
@@ -71,7 +78,6 @@ def plot(
 def _check_usage(output: str, kind: str, cdf: bool, by: str | None, clock: bool,
                  fail) -> str:
     """Every usage error (exit 2) before the capture is read; returns the image format."""
-    from pmipview.cli import _check_output
     from pmipview.render.plots import output_format
 
     if not output:
@@ -87,7 +93,7 @@ def _check_usage(output: str, kind: str, cdf: bool, by: str | None, clock: bool,
                    "address), not to the timeline", 2)
     if clock and kind != "timeline":
         raise fail("--clock applies to --kind timeline only", 2)
-    _check_output(output, (".png", ".svg", ".pdf"))
+    check_output(output, (".png", ".svg", ".pdf"))
     return output_format(output) or ""
 
 
@@ -96,12 +102,11 @@ def _figure(report, tally, file: str, kind: str, cdf: bool, by: str | None,
     """The Figure, or one line and exit 1 when the capture has nothing to draw."""
     from dataclasses import replace
 
-    from pmipview.cli import _nothing_to_draw, _pick_mns
     from pmipview.render import plots
 
     if not report.mobile_nodes:
-        raise fail(f"{_nothing_to_draw(file, tally)}: nothing to plot", 1)
-    mns = _pick_mns(report, mn, file)
+        raise fail(f"{nothing_to_draw(file, tally)}: nothing to plot", 1)
+    mns = pick_mns(report, mn, file)
     source = os.path.basename(file) + (f", {mn}" if mn else "")
     try:
         if kind == "timeline":

@@ -1,6 +1,6 @@
 """``pmipview report``: one self-contained HTML file (summary, MN table, ladders, plots).
 
-Registered in cli.py with ``app.command(no_args_is_help=True)(report)``.  The page is
+Registered in pmipview/cli/__init__.py. The page is
 built by pmipview/render/html_report.py from the correlated report, the ladder model
 (pmipview/render/ladder/), its matplotlib SVG pages and the latency plots
 (pmipview/render/plots.py); this module checks the options, reads the capture, gathers
@@ -16,7 +16,16 @@ from typing import Annotated
 
 import typer
 
-from pmipview.cli_help import FILE_HELP, NAMES_HELP, TIME_HELP
+from pmipview.cli.common import (
+    at_least,
+    check_output,
+    err,
+    fail,
+    load_report,
+    nothing_to_draw,
+    pick_mns,
+)
+from pmipview.cli.help import FILE_HELP, NAMES_HELP, TIME_HELP
 
 OUTPUT_EXTS = (".html", ".htm")
 PLOT_KINDS = ("rtt", "setup", "attach", "handoff", "address")
@@ -59,30 +68,21 @@ def report(
         pmipview report cap.pcap --mn mn1@example.net --time delta -o mn1.html
         pmipview report cap.pcap --names hosts.txt -o cap.html
     """
-    from pmipview.cli import (
-        _at_least,
-        _check_output,
-        _nothing_to_draw,
-        _pick_mns,
-        _report,
-        err,
-        fail,
-    )
     from pmipview.render.ladder.model import TIME_MODES
 
     if not output:
         raise fail("give the report to write with -o FILE.html", 2)
     if time_mode not in TIME_MODES:
         raise fail(f"--time: expected one of {', '.join(TIME_MODES)}, got {time_mode!r}", 2)
-    _at_least(max_messages, 1, "--max-messages")
-    _at_least(max_mns, 1, "--max-mns")
-    _check_output(output, OUTPUT_EXTS)
+    at_least(max_messages, 1, "--max-messages")
+    at_least(max_mns, 1, "--max-mns")
+    check_output(output, OUTPUT_EXTS)
 
     keep: dict = {}
-    rep, tally, problem = _report(file, names, keep)
+    rep, tally, problem = load_report(file, names, keep)
     if not rep.mobile_nodes and not rep.signaling_frames:
-        raise fail(f"{_nothing_to_draw(file, tally)}: nothing to report", 1)
-    mns = _pick_mns(rep, mn, file)
+        raise fail(f"{nothing_to_draw(file, tally)}: nothing to report", 1)
+    mns = pick_mns(rep, mn, file)
 
     page = _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns,
                  problem)

@@ -1,6 +1,7 @@
 """``pmipview ladder``: the sequence diagram of one mobile node, in the terminal or a file.
 
-Registered in cli.py; the drawing lives in pmipview/render/ladder/ (one layout model,
+Registered in pmipview/cli/__init__.py; the drawing lives in
+pmipview/render/ladder/ (one layout model,
 one module per backend).
 """
 
@@ -12,7 +13,17 @@ from typing import Annotated
 
 import typer
 
-from pmipview.cli_help import FILE_HELP, NAMES_HELP, TIME_HELP
+from pmipview.cli.common import (
+    at_least,
+    check_output,
+    err,
+    fail,
+    load_report,
+    nothing_to_draw,
+    out,
+    pick_mns,
+)
+from pmipview.cli.help import FILE_HELP, NAMES_HELP, TIME_HELP
 
 IMAGE_EXTS = (".svg", ".png", ".pdf")
 TEXT_EXTS = (".mmd", ".puml", ".msc", ".txt")
@@ -67,16 +78,6 @@ def ladder(
         pmipview ladder cap.pcapng --mn mn1@example.net --from 400 --to 420 -o mn1.pdf
         pmipview ladder cap.pcapng -o flow.puml && plantuml -tsvg flow.puml
     """
-    from pmipview.cli import (
-        _at_least,
-        _check_output,
-        _nothing_to_draw,
-        _pick_mns,
-        _report,
-        err,
-        fail,
-        out,
-    )
     from pmipview.errors import UsageError
     from pmipview.filters import frame_ranges, parse_time
     from pmipview.render.ladder.model import TIME_MODES, build
@@ -85,8 +86,8 @@ def ladder(
         raise fail(f"--time: expected one of {', '.join(TIME_MODES)}, got {time_mode!r}", 2)
     for value, minimum, option in ((max_messages, 1, "--max-messages"),
                                    (per_page, 5, "--per-page"), (width, 40, "--width")):
-        _at_least(value, minimum, option)
-    ext = _check_output(output, IMAGE_EXTS + TEXT_EXTS) if output else None
+        at_least(value, minimum, option)
+    ext = check_output(output, IMAGE_EXTS + TEXT_EXTS) if output else None
     try:
         ranges = frame_ranges(frames) if frames else None
         bounds = [parse_time(v, o) if v else None for v, o in ((start, "--from"),
@@ -96,10 +97,10 @@ def ladder(
     if bounds[0] and bounds[1] and bounds[0][0] == bounds[1][0] and bounds[0][1] > bounds[1][1]:
         raise fail(f"--from {start} is after --to {end}", 2)
     keep: dict = {}
-    report, tally, problem = _report(file, names, keep, keep_frames=False)  # no detail
+    report, tally, problem = load_report(file, names, keep, keep_frames=False)  # no detail
     if not report.mobile_nodes:
-        raise fail(f"{_nothing_to_draw(file, tally)}: no mobile node to draw", 1)
-    mns = _pick_mns(report, mn, file)
+        raise fail(f"{nothing_to_draw(file, tally)}: no mobile node to draw", 1)
+    mns = pick_mns(report, mn, file)
     chosen = mns[0]
     if not mn and len(report.mobile_nodes) > 1:
         others = ", ".join(m.id for m in report.mobile_nodes[1:11])

@@ -1,0 +1,144 @@
+"""What every ``pmipview`` subcommand shares: the consoles, one-line errors, reading and
+correlating a capture, picking MNs, checking options and output paths.
+
+Imports nothing of ``pmipview.cli``'s command modules, so each command module imports this
+one and no command imports another (tests/cli/test_imports.py walks the graph).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+
+import typer
+from rich.console import Console
+
+from pmipview.errors import CaptureError
+from pmipview.packets import Tally
+from pmipview.sources import Record, open_source
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print ``pmipview: message`` on stderr and return the Exit to raise (1 input, 2 usage)."""
+    err.print(f"pmipview: {message}", style="bold red", markup=False)
+    return typer.Exit(code)
+
+
+def progress(records: Iterable[Record], source: object) -> Iterator[Record]:
+    """Records, with a progress bar on stderr once reading has taken more than a second."""
+    size = getattr(source, "size", None)
+    if not size or not sys.stderr.isatty():
+        yield from records
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    start = time.monotonic()
+    progress = None
+    task = None
+    try:
+        for i, rec in enumerate(records):
+            if not i & 0x3FFF:
+                if progress is None and time.monotonic() - start > 1.0:
+                    progress = Progress("[progress.description]{task.description}",
+                                        BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                                        console=err, transient=True)
+                    progress.start()
+                    task = progress.add_task("reading", total=size)
+                if progress is not None:
+                    progress.update(task, completed=source.bytes_read)  # type: ignore[attr-defined,arg-type]
+            yield rec
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def load_report(file: str, names_file: str | None, keep: dict | None = None,
+            keep_frames: bool = True):
+    """Open, scan and correlate a capture; errors become one line and an exit code.
+    With ``keep``, every signaling frame's signal (and decoded frame, unless not
+    ``keep_frames``) is kept in it."""
+    from pmipview.pipeline import correlate, parse_names
+
+    names = None
+    if names_file:
+        try:
+            with open(names_file) as fh:
+                names = parse_names(fh.read())
+        except OSError as exc:
+            raise fail(f"--names: cannot read {names_file}: {exc.strerror or exc}", 2) from None
+        except ValueError as exc:
+            raise fail(f"--names: {names_file}: {exc}", 2) from None
+    try:
+        source = open_source(file)
+    except CaptureError as exc:
+        raise fail(str(exc), 1) from None
+    tally = Tally()
+    try:
+        report = correlate(progress(source, source), tally, names, keep, keep_frames)
+    except CaptureError as exc:
+        raise fail(str(exc), 1) from None
+    finally:
+        source.close()
+    problem = getattr(source, "problem", None)
+    if problem is not None:
+        err.print(f"pmipview: {file}: reading stopped early: {problem} (the timeline covers "
+                  f"the frames before it)", style="yellow", markup=False)
+    return report, tally, problem
+
+
+def pick_mns(report, mn: str | None, file: str) -> list:
+    """The MNs ``--mn`` names (all without it); an unknown MN is one line and exit 1."""
+    from pmipview.filters import is_match_mn
+
+    if not mn:
+        return report.mobile_nodes
+    mns = [m for m in report.mobile_nodes if is_match_mn(m, mn)]
+    if not mns:
+        known = ", ".join(m.id for m in report.mobile_nodes[:10]) or "none"
+        more = " ..." if len(report.mobile_nodes) > 10 else ""
+        raise fail(f"--mn: no mobile node {mn!r} in {file} (MNs: {known}{more})", 1)
+    return mns
+
+
+def at_least(value: int | None, minimum: int, option: str) -> None:
+    """A count option below its minimum: one line and exit 2 (typer's min= prints a box)."""
+    if value is not None and value < minimum:
+        raise fail(f"{option}: must be at least {minimum}, got {value}", 2)
+
+
+def nothing_to_draw(file: str, tally: Tally) -> str:
+    """Why a capture has no mobile node, in words."""
+    if not tally.frames:
+        return f"{file}: no frames"
+    if tally.malformed and not tally.decoded:
+        return (f"{file}: only malformed signaling ({tally.malformed} of {tally.frames} "
+                f"frames; see pmipview dissect)")
+    return f"{file}: no PMIPv6 or DHCP signaling in {tally.frames} frames"
+
+
+def check_output(path: str, allowed: tuple[str, ...]) -> str:
+    """The output's extension, checked before any work: known and in a writable folder."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in allowed:
+        raise fail(f"-o {path}: unknown output extension {ext or '(none)'!r}; use one of "
+                   f"{', '.join(allowed)}", 2)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise fail(f"-o {path}: folder {folder} does not exist", 1)
+    if not os.access(folder, os.W_OK) or (os.path.exists(path)
+                                          and not os.access(path, os.W_OK)):
+        raise fail(f"-o {path}: not writable", 1)
+    return ext
+
+
+def quiet_broken_pipe() -> None:
+    """After the reader of our stdout went away (``| head``), exit without noise."""
+    with suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
