@@ -1,0 +1,234 @@
+"""Run one sans-IO core on real sockets: the I/O half of the agents.
+
+The runtime holds no protocol logic.  It owns a monotonic clock, the transports and a
+selector, and does four things in a loop:
+
+- waits until a transport is readable or the core's ``next_timer()`` is due;
+- gives each decoded datagram to ``core.receive(now, packet)``;
+- calls ``core.timer(now)`` when the timer is due;
+- sends each :class:`~pmipview.agents.base.Send` output on the transport that
+  :meth:`accepts` it, and hands every output, datagram and undecodable input to its
+  observers (logs, captures, live tables, counters).
+
+The simulator drives the very same cores on a virtual clock.  Signals (SIGHUP, SIGTERM,
+SIGINT) wake the loop through ``signal.set_wakeup_fd`` and run their handlers between
+datagrams, never in the middle of a core call.
+"""
+
+from __future__ import annotations
+
+import selectors
+import signal
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pmipview.agents.base import Event, Output, Packet, Send
+from pmipview.wire.codec import Undecodable
+from pmipview.wire.transport import Datagram, Decoded
+
+
+class Transport(Protocol):
+    name: str
+    send_errors: int
+
+    def fileno(self) -> int: ...
+    def receive(self, limit: int = ...) -> list[Decoded]: ...
+    def accepts(self, packet: Packet) -> bool: ...
+    def send(self, packet: Packet) -> Datagram | None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class Counters:
+    received: int = 0          # datagrams read
+    delivered: int = 0         # given to the core
+    sent: int = 0
+    send_errors: int = 0
+    unroutable: int = 0        # a Send no transport accepts
+    undecodable: Counter[str] = field(default_factory=Counter)   # reason -> count
+    events: Counter[str] = field(default_factory=Counter)        # kind -> count
+    core_errors: int = 0       # a core raised (a bug): the datagram is dropped, we go on
+
+
+class Runtime:
+    """Drive ``core`` (anything with ``receive``, ``timer``, ``next_timer``) on sockets."""
+
+    def __init__(self, core: Any, transports: Iterable[Transport], *,
+                 clock: Callable[[], float] = time.monotonic,
+                 observers: Iterable[object] = ()) -> None:
+        self.core = core
+        self.transports = list(transports)
+        self.clock = clock
+        self.observers = list(observers)
+        self.counters = Counters()
+        self._sel = selectors.DefaultSelector()
+        for t in self.transports:
+            self._sel.register(t.fileno(), selectors.EVENT_READ, t)
+        self._readers: dict[int, Callable[[], None]] = {}
+        self._stopping = False
+        self._signals: dict[int, Callable[[int], None]] = {}
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._old_wakeup = -1
+        self._bind_observers()
+
+    def _bind_observers(self) -> None:
+        self._on_receive = [o.on_receive for o in self.observers if hasattr(o, "on_receive")]
+        self._on_send = [o.on_send for o in self.observers if hasattr(o, "on_send")]
+        self._on_event = [o.on_event for o in self.observers if hasattr(o, "on_event")]
+        self._on_tick = [o.on_tick for o in self.observers if hasattr(o, "on_tick")]
+
+    def add_observer(self, observer: object) -> None:
+        self.observers.append(observer)
+        self._bind_observers()
+
+    # -- extra inputs -------------------------------------------------------------------
+
+    def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when ``fd`` is readable (access sockets, netlink, stdin)."""
+        self._readers[fd] = callback
+        self._sel.register(fd, selectors.EVENT_READ, None)
+
+    def on_signal(self, signum: int, handler: Callable[[int], None]) -> None:
+        """Run ``handler(signum)`` from the loop (not from inside a core call)."""
+        if self._wake_r is None:
+            self._wake_r, self._wake_w = socket.socketpair()
+            self._wake_r.setblocking(False)
+            self._wake_w.setblocking(False)
+            self._old_wakeup = signal.set_wakeup_fd(self._wake_w.fileno())
+            self._sel.register(self._wake_r.fileno(), selectors.EVENT_READ, None)
+            self._readers[self._wake_r.fileno()] = self._drain_signals
+        self._signals[signum] = handler
+        signal.signal(signum, lambda *_: None)
+
+    def _drain_signals(self) -> None:
+        assert self._wake_r is not None
+        try:
+            data = self._wake_r.recv(64)
+        except BlockingIOError:
+            return
+        for signum in data:
+            handler = self._signals.get(signum)
+            if handler is not None:
+                handler(signum)
+
+    def call(self, fn: Callable[[float], list[Output]]) -> list[Output]:
+        """Feed the core an event of the caller's (``lambda now: mag.link_up(now, ...)``)."""
+        now = self.clock()
+        try:
+            outputs = fn(now)
+        except Exception:
+            self.counters.core_errors += 1
+            return []
+        self._handle(now, outputs)
+        return outputs
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run(self, duration: float | None = None, until: Callable[[], bool] | None = None,
+            tick: float = 0.5) -> None:
+        """Loop until :meth:`stop`, ``duration`` seconds, or ``until()`` is true.
+        Observers' ``on_tick(now)`` run about every ``tick`` seconds (live tables)."""
+        end = None if duration is None else self.clock() + duration
+        next_tick = self.clock() + tick
+        self._stopping = False
+        while not self._stopping:
+            now = self.clock()
+            if end is not None and now >= end:
+                break
+            if until is not None and until():
+                break
+            deadline = min(x for x in (self.core.next_timer(), end, next_tick) if x is not None)
+            self.step(max(0.0, deadline - now))
+            now = self.clock()
+            if now >= next_tick:
+                next_tick = now + tick
+                for f in self._on_tick:
+                    f(now)
+
+    def step(self, timeout: float | None = 0.0) -> None:
+        """One round: wait up to ``timeout`` for input, handle it, run due timers."""
+        for key, _ in self._sel.select(timeout):
+            transport = key.data
+            if transport is None:
+                self._readers[key.fd]()
+            else:
+                self._read(transport)
+        self._timers()
+
+    def _read(self, transport: Transport) -> None:
+        got = transport.receive()
+        if not got:
+            return
+        now = self.clock()
+        c = self.counters
+        c.received += len(got)
+        receive = self.core.receive
+        for datagram, packet in got:
+            for f in self._on_receive:
+                f(now, datagram, packet)
+            if isinstance(packet, Undecodable):
+                c.undecodable[packet.reason.split(":")[0]] += 1
+                continue
+            c.delivered += 1
+            try:
+                outputs = receive(now, packet)
+            except Exception:
+                c.core_errors += 1
+                continue
+            if outputs:
+                self._handle(now, outputs)
+
+    def _timers(self) -> None:
+        due = self.core.next_timer()
+        now = self.clock()
+        while due is not None and due <= now:
+            try:
+                outputs = self.core.timer(now)
+            except Exception:
+                self.counters.core_errors += 1
+                return
+            self._handle(now, outputs)
+            nxt = self.core.next_timer()
+            if nxt == due and not outputs:
+                return  # a core that keeps asking for the same instant: wait for input
+            due = nxt
+
+    def _handle(self, now: float, outputs: list[Output]) -> None:
+        c = self.counters
+        for out in outputs:
+            if isinstance(out, Send):
+                packet = out.packet
+                for t in self.transports:
+                    if t.accepts(packet):
+                        datagram = t.send(packet)
+                        if datagram is None:
+                            c.send_errors += 1
+                        else:
+                            c.sent += 1
+                            for f in self._on_send:
+                                f(now, datagram, packet)
+                        break
+                else:
+                    c.unroutable += 1
+            elif isinstance(out, Event):
+                c.events[out.kind] += 1
+                for f in self._on_event:
+                    f(now, out)
+
+    def close(self) -> None:
+        for t in self.transports:
+            t.close()
+        if self._wake_r is not None:
+            signal.set_wakeup_fd(self._old_wakeup)
+            self._wake_r.close()
+            assert self._wake_w is not None
+            self._wake_w.close()
+        self._sel.close()
