@@ -467,6 +467,10 @@ class LMA:
     def bindings_for(self, nai: str) -> list[Binding]:
         return [self._snapshot(s) for _, s in sorted(self._by_nai.get(nai, {}).items())]
 
+    def revoking(self) -> set[int]:
+        """Sessions with a BRI waiting for its BRA."""
+        return {p.session for p in self._pending.values()}
+
     def __len__(self) -> int:
         """The number of bindings (mobility sessions) in the cache."""
         return len(self._sessions)
