@@ -44,6 +44,22 @@ BROADCAST = IPv4Address("255.255.255.255")
 ZERO = IPv4Address(0)
 RETRANSMIT_WINDOW = 35.0    # s: a PBU this soon after the last one retransmits it
 DUPLICATE_WINDOW = 2.0      # s: the same message again on one capture interface
+# RFC 5213 §5.3.5 / §9.1: the LMA keeps a de-registered (or revoked) binding this long, so
+# that a registration from the new MAG for the same mobility session is a handoff
+MIN_DELAY_BEFORE_BCE_DELETE = 10.0
+# RFC 5213 §9.1 InitialBindackTimeoutFirstReg and RFC 6275 §12 MAX_BINDACK_TIMEOUT: the MAG
+# waits this long after its first PBU, doubling on each retransmission, up to the maximum
+INITIAL_BINDACK_TIMEOUT = 1.0
+MAX_BINDACK_TIMEOUT = 32.0
+
+
+def give_up_time(sent_times: list[float]) -> float:
+    """When a MAG that sent PBUs at ``sent_times`` and got no answer gave up: its last PBU
+    plus the timeout it then waited (twice the last back-off interval, RFC 6275 §11.8)."""
+    if len(sent_times) < 2:
+        return sent_times[-1] + INITIAL_BINDACK_TIMEOUT
+    wait = 2 * (sent_times[-1] - sent_times[-2])
+    return sent_times[-1] + min(max(wait, INITIAL_BINDACK_TIMEOUT), MAX_BINDACK_TIMEOUT)
 
 
 def another_sighting(elapsed: float, same_interface: bool,
@@ -63,12 +79,14 @@ class Correlator:
     def __init__(self, *, names: dict[str, str] | None = None,
                  retransmit_window: float = RETRANSMIT_WINDOW,
                  reorder_window: float = 2.0, duplicate_window: float = DUPLICATE_WINDOW,
-                 expiry_grace: float = 5.0) -> None:
+                 expiry_grace: float = 5.0,
+                 bce_delete_delay: float = MIN_DELAY_BEFORE_BCE_DELETE) -> None:
         self.names = names or {}
         self.retransmit_window = retransmit_window
         self.reorder_window = reorder_window
         self.duplicate_window = duplicate_window
         self.expiry_grace = expiry_grace
+        self.bce_delete_delay = bce_delete_delay
         self.report = Report()
         self._heap: list[tuple[float, int, Signal]] = []
         self._n = 0
@@ -94,6 +112,10 @@ class Correlator:
         self._dhcp: dict[tuple[int, str], DhcpExchange] = {}
         self._hoa_holder: dict[str, int] = {}
         self._expiries: list[tuple[float, int, int, Attachment]] = []
+        # (due, n, mn uid, transaction): a registration still unanswered then timed out
+        self._give_ups: list[tuple[float, int, int, Transaction]] = []
+        # (due, n, mn uid, attachment, failure): a failed attachment not retried by then ends
+        self._failures: list[tuple[float, int, int, Attachment, tuple[float, str]]] = []
         self._per_txn: dict[tuple[int, str], Diagnostic] = {}
 
     # -- input ----------------------------------------------------------------------------
@@ -116,7 +138,7 @@ class Correlator:
         self._expire(end)
         for _, (uid, txn) in list(self._pending.items()):
             if txn.outcome == "pending" and txn.kind != "heartbeat":
-                self._timeout(self._mn(uid), txn)
+                self._timeout(self._mn(uid), txn, end)
         for _, (uid, txn) in list(self._bri.items()):
             if txn.outcome == "pending":
                 txn.outcome = "timeout"
@@ -426,6 +448,7 @@ class Correlator:
             mn.transactions.append(txn)
             self._open[open_key] = txn
         self._pending[(str(s.src), str(s.dst), s.seq)] = (mn.uid, txn)
+        heapq.heappush(self._give_ups, (s.time + self.retransmit_window, self._n, mn.uid, txn))
         # the attachment this registration is about
         if purpose == "registration":
             key = self._iface_key(s)
@@ -497,7 +520,7 @@ class Correlator:
             if att is not None and att.registered is None and att.active:
                 # the MAG may retry (e.g. 171 -> 0.0.0.0): same attachment until it gives up
                 att.frames.append(s.frame)
-                att.failed = (s.time, "rejected")
+                self._failed(mn, att, s.time, "rejected")
         return txn
 
     def _adopt_dhcp(self, mn: MobileNode, att: Attachment) -> None:
@@ -633,7 +656,7 @@ class Correlator:
         sent = txn.sent_times[idx] if idx < len(txn.sent_times) else txn.first_sent
         txn.rtt_ms = (txn.answered - sent) * 1000
 
-    def _timeout(self, mn: MobileNode, txn: Transaction) -> None:
+    def _timeout(self, mn: MobileNode, txn: Transaction, end: float | None = None) -> None:
         txn.outcome = "timeout"
         for key in [k for k, (_, t) in self._pending.items() if t is txn]:
             del self._pending[key]
@@ -641,11 +664,29 @@ class Correlator:
                    f"{txn.kind} by {txn.mag} for {mn.id} never answered "
                    f"({len(txn.seqs)} PBUs)")
         if txn.kind == "registration":
+            gave_up = give_up_time(txn.sent_times or [txn.last_sent])
+            if end is not None:
+                gave_up = max(txn.last_sent, min(gave_up, end))
             for att in mn.attachments:
                 if att.mag == txn.mag and att.active and att.registered is None:
-                    att.failed = (txn.last_sent, "timeout")
+                    self._failed(mn, att, gave_up, "timeout")
+
+    def _failed(self, mn: MobileNode, att: Attachment, time: float, reason: str) -> None:
+        """A registration of a never-registered attachment failed: unless the MAG tries
+        again within the retransmission window, the attachment ends at the failure."""
+        att.failed = (time, reason)
+        heapq.heappush(self._failures, (time + self.retransmit_window, self._n, mn.uid, att,
+                                        att.failed))
 
     def _expire(self, now: float) -> None:
+        while self._give_ups and self._give_ups[0][0] < now:
+            due, _, uid, txn = heapq.heappop(self._give_ups)
+            if txn.outcome == "pending" and txn.last_sent + self.retransmit_window <= due:
+                self._timeout(self._mn(uid), txn)
+        while self._failures and self._failures[0][0] < now:
+            _, _, uid, att, failure = heapq.heappop(self._failures)
+            if att.active and att.registered is None and att.failed is failure:
+                self._end(self._mn(uid), att, *failure)
         while self._expiries and self._expiries[0][0] < now:
             due, _, uid, att = heapq.heappop(self._expiries)
             if att.active and att.expires is not None and \

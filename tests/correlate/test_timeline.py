@@ -88,7 +88,7 @@ def end_timeout(s: Script) -> float:
     s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1)
     s.pbu(1, MAG1, LMA, 11, nai=NAI1, mac=MN1)
     s.noise(100)
-    return 1
+    return 3  # the MAG gave up: its last PBU + twice the last back-off (1 s)
 
 
 @pytest.mark.parametrize("script,reason", [
@@ -348,3 +348,59 @@ def test_no_signaling_is_an_empty_report():
     r = s.report()
     assert r.frames == 5 and r.signaling_frames == 0
     assert r.mobile_nodes == [] and r.nodes == [] and r.diagnostics == []
+
+
+# -- failed attachments end at their failure ---------------------------------------------------
+
+def test_a_rejected_attachment_ends_at_the_reject_and_a_later_success_is_new():
+    s = Script()
+    s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1)
+    s.pba(0.005, MAG1, LMA, 10, nai=NAI1, mac=MN1, status=BAStatus.NOT_HOME_SUBNET)
+    s.pbu(600, MAG1, LMA, 11, nai=NAI1, mac=MN1)
+    s.pba(600.005, MAG1, LMA, 11, nai=NAI1, mac=MN1, hoa=HOA1)
+    m = mn(s.report(), NAI1)
+    failed, ok = m.attachments
+    assert (failed.end_reason, failed.end, failed.registered) == (
+        "rejected", pytest.approx(at(0.005), abs=1e-6), None)
+    assert (ok.start, ok.registered, ok.end_reason) == (
+        pytest.approx(at(600), abs=1e-6), pytest.approx(at(600.005), abs=1e-6),
+        "end-of-capture")
+    assert ok.attach_ms == approx_ms(5.0)
+    assert not m.handoffs
+
+
+def test_an_unanswered_attachment_ends_at_the_give_up_and_a_later_success_is_new():
+    s = Script()
+    for i, t in enumerate((0, 1, 3, 7)):           # back-off 1, 2, 4 s: gives up at 7 + 8
+        s.pbu(t, MAG1, LMA, 10 + i, nai=NAI1, mac=MN1)
+    s.pbu(300, MAG1, LMA, 20, nai=NAI1, mac=MN1)
+    s.pba(300.005, MAG1, LMA, 20, nai=NAI1, mac=MN1, hoa=HOA1)
+    m = mn(s.report(), NAI1)
+    failed, ok = m.attachments
+    assert (failed.end_reason, failed.end) == ("timeout", pytest.approx(at(15), abs=1e-6))
+    assert ok.start == pytest.approx(at(300), abs=1e-6) and ok.attach_ms == approx_ms(5.0)
+    assert [t.outcome for t in m.transactions] == ["timeout", "accepted"]
+
+
+def test_a_prompt_retry_after_a_reject_is_the_same_attachment():
+    # RFC 5844: 171 (HoA not authorized) -> the MAG asks again with 0.0.0.0 at once
+    s = Script()
+    s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1, hoa=HOA2, plen=24)
+    s.pba(0.005, MAG1, LMA, 10, nai=NAI1, mac=MN1, status=171)
+    s.pbu(0.010, MAG1, LMA, 11, nai=NAI1, mac=MN1)
+    s.pba(0.015, MAG1, LMA, 11, nai=NAI1, mac=MN1, hoa=HOA1)
+    att = only(mn(s.report(), NAI1).attachments)
+    assert att.end_reason == "end-of-capture" and att.attach_ms == approx_ms(15.0)
+
+
+def test_dhcp_after_a_failed_attachment_is_not_part_of_it():
+    s = Script()
+    s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1)
+    s.pba(0.005, MAG1, LMA, 10, nai=NAI1, mac=MN1, status=BAStatus.NOT_HOME_SUBNET)
+    a = s.attach(900, MAG1, LMA, 11, nai=NAI1, mac=MN1, hoa=HOA1, xid=0x21, server_id=GW1)
+    m = mn(s.report(), NAI1)
+    failed, ok = m.attachments
+    assert failed.end == pytest.approx(at(0.005), abs=1e-6)
+    assert a.discover in ok.frames and a.discover not in failed.frames
+    assert ok.start == pytest.approx(at(900), abs=1e-6)
+    assert ok.attach_ms >= ok.address_ms
