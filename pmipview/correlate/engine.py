@@ -463,6 +463,7 @@ class Correlator:
                 att.handoff_indicator = s.hi
                 att.access_technology = s.att
                 att.first_pbu = s.time
+                self._claim_dhcp(mn, att, s.time)
                 mn.attachments.append(att)
             att.frames.append(s.frame)
         else:
@@ -523,13 +524,59 @@ class Correlator:
                 self._failed(mn, att, s.time, "rejected")
         return txn
 
+    def _claim_dhcp(self, mn: MobileNode, att: Attachment, now: float) -> None:
+        """The address acquisition that a link change started (DISCOVER, INIT-REBOOT
+        REQUEST, with their retransmissions and a NAK before them) and that is not answered
+        yet when the new MAG registers the MN belongs to the new attachment, even when it
+        began while an older attachment was current: the attachment starts at it."""
+        boundary = max((a.end for a in mn.attachments
+                        if a.key == att.key and a.end is not None), default=now - 60)
+        boundary = max(boundary, now - 60)
+        for ex in reversed(mn.dhcp):
+            if ex.mac not in (att.key, ""):
+                continue
+            if ex.renewal:
+                continue
+            if ex.outcome == "ack" or ex.first < boundary:
+                break
+            self._move_exchange(mn, ex, att)
+
+    def _move_exchange(self, mn: MobileNode, ex: DhcpExchange, att: Attachment) -> None:
+        """``ex`` is part of ``att``: its frames move there from the attachment that had
+        them, and ``att`` starts no later than it."""
+        frames = {m["frame"] for m in ex.messages}
+        for m in ex.messages:
+            frames.update(m.get("also", ()))
+        for other in mn.attachments[-3:]:
+            if other is not att and other.mag == ex.mag:
+                other.frames = [f for f in other.frames if f not in frames]
+        att.frames.extend(sorted(frames - set(att.frames)))
+        att.start = min(att.start, ex.first)
+        ex.mag = att.mag
+
+    def _boundary(self, mn: MobileNode, att: Attachment) -> float:
+        """Where ``att`` may start at the earliest: after the last attachment of the same
+        interface that ended before it."""
+        return max((a.end for a in mn.attachments
+                    if a is not att and a.key == att.key and a.end is not None
+                    and a.end <= att.start), default=float("-inf"))
+
+    def _address_acquired(self, mn: MobileNode, att: Attachment, ex: DhcpExchange) -> None:
+        """The ACK of the attachment's first address acquisition: the attachment starts no
+        later than that exchange unless it began before the previous attachment ended."""
+        if ex.first < att.start and ex.first >= self._boundary(mn, att):
+            self._move_exchange(mn, ex, att)
+        att.dhcp_ack = ex.acked
+        att.address_ms = None if ex.acked is None else \
+            (ex.acked - max(ex.first, att.start)) * 1000
+
     def _adopt_dhcp(self, mn: MobileNode, att: Attachment) -> None:
         """DHCP seen before the attachment's first PBU (relay, draft order) belongs to it."""
         for ex in mn.dhcp:
             if ex.mag is None and ex.first >= att.start - 1e-9 and ex.mac in (att.key, ""):
                 ex.mag = att.mag
                 if ex.outcome == "ack" and not ex.renewal and att.dhcp_ack is None:
-                    att.dhcp_ack, att.address_ms = ex.acked, ex.address_ms
+                    self._address_acquired(mn, att, ex)
                 if ex.server_id and att.server_id is None:
                     att.server_id = ex.server_id
 
@@ -782,7 +829,8 @@ class Correlator:
             ex.mode = "relay"
         ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
         att = mn.current(mac) or mn.current()
-        if att is None and mn.pending_since is None and s.op == 1:
+        if att is None and s.op == 1 and (mn.pending_since is None
+                                          or s.time - mn.pending_since[0] > 60):
             mn.pending_since = (s.time, s.frame)
         if att is not None:
             ex.mag = att.mag
@@ -799,8 +847,7 @@ class Correlator:
             if att is not None and int(s.yiaddr):
                 self._check_address(mn, att, s)
                 if att.dhcp_ack is None and not ex.renewal:
-                    att.dhcp_ack = s.time
-                    att.address_ms = ex.address_ms
+                    self._address_acquired(mn, att, ex)
                 if s.server_id is not None:
                     self._server_id(mn, att, str(s.server_id), s)
         elif s.type == T.OFFER and not s.relay_leg and att is not None and int(s.yiaddr):
