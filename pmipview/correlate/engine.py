@@ -213,6 +213,8 @@ class Correlator:
             if h.to_mag == txn.mag and h.time == old:
                 h.time = new
                 h.handoff_ms = (new - txn.first_sent) * 1000
+                if h.interruption_ms is not None:
+                    h.interruption_ms += (new - old) * 1000
 
     # -- identity ------------------------------------------------------------------------
 
@@ -601,6 +603,7 @@ class Correlator:
                     if att.ipv4_hoa and self._hoa_holder.get(att.ipv4_hoa) == mn.uid:
                         del self._hoa_holder[att.ipv4_hoa]
                     return
+                att.released = txn.first_sent
                 self._end(mn, att, s.time, "detach")
             return
         if att is None or not att.active:
@@ -637,11 +640,7 @@ class Correlator:
             if other is att or other.registered is None:
                 continue
             if not other.active:
-                # the LMA may revoke the old MAG's binding (BRI) before its PBA to the new
-                # MAG is on the wire: that revocation is part of this handoff
-                if other.key == att.key and other.mag != att.mag and \
-                        other.end_reason == "revocation" and att.first_pbu is not None and \
-                        other.end is not None and other.end >= att.first_pbu:
+                if self._released_for(other, att):
                     other.end_reason = "handoff"
                     return other
                 continue
@@ -653,6 +652,23 @@ class Correlator:
                 return other
         return None
 
+    def _released_for(self, old: Attachment, att: Attachment) -> bool:
+        """Whether ``old``, de-registered or revoked already, is the binding that ``att``
+        takes over at another MAG.  Either the LMA revoked it (BRI) for this registration,
+        after the new MAG's first PBU, or break-before-make (RFC 5213 §5.3.5): the binding
+        was released at most MinDelayBeforeBCEDelete before the new MAG's first PBU, for the
+        same mobility session (the same interface, or HI=2 from another interface), and the
+        new PBU says it is a handoff (HI 2, 3 or 4 — HI=1 is a new attachment)."""
+        if old.mag == att.mag or att.first_pbu is None or old.released is None or \
+                old.end_reason not in ("detach", "revocation"):
+            return False
+        if old.key != att.key and att.handoff_indicator != 2:
+            return False
+        if old.end_reason == "revocation" and old.released >= att.first_pbu:
+            return old.key == att.key
+        return att.handoff_indicator != 1 and \
+            0 <= att.first_pbu - old.released <= self.bce_delete_delay
+
     def _handoff(self, mn: MobileNode, prev: Attachment, att: Attachment, txn: Transaction,
                  s: MobilitySignal) -> None:
         self._end(mn, prev, s.time, "handoff")
@@ -663,9 +679,13 @@ class Correlator:
                 self._diag(mn, "hoa-changed-on-handoff", s.time, [s.frame],
                            f"HoA {prev.ipv4_hoa} at {prev.mag} became {att.ipv4_hoa} at "
                            f"{att.mag}")
+        interruption = None
+        if prev.released is not None and att.first_pbu is not None and \
+                prev.released < att.first_pbu:
+            interruption = (s.time - prev.released) * 1000
         mn.handoffs.append(Handoff(prev.mag, att.mag, s.time,
                                    (s.time - txn.first_sent) * 1000, preserved,
-                                   [txn.frames[0], s.frame]))
+                                   [txn.frames[0], s.frame], interruption))
         if att.dhcp_mode is None:
             att.dhcp_mode = prev.dhcp_mode
 
@@ -757,6 +777,7 @@ class Correlator:
             mn.transactions.append(txn)
             for att in mn.attachments:
                 if att.mag == mag and att.active:
+                    att.released = s.time
                     self._end(mn, att, s.time, "revocation")
         self._bri[(str(s.dst), str(s.src), s.seq)] = (mn.uid if mn else 0, txn)
         return txn

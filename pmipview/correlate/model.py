@@ -124,6 +124,7 @@ class Attachment:
     server_id: str | None = None
     refreshes: int = 0
     failed: tuple[float, str] | None = None  # last registration rejected / unanswered
+    released: float | None = None   # the MAG's de-registration PBU, or the LMA's BRI
 
     def close(self) -> None:
         """At the end of the capture: a never-registered attachment ends where it failed."""
@@ -153,6 +154,9 @@ class Handoff:
     handoff_ms: float | None
     hoa_preserved: bool | None
     frames: list[int] = field(default_factory=list)
+    # break-before-make: the old binding's release (de-registration PBU or BRI) before the
+    # new MAG's first PBU -> the new PBA; None when the old binding held until then
+    interruption_ms: float | None = None
 
 
 @dataclass(slots=True)

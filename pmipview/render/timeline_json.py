@@ -37,8 +37,8 @@ def attachment(a: Attachment) -> dict[str, Any]:
 
 def handoff(h: Handoff) -> dict[str, Any]:
     return {"from_mag": h.from_mag, "to_mag": h.to_mag, "time": h.time,
-            "handoff_ms": _ms(h.handoff_ms), "hoa_preserved": h.hoa_preserved,
-            "frames": h.frames}
+            "handoff_ms": _ms(h.handoff_ms), "interruption_ms": _ms(h.interruption_ms),
+            "hoa_preserved": h.hoa_preserved, "frames": h.frames}
 
 
 def transaction(t: Transaction) -> dict[str, Any]:
