@@ -45,7 +45,7 @@ def timeline(
     report, _, problem = load_report(file, names)
     mns = pick_mns(report, mn, file)
     if as_json:
-        sys.stdout.write(json.dumps(timeline_json.report(report, mns)))
+        timeline_json.write(report, mns, sys.stdout.write)
         sys.stdout.write("\n")
     elif as_csv:
         sys.stdout.write(tl.csv_text(report, mns))
