@@ -47,6 +47,7 @@ DUPLICATE_WINDOW = 2.0      # s: the same message again on one capture interface
 # RFC 5213 §5.3.5 / §9.1: the LMA keeps a de-registered (or revoked) binding this long, so
 # that a registration from the new MAG for the same mobility session is a handoff
 MIN_DELAY_BEFORE_BCE_DELETE = 10.0
+SEEN_PRUNE = 10_000         # messages remembered before those past the window are dropped
 # RFC 5213 §9.1 InitialBindackTimeoutFirstReg and RFC 6275 §12 MAX_BINDACK_TIMEOUT: the MAG
 # waits this long after its first PBU, doubling on each retransmission, up to the maximum
 INITIAL_BINDACK_TIMEOUT = 1.0
@@ -109,6 +110,7 @@ class Correlator:
         self._last_seq: dict[tuple[int, str, str], int] = {}
         self._last_ts: dict[int, float] = {}
         self._seen: dict[tuple, tuple[float, Transaction | DhcpExchange | None, int]] = {}
+        self._seen_limit = SEEN_PRUNE
         self._dhcp: dict[tuple[int, str], DhcpExchange] = {}
         self._hoa_holder: dict[str, int] = {}
         self._expiries: list[tuple[float, int, int, Attachment]] = []
@@ -178,9 +180,12 @@ class Correlator:
             return
         handled = self._mobility(s) if isinstance(s, MobilitySignal) else self._dhcp_signal(s)
         self._seen[key] = (s.time, handled, s.iface)
-        if len(self._seen) > 200_000:
+        if len(self._seen) > self._seen_limit:
+            # a message older than the retransmission window is never seen again: what is
+            # kept follows the signaling rate, not the length of the capture
             cutoff = s.time - self.retransmit_window
             self._seen = {k: v for k, v in self._seen.items() if v[0] >= cutoff}
+            self._seen_limit = max(SEEN_PRUNE, 2 * len(self._seen))
 
     def _duplicate(self, s: Signal, obj: object) -> None:
         """A second sighting (another capture point): record the frame, move reply times."""
