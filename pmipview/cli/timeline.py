@@ -42,7 +42,7 @@ def timeline(
     from pmipview.render import timeline as tl
     from pmipview.render import timeline_json
 
-    report, _, problem = load_report(file, names)
+    report, _, problem = load_report(file, names, summarise=as_json)
     mns = pick_mns(report, mn, file)
     if as_json:
         timeline_json.write(report, mns, sys.stdout.write)

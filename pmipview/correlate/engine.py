@@ -27,6 +27,7 @@ from ipaddress import IPv4Address
 
 from dissectors.dhcp_codes import DhcpMessageType as T
 from dissectors.mh_codes import BRAStatus, HoAReplyStatus, ba_status_name, name_of
+from pmipview.correlate.history import BATCH, History
 from pmipview.correlate.model import (
     DIAGNOSTICS,
     Attachment,
@@ -48,6 +49,9 @@ DUPLICATE_WINDOW = 2.0      # s: the same message again on one capture interface
 # that a registration from the new MAG for the same mobility session is a handoff
 MIN_DELAY_BEFORE_BCE_DELETE = 10.0
 SEEN_PRUNE = 10_000         # messages remembered before those past the window are dropped
+SUMMARISE_EVERY = 60.0      # s of capture between two passes moving finished history out
+SETTLED = 120.0             # s after which a finished item can no longer change
+DHCP_SETTLED = 600.0        # s without a message after which a DHCP exchange is finished
 # RFC 5213 §9.1 InitialBindackTimeoutFirstReg and RFC 6275 §12 MAX_BINDACK_TIMEOUT: the MAG
 # waits this long after its first PBU, doubling on each retransmission, up to the maximum
 INITIAL_BINDACK_TIMEOUT = 1.0
@@ -81,13 +85,20 @@ class Correlator:
                  retransmit_window: float = RETRANSMIT_WINDOW,
                  reorder_window: float = 2.0, duplicate_window: float = DUPLICATE_WINDOW,
                  expiry_grace: float = 5.0,
-                 bce_delete_delay: float = MIN_DELAY_BEFORE_BCE_DELETE) -> None:
+                 bce_delete_delay: float = MIN_DELAY_BEFORE_BCE_DELETE,
+                 summarise: bool = False) -> None:
         self.names = names or {}
         self.retransmit_window = retransmit_window
         self.reorder_window = reorder_window
         self.duplicate_window = duplicate_window
         self.expiry_grace = expiry_grace
         self.bce_delete_delay = bce_delete_delay
+        self._history = History() if summarise else None
+        if self._history is not None:
+            self._history.rename = self._current_name
+        # what the correlator still needs of an MN's attachments once they left memory
+        self._past: dict[int, _Past] = {}
+        self._next_summary = float("-inf")
         self.report = Report()
         self._heap: list[tuple[float, int, Signal]] = []
         self._n = 0
@@ -150,6 +161,7 @@ class Correlator:
         for mn in mns:
             for att in mn.attachments:
                 att.close()
+        self.report.history = self._history
         self.report.mobile_nodes = mns
         self.report.nodes = sorted(self._nodes, key=lambda n: (n.role, n.name))
         self.report.end = end if self.report.start is not None else None
@@ -179,6 +191,9 @@ class Correlator:
             self._duplicate(s, seen[1])
             return
         handled = self._mobility(s) if isinstance(s, MobilitySignal) else self._dhcp_signal(s)
+        if self._history is not None and s.time >= self._next_summary:
+            self._next_summary = s.time + SUMMARISE_EVERY
+            self._summarise(s.time)
         self._seen[key] = (s.time, handled, s.iface)
         if len(self._seen) > self._seen_limit:
             # a message older than the retransmission window is never seen again: what is
@@ -277,6 +292,11 @@ class Correlator:
     def _merge(self, a: int, b: int) -> int:
         keep, gone = (a, b) if self._mns[a].first_seen <= self._mns[b].first_seen else (b, a)
         m, g = self._mns[keep], self._mns[gone]
+        if self._history is not None:
+            self._history.take_back(m)
+            self._history.take_back(g)
+        if gone in self._past:
+            self._past.setdefault(keep, _Past()).absorb(self._past.pop(gone))
         for name in ("nais", "macs", "ipv4_hoas", "hnps"):
             target = getattr(m, name)
             target.extend(v for v in getattr(g, name) if v not in target)
@@ -538,7 +558,7 @@ class Correlator:
         began while an older attachment was current: the attachment starts at it."""
         boundary = max((a.end for a in mn.attachments
                         if a.key == att.key and a.end is not None), default=now - 60)
-        boundary = max(boundary, now - 60)
+        boundary = max(boundary, now - 60, self._past_end(mn, att.key))
         for ex in reversed(mn.dhcp):
             if ex.mac not in (att.key, ""):
                 continue
@@ -566,7 +586,7 @@ class Correlator:
         interface that ended before it."""
         return max((a.end for a in mn.attachments
                     if a is not att and a.key == att.key and a.end is not None
-                    and a.end <= att.start), default=float("-inf"))
+                    and a.end <= att.start), default=self._past_end(mn, att.key))
 
     def _address_acquired(self, mn: MobileNode, att: Attachment, ex: DhcpExchange) -> None:
         """The ACK of the attachment's first address acquisition: the attachment starts no
@@ -901,23 +921,75 @@ class Correlator:
     def _server_id(self, mn: MobileNode, att: Attachment, sid: str, s: DhcpSignal) -> None:
         if att.server_id is None:
             att.server_id = sid
-            prev = next((a for a in reversed(mn.attachments[:mn.attachments.index(att)])
+            prev = next(((a.server_id, a.mag) for a in
+                         reversed(mn.attachments[:mn.attachments.index(att)])
                          if a.key == att.key and a.server_id), None)
-            if prev is not None and prev.server_id != sid:
+            if prev is None and mn.uid in self._past:
+                prev = self._past[mn.uid].server.get(att.key)
+            if prev is not None and prev[0] != sid:
                 self._diag(mn, "server-id-changed", s.time, [s.frame],
-                           f"DHCP server id {prev.server_id} at {prev.mag} became {sid} at "
+                           f"DHCP server id {prev[0]} at {prev[1]} became {sid} at "
                            f"{att.mag}")
 
     def _unicast_check(self, mn: MobileNode, att: Attachment, s: DhcpSignal) -> None:
         dst = str(s.dst)
         if att.server_id is not None and dst == att.server_id:
             return
-        for prev in mn.attachments:
-            if prev is not att and prev.server_id == dst and prev.mag != att.mag:
+        past = self._past[mn.uid].servers.get(dst, []) if mn.uid in self._past else []
+        for mag in [*past, *(p.mag for p in mn.attachments
+                            if p is not att and p.server_id == dst)]:
+            if mag != att.mag:
                 self._diag(mn, "unicast-to-previous-mag", s.time, [s.frame],
-                           f"DHCP REQUEST unicast to {dst}, the server of {prev.mag}, "
+                           f"DHCP REQUEST unicast to {dst}, the server of {mag}, "
                            f"while attached at {att.mag}")
                 return
+
+    # -- finished history out of memory ----------------------------------------------------
+
+    def _current_name(self, name: str) -> str:
+        seen = set()
+        while name in self._renamed and name not in seen:
+            seen.add(name)
+            name = self._renamed[name]
+        return name
+
+    def _past_end(self, mn: MobileNode, key: str) -> float:
+        past = self._past.get(mn.uid)
+        return past.end.get(key, float("-inf")) if past is not None else float("-inf")
+
+    def _summarise(self, now: float) -> None:
+        """Move what has finished (summarise=True) out of memory: the front of each MN's
+        lists up to the first item that may still change (history.py)."""
+        assert self._history is not None
+        cutoff, dhcp_cutoff = now - SETTLED, now - DHCP_SETTLED
+        done: set[int] = set()
+        for mn in self._roots():
+            n = _prefix(mn.attachments, lambda a: a.end is not None and a.end < cutoff)
+            if n >= BATCH:
+                past = self._past.setdefault(mn.uid, _Past())
+                for a in mn.attachments[:n]:
+                    past.add(a)
+                self._history.spill(mn, "attachments", n)
+            n = _prefix(mn.handoffs, lambda h: h.time < cutoff)
+            if n >= BATCH:
+                self._history.spill(mn, "handoffs", n)
+            n = _prefix(mn.transactions, lambda t: t.outcome != "pending" and max(
+                t.answered or t.last_sent, t.last_sent) < cutoff)
+            if n >= BATCH:
+                for t in mn.transactions[:n]:
+                    done.add(id(t))
+                    self._per_txn.pop((id(t), "retransmission"), None)
+                self._history.spill(mn, "transactions", n)
+            n = _prefix(mn.dhcp, lambda x: (x.messages[-1]["time"] if x.messages
+                                            else x.first) < dhcp_cutoff)
+            if n >= BATCH:
+                for x in mn.dhcp[:n]:
+                    if self._dhcp.get((x.xid, x.mac)) is x:
+                        del self._dhcp[(x.xid, x.mac)]
+                self._history.spill(mn, "dhcp", n)
+        if done:
+            self._pending = {k: v for k, v in self._pending.items() if id(v[1]) not in done}
+            self._open = {k: t for k, t in self._open.items() if id(t) not in done}
 
     # -- diagnostics ---------------------------------------------------------------------
 
@@ -935,3 +1007,44 @@ class Correlator:
         if once_for is not None:
             self._per_txn[(id(once_for), code)] = d
         (mn.diagnostics if mn is not None else self.report.diagnostics).append(d)
+
+
+def _prefix(items: list, finished) -> int:
+    """How many items at the front of ``items`` are finished."""
+    n = 0
+    for item in items:
+        if not finished(item):
+            break
+        n += 1
+    return n
+
+
+class _Past:
+    """What the correlator still asks about an MN's attachments that left memory: the
+    last end of each interface, the last DHCP server id learnt on it, and the MAGs where
+    each server id was learnt (in order)."""
+
+    __slots__ = ("end", "server", "servers")
+
+    def __init__(self) -> None:
+        self.end: dict[str, float] = {}
+        self.server: dict[str, tuple[str, str]] = {}
+        self.servers: dict[str, list[str]] = {}
+
+    def add(self, att: Attachment) -> None:
+        if att.end is not None:
+            self.end[att.key] = max(att.end, self.end.get(att.key, att.end))
+        if att.server_id:
+            self.server[att.key] = (att.server_id, att.mag)
+            mags = self.servers.setdefault(att.server_id, [])
+            if att.mag not in mags:
+                mags.append(att.mag)
+
+    def absorb(self, other: _Past) -> None:
+        for key, end in other.end.items():
+            self.end[key] = max(end, self.end.get(key, end))
+        for key, value in other.server.items():
+            self.server.setdefault(key, value)
+        for sid, mags in other.servers.items():
+            mine = self.servers.setdefault(sid, [])
+            mine.extend(m for m in mags if m not in mine)

@@ -5,6 +5,7 @@ correlator fills them; renderers only read them (docs/json-schema.md, docs/timel
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,3 +206,17 @@ class Report:
     nodes: list[Node] = field(default_factory=list)
     mobile_nodes: list[MobileNode] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    history: Any = None             # the finished history out of memory (history.py)
+
+    def complete(self, mobile_nodes: list[MobileNode] | None = None) -> Iterator[MobileNode]:
+        """Each MN with its whole history, one at a time (what a summarising correlator
+        moved out of memory comes back while the MN is looked at)."""
+        for mn in self.mobile_nodes if mobile_nodes is None else mobile_nodes:
+            if self.history is None:
+                yield mn
+                continue
+            self.history.restore(mn)
+            try:
+                yield mn
+            finally:
+                self.history.release(mn)

@@ -80,7 +80,7 @@ def write(r: Report, mobile_nodes: list[MobileNode] | None, out: Callable[[str],
     doc = report(r, [])
     out(json.dumps({"capture": doc["capture"], "nodes": doc["nodes"]})[:-1])
     out(', "mobile_nodes": [')
-    for i, mn in enumerate(mns):
+    for i, mn in enumerate(r.complete(mns)):
         out((", " if i else "") + json.dumps(mobile_node(mn)))
     diags = [diagnostic(d) for d in sorted(
         [*r.diagnostics, *(d for mn in mns for d in mn.diagnostics)], key=lambda d: d.time)]
