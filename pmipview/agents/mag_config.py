@@ -209,7 +209,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
@@ -296,8 +296,13 @@ def build_setup(data: Mapping[str, Any], overrides: Mapping[str, Any] | None = N
 
 def load_setup(path: Path | None, overrides: Mapping[str, Any] | None = None) -> MagSetup:
     """Read ``path`` (None: no file) and build the setup; ConfigError on any problem."""
-    data = read_toml(path) if path is not None else {}
-    return build_setup(data, overrides)
+    if path is None:
+        return build_setup({}, overrides)
+    data = read_toml(path)
+    try:
+        return build_setup(data, overrides)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def config_fields() -> list[str]:

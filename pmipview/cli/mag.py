@@ -2,55 +2,51 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 
 import typer
 
 from pmipview.cli.common import err, fail, out
 
 
-def _safe(text: object) -> str:
-    """One printable line: strings from the wire may hold anything."""
-    s = str(text)
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in s)
-
-
-class EventLines:
-    """Prints each core event as one line (``seconds kind mn detail``)."""
-
-    def __init__(self, stream: TextIO, start: float) -> None:
-        self.stream = stream
-        self.start = start
-
-    def on_event(self, now: float, event: Any) -> None:
-        self.stream.write(f"{now - self.start:9.3f} {_safe(event)}\n")
-        self.stream.flush()
-
-
-class EventLog:
-    """``--log FILE``: one JSON object per core event, with the wall-clock time."""
-
-    def __init__(self, stream: TextIO, epoch: float) -> None:
-        self.stream = stream
-        self.epoch = epoch
-
-    def on_event(self, now: float, event: Any) -> None:
-        record = {"ts": round(self.epoch + now, 6), "kind": event.kind, "mn": event.mn,
-                  **{k: v for k, v in event.detail.items() if k != "message"}}
-        self.stream.write(json.dumps(record, default=str) + "\n")
-        self.stream.flush()
+def _left(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{max(seconds, 0):.0f} s" if seconds < 120 else f"{seconds // 60:.0f} min"
 
 
 class Ticker:
+    """An observer that runs ``fn(now)`` on every runtime tick."""
+
     def __init__(self, fn: Any) -> None:
         self.on_tick = fn
+
+
+def binding_list(core: Any, now: float, head: str) -> Any:
+    """The live view: the MAG's Binding Update List, one row per MN."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from pmipview.render.safe import safe_text
+
+    rows = core.bindings()
+    table = Table(title=f"binding update list: {len(rows)} MN(s)", title_justify="left",
+                  header_style="bold")
+    for col in ("MAC", "NAI", "iface", "state", "HoA", "router", "left", "DHCP"):
+        table.add_column(col, overflow="fold")
+    for b in rows[:40]:
+        hoa = f"{b.ipv4_hoa}/{b.ipv4_prefix_len}" if b.ipv4_hoa is not None else "-"
+        left = None if b.expiry is None else b.expiry - now
+        table.add_row(b.mac, safe_text(b.nai), safe_text(b.iface), b.state, hoa,
+                      str(b.default_router or "-"), _left(left), b.dhcp_state)
+    return Group(Text(head, style="bold"), table)
 
 
 def mag(
@@ -78,13 +74,22 @@ def mag(
     transport: Annotated[str | None, typer.Option(
         "--transport", help="udp4 or ipv6 (default: from the LMA's address).",
         show_default=False)] = None,
-    log: Annotated[Path | None, typer.Option(
-        "--log", help="Write every event as JSON Lines to FILE.", show_default=False)] = None,
+    log: Annotated[str | None, typer.Option(
+        "--log", help="Write one JSON line per transaction (PBU/PBA, BRI/BRA, heartbeat) "
+        "with RTT and status names (the schema of pmipview lma --log).",
+        show_default=False)] = None,
+    pcap: Annotated[str | None, typer.Option(
+        "--pcap", help="Write the MAG's own traffic (backhaul and access DHCP) as pcapng; "
+        "pmipview timeline reads it.", show_default=False)] = None,
     duration: Annotated[float | None, typer.Option(
         "--duration", help="Stop after SECONDS (default: until SIGTERM or Ctrl-C).",
         show_default=False)] = None,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="No event lines; only the summary at exit.")] = False,
+    events: Annotated[bool, typer.Option(
+        "--events", help="Print every event of the core (registered, offer, ack, relayed, "
+        "refreshed, deregistered, link-lost...) as a line.")] = False,
+    live: Annotated[bool | None, typer.Option(
+        "--live/--no-live", help="The live binding-update-list table (default: when "
+        "stdout is a terminal).", show_default=False)] = None,
 ) -> None:
     """Run the reference MAG: detect MNs by their DHCP, register them with the LMA, serve
     or relay their DHCP, refresh, and de-register on RELEASE or link loss.
@@ -95,20 +100,22 @@ def mag(
     CAP_NET_RAW.  Every MAG of a domain should give its access interface the same MAC
     (RFC 5213 §6.8) so that an MN's ARP cache stays valid across a handoff.
 
-    Each event (registered, offer, ack, relayed, refreshed, deregistered...) is printed as
-    one line; SIGTERM or Ctrl-C stops it with a summary.
+    A terminal shows the Binding Update List live; --events prints each event of the core
+    (registered, offer, ack, relayed, refreshed, deregistered...), --log and --pcap record
+    what it did.  SIGTERM or Ctrl-C stops it with a summary.
 
     Examples:
 
         pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 --dhcp server
 
-        pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 --dhcp relay \\
-            --dhcp-server 192.0.2.1 --config mag.toml --log mag.jsonl
+        pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 --dhcp relay
+            --dhcp-server 192.0.2.1
+
+        pmipview mag --config mag.toml --log mag.jsonl --pcap mag.pcapng --events
     """
     from pmipview.agents.mag import MAG
     from pmipview.agents.mag_config import ConfigError, load_setup
-    from pmipview.wire.access import AccessTransport, LinkWatcher, RelayTransport
-    from pmipview.wire.runtime import Runtime
+    from pmipview.wire.access import AccessTransport, RelayTransport
     from pmipview.wire.transport import TransportError, open_signaling
 
     overrides = {"lma": lma, "listen": listen, "access": access, "dhcp_mode": dhcp,
@@ -117,13 +124,10 @@ def mag(
     try:
         setup = load_setup(config, overrides)
     except ConfigError as exc:
-        where = f"{config}: " if config is not None and "cannot read" not in str(exc) \
-            and not str(exc).startswith(str(config)) else ""
-        raise fail(f"{where}{exc}", 2) from None
+        raise fail(str(exc), 2) from None
     cfg = setup.config
-    wall, mono = time.time(), time.monotonic()
     if cfg.epoch == 0.0:  # the PBU Timestamp is Unix time (RFC 5213 §8.8)
-        cfg = replace(cfg, epoch=wall - mono)
+        cfg = replace(cfg, epoch=time.time() - time.monotonic())
     local = cfg.ipv4 if setup.transport == "udp4" else cfg.ipv6
     opened: list[Any] = []
     try:
@@ -142,23 +146,51 @@ def mag(
         raise fail(str(exc), 1) from None
     # the relay leg first: the signaling transport also accepts IPv4 backhaul packets
     transports = [t for t in (relay, acc, signaling) if t is not None]
-    runtime = Runtime(core, transports)
-    start = runtime.clock()
-    if not quiet:
-        runtime.add_observer(EventLines(sys.stdout, start))
-    log_file = None
-    if log is not None:
-        try:
-            log_file = log.open("a", encoding="utf-8")
-        except OSError as exc:
-            runtime.close()
-            raise fail(f"--log: cannot write {log}: {exc.strerror or exc}", 1) from None
-        runtime.add_observer(EventLog(log_file, cfg.epoch))
+    _serve(core, transports, acc, setup, log, pcap, duration, events,
+           sys.stdout.isatty() if live is None else live)
+
+
+def _serve(core: Any, transports: list[Any], acc: Any, setup: Any, log: str | None,
+           pcap: str | None, duration: float | None, show_events: bool, live: bool) -> None:
+    from pmipview.render.safe import safe_text
+    from pmipview.wire.access import LinkWatcher
+    from pmipview.wire.capture import CaptureWriter
+    from pmipview.wire.runtime import Runtime
+    from pmipview.wire.txlog import TransactionLog, jsonl_writer
+
+    cfg = core.config
+    observers: list[object] = []
+    txlog = cap = log_fh = None
+    try:
+        if log:
+            log_fh = open(log, "w", buffering=1)  # noqa: SIM115 - closed in finally
+            txlog = TransactionLog(jsonl_writer(log_fh))
+            observers.append(txlog)
+        if pcap:
+            cap = CaptureWriter(open(pcap, "wb"), cfg.name)  # noqa: SIM115
+            observers.append(cap)
+    except OSError as exc:
+        if log_fh is not None:
+            log_fh.close()
+        for t in transports:
+            t.close()
+        raise fail(f"cannot write {exc.filename}: {exc.strerror}", 1) from None
+
+    def line(now: float, text: object) -> None:
+        out.print(safe_text(f"{now - started:9.3f}  {text}"), markup=False, highlight=False)
+
+    class _Printer:
+        def on_event(self, now: float, event: Any) -> None:
+            line(now, event)
+
+    if show_events:
+        observers.append(_Printer())
+    runtime = Runtime(core, transports, observers=observers)
+    started = runtime.clock()
 
     def link_change(iface: str, up: bool) -> None:
-        if not quiet:
-            state = "up" if up else "lost"
-            print(f"{runtime.clock() - start:9.3f} link-{state} {iface}", flush=True)
+        if show_events:
+            line(runtime.clock(), f"link-{'up' if up else 'lost'} {iface}")
         if up:
             return
         for b in core.bindings():
@@ -172,17 +204,30 @@ def mag(
     runtime.add_observer(Ticker(watcher.poll))
     for sig in (signal.SIGTERM, signal.SIGINT):
         runtime.on_signal(sig, lambda _s: runtime.stop())
-    names = ", ".join(t.name for t in transports)
-    err.print(f"pmipview mag {cfg.name}: LMA {cfg.lma}, DHCP {cfg.dhcp_mode}, on {names}",
+    where = ", ".join(t.name for t in transports)
+    err.print(f"pmipview mag {cfg.name}: LMA {cfg.lma}, DHCP {cfg.dhcp_mode}, on {where}",
               markup=False, highlight=False)
     try:
-        runtime.run(duration=duration, tick=0.25)
+        if live:
+            from rich.live import Live
+
+            head = f"pmipview mag {cfg.name} on {where}  (Ctrl-C to stop)"
+            with Live(console=out, auto_refresh=False, transient=False) as view:
+                runtime.add_observer(Ticker(lambda now: view.update(
+                    binding_list(core, now, head), refresh=True)))
+                runtime.run(duration=duration, tick=0.25)
+        else:
+            runtime.run(duration=duration, tick=0.25)
     finally:
         watcher.close()
+        if txlog is not None:
+            txlog.close(runtime.clock())
+        if log_fh is not None:
+            log_fh.close()
+        if cap is not None:
+            cap.close()
         runtime.close()
-        if log_file is not None:
-            log_file.close()
-    _summary(runtime, core, acc, time.monotonic() - mono)
+    _summary(runtime, core, acc, runtime.clock() - started)
 
 
 def _access_mac(iface: str) -> str:

@@ -38,16 +38,22 @@ ACCESS_MAC = "02:00:00:00:0a:01"
 LMA_ADDR = "192.0.2.1"
 MAG_ADDR = {1: "192.0.2.11", 2: "192.0.2.12"}
 RELAY_ADDR = {1: "10.50.1.11", 2: "10.50.1.12"}
-POOL, ROUTER, STATIC_HOA = "10.50.0.0/24", "10.50.0.1", "10.50.0.10"
+POOL_RANGE, ROUTER, STATIC_HOA = "10.50.0.2-10.50.0.254/24", "10.50.0.1", "10.50.0.10"
 
 MN_SCRIPT = """#!/bin/sh
-# udhcpc event script: record the event, configure the interface like a real client
+# udhcpc event script: record the event, configure the interface like a real client.
+# deconfig after a RELEASE: give the RELEASE (unicast, maybe waiting on ARP) a moment to
+# leave before the address goes, as a client that releases at shutdown does.
 echo "$1 ip=$ip mask=$mask router=$router serverid=$serverid lease=$lease" >> "{log}"
 case "$1" in
-  deconfig) ip -4 addr flush dev "$interface" ;;
+  deconfig)
+    ip -4 addr show dev "$interface" | grep -q inet && sleep 2
+    ip -4 addr flush dev "$interface" ;;
   bound|renew)
-    ip -4 addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
+    if ! ip -4 addr show dev "$interface" | grep -q "inet $ip/$mask "; then
+      ip -4 addr flush dev "$interface"
+      ip addr add "$ip/$mask" dev "$interface"
+    fi
     [ -n "$router" ] && ip route replace default via "${{router%% *}}" dev "$interface" ;;
 esac
 exit 0
@@ -179,10 +185,17 @@ class Lab:
     # -- components
 
     def start_lma(self) -> None:
-        static = STATIC_HOA if self.mode == "relay" else ""
-        self.start("lma", "lma", sys.executable, "-m", "tests.netns.run_lma", LMA_ADDR, POOL,
-                   ROUTER, MN_NAI, static, REFUSED_NAI, str(self.dir / "lma.jsonl"), self.mode)
-        wait_for(lambda: "listening" in self.text("lma.err"), 20, "the LMA to listen")
+        static = f'static_hoa = "{STATIC_HOA}"\n' if self.mode == "relay" else ""
+        cfg = self.dir / "lma.toml"
+        cfg.write_text(
+            f'pool = "{POOL_RANGE}"\ndefault_router = "{ROUTER}"\nmax_lifetime = 60\n'
+            f'[default_profile]\nipv6 = false\ndhcp_mode = "{self.mode}"\n'
+            f'[profiles."{MN_NAI}"]\nipv6 = false\ndhcp_mode = "{self.mode}"\n{static}'
+            f'[profiles."{REFUSED_NAI}"]\nallowed = false\n')
+        self.start("lma", "lma", PMIPVIEW, "lma", "--listen", LMA_ADDR, "--config", str(cfg),
+                   "--events", "--no-live", "--log", str(self.dir / "lma.jsonl"),
+                   "--pcap", str(self.dir / "lma.pcapng"))
+        wait_for(lambda: "listening" in self.text("lma.err"), 30, "the LMA to listen")
 
     def start_dnsmasq(self) -> None:
         d = self.dir
@@ -202,8 +215,9 @@ class Lab:
                        f'link_down_hold = 3\n[nai]\n"{MN_MAC}" = "{MN_NAI}"\n'
                        f'"{REFUSED_MAC}" = "{REFUSED_NAI}"\n')
         cmd = [PMIPVIEW, "mag", "--lma", LMA_ADDR, "--listen", MAG_ADDR[i], "--access", "acc0",
-               "--dhcp", self.mode, "--config", str(cfg), "--log",
-               str(self.dir / f"mag{i}.jsonl")]
+               "--dhcp", self.mode, "--config", str(cfg), "--events", "--no-live",
+               "--log", str(self.dir / f"mag{i}.jsonl"),
+               "--pcap", str(self.dir / f"mag{i}.pcapng")]
         if self.mode == "relay":
             cmd += ["--dhcp-server", LMA_ADDR, "--relay-address", RELAY_ADDR[i]]
         self.start(f"mag{i}", i, *cmd)
@@ -230,10 +244,26 @@ class Lab:
         return rows
 
     def events(self, who: str) -> list[dict]:
+        """The core events ``who`` printed with --events (``time kind [mn] k=v...``)."""
         rows = []
-        for line in self.text(f"{who}.jsonl").splitlines():
+        for text in self.text(f"{who}.out").splitlines():
+            words = text.split()
+            if len(words) < 2 or not words[0].replace(".", "").isdigit():
+                continue
+            row: dict = {"kind": words[1]}
+            rest = words[2:]
+            if rest and "=" not in rest[0]:
+                row["mn"] = rest.pop(0)
+            row.update(w.split("=", 1) for w in rest if "=" in w)
+            rows.append(row)
+        return rows
+
+    def transactions(self, who: str) -> list[dict]:
+        """``who``'s --log (one JSON line per transaction)."""
+        rows = []
+        for text in self.text(f"{who}.jsonl").splitlines():
             with contextlib.suppress(ValueError):
-                rows.append(json.loads(line))
+                rows.append(json.loads(text))
         return rows
 
     def has_event(self, who: str, kind: str, **match: object) -> dict | None:
