@@ -65,12 +65,25 @@ def test_attach_handoff_release_refused(lab):
     assert reg2["hoa"] == hoa
     wait_for(lambda: lab.has_event("mag1", "revoked"), T, "MAG1's binding revoked")
     wait_for(lambda: lab.has_event("lma", "handoff"), T, "the LMA's handoff")
+    # the binding is refreshed before its 12 s lifetime ends
+    wait_for(lambda: lab.has_event("mag2", "refreshed"), T, "MAG2's refresh")
     # 3. RELEASE de-registers
     lab.signal_mn(signal.SIGUSR2)
     wait_for(lambda: lab.has_event("mag2", "deregistered"), T, "MAG2 de-registered")
     wait_for(lambda: lab.has_event("lma", "deregistered"), T, "the LMA de-registered")
     lab.stop("udhcpc")
-    # 4. a NAI the LMA refuses gets no address
+    # 4. attached again at MAG2, then the link is lost: MAG2 de-registers the binding
+    lab.start_mn("again")
+    wait_for(lambda: bound(lab, 3), T, "the lease at MAG2 again")
+    wait_for(lambda: len([e for e in lab.events("mag2") if e["kind"] == "registered"]) == 2,
+             T, "MAG2's second registration")
+    lab.sh("mn", "ip", "link", "set", "a2", "down")
+    wait_for(lambda: lab.has_event("mag2", "link-lost"), T, "MAG2 to see the link loss")
+    wait_for(lambda: lab.has_event("mag2", "deregistered", scope="all"), T,
+             "MAG2's de-registration on link loss")
+    lab.stop("again")
+    lab.sh("mn", "ip", "link", "set", "a2", "up")
+    # 5. a NAI the LMA refuses gets no address
     lab.sh("mn", "ip", "link", "set", "mn0", "address", REFUSED_MAC)
     refused = lab.start_mn("refused", "-n", "-t", "3", "-T", "1")
     assert refused.wait(T) != 0
@@ -79,7 +92,7 @@ def test_attach_handoff_release_refused(lab):
     for i in (1, 2):
         assert lab.stop(f"mag{i}") == 0
         assert "pmipview mag:" in lab.text(f"mag{i}.out")
-    # 5. the merged capture tells the same story
+    # 6. the merged capture tells the same story
     merged = lab.merged_capture()
     res = subprocess.run([PMIPVIEW, "timeline", str(merged), "--json"], capture_output=True,
                          text=True, timeout=120)
@@ -91,7 +104,8 @@ def test_attach_handoff_release_refused(lab):
     assert mn["ipv4_hoas"] == [hoa]
     atts = mn["attachments"]
     assert [(a["mag"], a["end_reason"]) for a in atts] == [
-        (MAG_ADDR[1], "handoff"), (MAG_ADDR[2], "detach")]
+        (MAG_ADDR[1], "handoff"), (MAG_ADDR[2], "detach"), (MAG_ADDR[2], "detach")]
+    assert atts[1]["refreshes"] >= 1
     assert all(a["ipv4_hoa"] == hoa for a in atts)
     assert atts[0]["dhcp_mode"] == lab.mode
     [handoff] = mn["handoffs"]
@@ -106,7 +120,7 @@ def test_attach_handoff_release_refused(lab):
     errors = [d for d in report["diagnostics"] if d["severity"] == "error"
               and d["code"] not in ("pba-rejected", "hoa-reply-failure")]
     assert not errors, errors
-    # 6. tshark, the independent dissector, finds nothing wrong in our traffic
+    # 7. tshark, the independent dissector, finds nothing wrong in our traffic
     # (UDP checksums of kernel sockets are left to the veth's offload, so tshark's
     # optional UDP checksum check is not asked for; our own raw frames carry them)
     res = subprocess.run(["tshark", "-r", str(merged), "-q", "-z", "expert"],

@@ -211,7 +211,7 @@ class Lab:
 
     def start_mag(self, i: int) -> None:
         cfg = self.dir / f"mag{i}.toml"
-        cfg.write_text(f'name = "mag{i}"\nlifetime = 60\nreregister_before = 20\n'
+        cfg.write_text(f'name = "mag{i}"\nlifetime = 12\nreregister_before = 4\n'
                        f'link_down_hold = 3\n[nai]\n"{MN_MAC}" = "{MN_NAI}"\n'
                        f'"{REFUSED_MAC}" = "{REFUSED_NAI}"\n')
         cmd = [PMIPVIEW, "mag", "--lma", LMA_ADDR, "--listen", MAG_ADDR[i], "--access", "acc0",
