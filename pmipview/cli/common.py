@@ -20,8 +20,17 @@ from pmipview.errors import CaptureError
 from pmipview.packets import Tally
 from pmipview.sources import Record, open_source
 
-out = Console(highlight=False, soft_wrap=True)
+# Not a terminal (a pipe, a file, CI): tables at their natural width, never cut at 80
+# columns with "…"; a terminal: its width.  ``pmipview --width N`` overrides both.
+UNBOUNDED = 4096
+out = Console(highlight=False, soft_wrap=True,
+              width=None if sys.stdout.isatty() else UNBOUNDED)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def set_width(columns: int) -> None:
+    """``--width``: render as if the terminal were ``columns`` wide."""
+    out.width = columns
 
 
 def fail(message: str, code: int) -> typer.Exit:

@@ -60,7 +60,7 @@ def counters_line(counters: Any, started: float, now: float) -> Text:
         parts.append(f"undecodable {bad}")
     if c.send_errors:
         parts.append(f"send errors {c.send_errors}")
-    return Text("  ".join(parts), style="dim")
+    return Text("  ".join(parts), style="dim", overflow="fold")
 
 
 def live_view(bindings: Sequence[Any], counters: Any, started: float, now: float,
