@@ -50,3 +50,32 @@ def test_stats_for_one_mn():
     assert one["handoffs"] == whole["handoffs"] == 1
     one_line_error(CliRunner().invoke(app, ["stats", SAMPLE, "--mn", "zz"]), 1,
                    "no mobile node 'zz'")
+
+
+def _listed(args) -> list[int]:
+    r = CliRunner().invoke(app, ["dissect", *args, "--no-summary"])
+    assert r.exit_code == 0, r.output
+    return [int(line.split()[0]) for line in r.stdout.splitlines()[1:] if line.strip()]
+
+
+def test_dissect_mn_includes_its_dhcp_and_revocations():
+    frames = _listed([SAMPLE, "--mn", "mn1@example.net"])
+    dhcp = _listed([SAMPLE, "--type", "dhcp"])
+    assert set(dhcp) <= set(frames) and 1 in frames  # the DISCOVER names only the MAC
+    tour = _listed(["samples/tour.pcap", "--mn", "mn1@example.net", "--type", "bri,bra"])
+    assert len(tour) == 2
+
+
+def test_dissect_node_matches_every_address_of_the_node():
+    v4 = set(_listed(["samples/tour.pcap", "--node", "192.0.2.100"]))
+    v6 = set(_listed(["samples/tour.pcap", "--node", "2001:db8:1::100"]))
+    over6 = set(_listed(["samples/tour.pcap", "--node", "2001:db8:1::2"]))
+    assert v4 == v6 and over6 and over6 <= v4  # the IPv6 MAG talks to the LMA's IPv6 side
+
+
+@pytest.mark.parametrize("args", [["--mn", "nobody@x"], ["--status", "zzz"],
+                                  ["--from", "500", "--to", "100"]])
+def test_a_filter_that_matches_nothing_says_so(args):
+    r = CliRunner().invoke(app, ["dissect", "samples/tour.pcap", *args, "--no-summary"])
+    assert r.exit_code == 0
+    assert "no frame matches" in r.stderr and args[1] in r.stderr
