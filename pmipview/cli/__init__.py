@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - older typer depends on click
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from pmipview import __version__
-from pmipview.cli.common import err, out, set_width
+from pmipview.cli.common import SETTINGS, err, out, set_width
 from pmipview.cli.dissect import dissect
 from pmipview.cli.ladder import ladder
 from pmipview.cli.lma import lma
@@ -86,6 +86,10 @@ def _version(value: bool) -> None:
 def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    no_clock_correction: Annotated[bool, typer.Option(
+        "--no-clock-correction", help="With several capture files, take their timestamps "
+        "as they are instead of aligning each file's clock to the first one's (estimated "
+        "from the messages seen in both).")] = False,
     width: Annotated[int | None, typer.Option(
         "--width", help="Output width in columns (default: the terminal's; unlimited when "
         "the output is not a terminal, so tables are never cut).", show_default=False)
@@ -97,6 +101,7 @@ def main_options(
                   markup=False)
         raise typer.Exit(2)
     set_width(width)
+    SETTINGS["clock_correction"] = not no_clock_correction
 
 
 def main() -> None:

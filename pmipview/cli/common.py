@@ -28,6 +28,19 @@ out = Console(highlight=False, soft_wrap=True,
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# options of the whole program, set by the app's callback for each invocation
+SETTINGS = {"clock_correction": True}
+
+
+def open_capture_source(files: str | list[str]):
+    """open_source for the commands: several files get their clocks aligned (unless
+    --no-clock-correction) and what was estimated is said on stderr."""
+    source = open_source(files, clock_correction=SETTINGS["clock_correction"])
+    for offset in getattr(source, "clock", ()):
+        err.print(f"pmipview: {offset.describe()}", style="dim", markup=False)
+    return source
+
+
 def set_width(columns: int | None) -> None:
     """``--width``: render as if the terminal were ``columns`` wide; None is the default
     (set again for every invocation, so one run's --width does not stay for the next)."""
@@ -99,7 +112,7 @@ def load_report(files: str | list[str], names_file: str | None, keep: dict | Non
             raise fail(f"--names: {names_file}: {exc}", 2) from None
     file = source_label(files)
     try:
-        source = open_source(files)
+        source = open_capture_source(files)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     tally = Tally()

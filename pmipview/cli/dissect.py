@@ -12,6 +12,7 @@ from pmipview.cli.common import (
     err,
     fail,
     load_report,
+    open_capture_source,
     out,
     progress,
     quiet_broken_pipe,
@@ -130,8 +131,8 @@ def dissect(
     wanted = combine(predicates)
 
     try:
-        source = open_source(files, interface=interface, bpf=capture_filter, count=count,
-                             duration=duration)
+        source = open_capture_source(files) if files else open_source(
+            None, interface=interface, bpf=capture_filter, count=count, duration=duration)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
 

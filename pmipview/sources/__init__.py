@@ -29,9 +29,22 @@ __all__ = ["STDIN", "CaptureError", "CaptureReader", "MergedSource", "ReadProble
 STDIN = "-"
 
 
+def _clock_offsets(paths: list[str]) -> list:
+    """One extra read of each file: the clock offset of each against the first."""
+    from pmipview.sources.clock import offsets
+
+    readers = [open_source(p) for p in paths]
+    try:
+        return offsets(readers, paths)
+    finally:
+        for r in readers:
+            r.close()
+
+
 def open_source(path: str | Sequence[str] | None = None, *, interface: str | None = None,
                 bpf: str | None = None, count: int | None = None,
-                duration: float | None = None) -> CaptureReader | TsharkSource | MergedSource:
+                duration: float | None = None, clock_correction: bool = True,
+                ) -> CaptureReader | TsharkSource | MergedSource:
     """Open a capture file (``-``: standard input), several files merged by time, or a
     live interface; CaptureError with a one-line reason."""
     if interface is not None:
@@ -53,7 +66,8 @@ def open_source(path: str | Sequence[str] | None = None, *, interface: str | Non
             for src in opened:
                 src.close()
             raise
-        return MergedSource(opened, paths)
+        clock = _clock_offsets(paths) if clock_correction and STDIN not in paths else []
+        return MergedSource(opened, paths, clock)
     if path == STDIN:
         reader = open_capture(sys.stdin.buffer)
         reader.name = "standard input"

@@ -5,10 +5,13 @@ merged order (1, 2, ...), and each file's interfaces get their own interface num
 every frame keeps its origin and a message seen at two capture points is one message
 with two sightings, as it is within one pcapng.  ``origins`` names each interface
 ``FILE`` (one interface) or ``FILE#N``.  Each file is read with its own streaming reader;
-memory does not grow with the number of frames.  Timestamps are taken as they are: the
-clocks of the capture points are assumed to agree.  Frames with equal timestamps keep
-their order within each file and are taken from the files by position, then in the order
-the files were given (a capture split in two and given in order reads back as it was).
+memory does not grow with the number of frames.
+
+The clocks of the capture points are corrected by the offsets that ``clock.py``
+estimates from the messages seen at both (the first file is the reference clock).
+Frames with equal timestamps keep their order within each file and are taken from the
+files by position, then in the order the files were given (a capture split in two and
+given in order reads back as it was).
 """
 
 from __future__ import annotations
@@ -24,9 +27,15 @@ from pmipview.sources.records import ReadProblem, Record
 class MergedSource:
     """Iterate over the records of ``sources`` (opened readers) in time order."""
 
-    def __init__(self, sources: Sequence[Any], names: Sequence[str]) -> None:
+    def __init__(self, sources: Sequence[Any], names: Sequence[str],
+                 clock: Sequence[Any] = ()) -> None:
+        """``clock``: the :class:`~pmipview.sources.clock.Offset` of each file after the
+        first; a known offset is subtracted from that file's timestamps."""
         self.sources = list(sources)
         self.names = list(names)
+        self.clock = list(clock)
+        self._shift = [0] + [-(c.offset_ns or 0) for c in self.clock]
+        self._shift += [0] * (len(self.sources) - len(self._shift))
         self.name = " + ".join(names)
         self.problem: ReadProblem | None = None
         self.origins: dict[int, str] = {}
@@ -41,8 +50,10 @@ class MergedSource:
         return sum(getattr(s, "bytes_read", 0) for s in self.sources)
 
     def _records(self, k: int) -> Iterator[tuple[int, int, int, Record]]:
-        source = self.sources[k]
+        source, shift = self.sources[k], self._shift[k]
         for i, rec in enumerate(source):
+            if shift:
+                rec = replace(rec, ts_ns=rec.ts_ns + shift)
             yield rec.ts_ns, i, k, rec
 
     def __iter__(self) -> Iterator[Record]:

@@ -73,3 +73,46 @@ def test_stdin_twice_and_a_missing_file_are_one_line(tmp_path: Path):
     one_line_error(CliRunner().invoke(app, ["timeline", "-", "-"]), 1, "only once")
     one_line_error(CliRunner().invoke(app, ["timeline", SAMPLES[0], str(tmp_path / "no")]),
                    1, "no")
+
+
+SKEWS_NS = (0, 12_345_600, -7_890_100)  # the capture points' clocks: MAG1, MAG2, LMA
+
+
+def per_capture_point(sample: str, tmp: Path, skews: tuple[int, ...]) -> list[str]:
+    """One file per capture point (interface) of a simulated pcapng, each with its clock
+    off by its skew: what a MAG's and an LMA's own captures look like."""
+    from dataclasses import replace
+
+    tmp.mkdir(exist_ok=True)
+    with open_source(sample) as src:
+        records = list(src)
+        interfaces = [(i.linktype, i.name) for i in src.interfaces]
+    paths = []
+    for k, skew in enumerate(skews):
+        mine = [replace(r, interface=0, ts_ns=r.ts_ns + skew)
+                for r in records if r.interface == k]
+        path = tmp / f"{interfaces[k][1]}.pcapng"
+        write_pcapng(path, mine, [interfaces[k]])
+        paths.append(str(path))
+    return paths
+
+
+def test_clock_offsets_are_estimated_within_1_ms_and_corrected(tmp_path: Path):
+    from pmipview.sources.clock import offsets
+
+    sample = "samples/handover-server-mode.pcapng"  # captured at MAG1, MAG2 and the LMA
+    paths = per_capture_point(sample, tmp_path / "skewed", SKEWS_NS)
+    found = offsets([open_source(p) for p in paths], paths)
+    for est, skew in zip(found, SKEWS_NS[1:], strict=True):
+        assert est.offset_ns is not None and abs(est.offset_ns - skew) < 1_000_000, est
+    assert found[0].via == paths[2]  # MAG2 shares no message with MAG1: through the LMA
+    assert found[1].delays_ns and all(0 < d < 50_000_000 for d in found[1].delays_ns.values())
+
+    r = CliRunner().invoke(app, ["timeline", *paths, "--json"])
+    assert r.exit_code == 0
+    assert r.stderr.count("corrected") == 2 and "ahead of" in r.stderr
+    truth = timeline_json(*per_capture_point(sample, tmp_path / "true", (0, 0, 0)))
+    assert json.loads(r.stdout)["mobile_nodes"] == truth["mobile_nodes"]
+    raw = CliRunner().invoke(app, ["--no-clock-correction", "timeline", *paths, "--json"])
+    assert "corrected" not in raw.stderr
+    assert json.loads(raw.stdout)["mobile_nodes"] != truth["mobile_nodes"]
