@@ -24,8 +24,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
-from dissectors.mh_codes import BRAStatus, HoAReplyStatus, ba_status_name, name_of
+from dissectors.mh_codes import HoAReplyStatus, ba_status_name, name_of
 from pmipview.correlate.dhcp import DhcpMixin
+from pmipview.correlate.handoffs import HandoffMixin
 from pmipview.correlate.history import History, Past, SummaryMixin
 from pmipview.correlate.identity import IdentityMixin
 from pmipview.correlate.model import (
@@ -33,13 +34,13 @@ from pmipview.correlate.model import (
     Attachment,
     DhcpExchange,
     Diagnostic,
-    Handoff,
     MobileNode,
     Node,
     Report,
     Transaction,
 )
 from pmipview.correlate.nodes import NodesMixin
+from pmipview.correlate.revocation import RevocationMixin
 from pmipview.correlate.timing import (
     DUPLICATE_WINDOW,
     MIN_DELAY_BEFORE_BCE_DELETE,
@@ -56,7 +57,8 @@ __all__ = ["DUPLICATE_WINDOW", "MIN_DELAY_BEFORE_BCE_DELETE", "RETRANSMIT_WINDOW
            "Correlator", "another_sighting", "give_up_time"]
 
 
-class Correlator(IdentityMixin, NodesMixin, DhcpMixin, SummaryMixin):
+class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpMixin,
+                 SummaryMixin):
     """Feed signals, then ``finish``; the result is a :class:`Report`."""
 
     def __init__(self, *, names: dict[str, str] | None = None,
@@ -426,62 +428,6 @@ class Correlator(IdentityMixin, NodesMixin, DhcpMixin, SummaryMixin):
             if previous is not None:
                 self._handoff(mn, previous, att, txn, s)
 
-    def _previous(self, mn: MobileNode, att: Attachment) -> Attachment | None:
-        """The attachment ``att`` takes over: the same interface at another MAG, or, for
-        an inter-interface handoff (HI=2), the other interface whose HoA or HNP moved."""
-        for other in reversed(mn.attachments):
-            if other is att or other.registered is None:
-                continue
-            if not other.active:
-                if self._released_for(other, att):
-                    other.end_reason = "handoff"
-                    return other
-                continue
-            if other.key == att.key and other.mag != att.mag:
-                return other
-            if att.handoff_indicator == 2 and other.key != att.key and (
-                    (att.ipv4_hoa and other.ipv4_hoa == att.ipv4_hoa)
-                    or set(att.hnps) & set(other.hnps)):
-                return other
-        return None
-
-    def _released_for(self, old: Attachment, att: Attachment) -> bool:
-        """Whether ``old``, de-registered or revoked already, is the binding that ``att``
-        takes over at another MAG.  Either the LMA revoked it (BRI) for this registration,
-        after the new MAG's first PBU, or break-before-make (RFC 5213 §5.3.5): the binding
-        was released at most MinDelayBeforeBCEDelete before the new MAG's first PBU, for the
-        same mobility session (the same interface, or HI=2 from another interface), and the
-        new PBU says it is a handoff (HI 2, 3 or 4 — HI=1 is a new attachment)."""
-        if old.mag == att.mag or att.first_pbu is None or old.released is None or \
-                old.end_reason not in ("detach", "revocation"):
-            return False
-        if old.key != att.key and att.handoff_indicator != 2:
-            return False
-        if old.end_reason == "revocation" and old.released >= att.first_pbu:
-            return old.key == att.key
-        return att.handoff_indicator != 1 and \
-            0 <= att.first_pbu - old.released <= self.bce_delete_delay
-
-    def _handoff(self, mn: MobileNode, prev: Attachment, att: Attachment, txn: Transaction,
-                 s: MobilitySignal) -> None:
-        self._end(mn, prev, s.time, "handoff")
-        preserved = None
-        if prev.ipv4_hoa and att.ipv4_hoa:
-            preserved = prev.ipv4_hoa == att.ipv4_hoa
-            if not preserved:
-                self._diag(mn, "hoa-changed-on-handoff", s.time, [s.frame],
-                           f"HoA {prev.ipv4_hoa} at {prev.mag} became {att.ipv4_hoa} at "
-                           f"{att.mag}")
-        interruption = None
-        if prev.released is not None and att.first_pbu is not None and \
-                prev.released < att.first_pbu:
-            interruption = (s.time - prev.released) * 1000
-        mn.handoffs.append(Handoff(prev.mag, att.mag, s.time,
-                                   (s.time - txn.first_sent) * 1000, preserved,
-                                   [txn.frames[0], s.frame], interruption))
-        if att.dhcp_mode is None:
-            att.dhcp_mode = prev.dhcp_mode
-
     def _hold(self, mn: MobileNode, hoa: str, s: MobilitySignal) -> None:
         holder = self._hoa_holder.get(hoa)
         if holder is not None and self._find(holder) != self._find(mn.uid):
@@ -556,65 +502,6 @@ class Correlator(IdentityMixin, NodesMixin, DhcpMixin, SummaryMixin):
                 self._diag(mn, "binding-expired", att.expires, att.frames[-1:],
                            f"binding at {att.mag} expired (lifetime {att.lifetime} s, "
                            f"no refresh)")
-
-    # -- revocation and heartbeat -----------------------------------------------------
-
-    def _bri_signal(self, s: MobilitySignal) -> Transaction | None:
-        lma = self._node(s.src, "lma", s.mac_src)
-        mag = self._node(s.dst, "mag")
-        keys = self._keys_of(s)
-        mn = self._resolve(keys, s.time) if keys else None
-        txn = Transaction("revocation", mag, lma, [s.seq], [s.frame], s.time, s.time,
-                          mn=mn.id if mn else None, sent_times=[s.time])
-        if mn is not None:
-            mn.transactions.append(txn)
-            for att in mn.attachments:
-                if att.mag == mag and att.active:
-                    att.released = s.time
-                    self._end(mn, att, s.time, "revocation")
-        self._bri[(str(s.dst), str(s.src), s.seq)] = (mn.uid if mn else 0, txn)
-        return txn
-
-    def _bra_signal(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, "mag", s.mac_src)
-        self._node(s.dst, "lma")
-        found = self._bri.pop((str(s.src), str(s.dst), s.seq), None)
-        if found is None:
-            self._diag(None, "orphan-reply", s.time, [s.frame],
-                       f"BRA seq {s.seq} from {mag} without its BRI")
-            return None
-        uid, txn = found
-        txn.frames.append(s.frame)
-        txn.answered, txn.status = s.time, s.status
-        txn.status_name = name_of(BRAStatus, s.status or 0)
-        self._latencies(txn)
-        txn.outcome = "accepted" if (s.status or 0) < 128 else "rejected"
-        if txn.outcome == "rejected":
-            self._diag(self._mn(uid) if uid else None, "revocation-failed", s.time,
-                       txn.frames, f"BRA {s.status} {txn.status_name}")
-        return txn
-
-    def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
-        a, b = str(s.src), str(s.dst)
-        if s.kind == "HB-Req":
-            txn = Transaction("heartbeat", a, b, [s.seq], [s.frame], s.time, s.time,
-                              sent_times=[s.time])
-            self._hb[(a, b, s.seq)] = txn
-            return txn
-        txn = self._hb.pop((b, a, s.seq), None)
-        if s.restart_counter is not None:
-            prev = self._restart.get(a)
-            if prev is not None and prev != s.restart_counter:
-                self._diag(None, "peer-restarted", s.time, [s.frame],
-                           f"{self.names.get(a, a)} restart counter {prev} -> "
-                           f"{s.restart_counter}")
-            self._restart[a] = s.restart_counter
-        if txn is not None:
-            txn.frames.append(s.frame)
-            txn.answered = s.time
-            txn.outcome = "accepted"
-            self._latencies(txn)
-        return txn
 
     # -- diagnostics ---------------------------------------------------------------------
 
