@@ -23,62 +23,42 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from ipaddress import IPv4Address
 
-from dissectors.dhcp_codes import DhcpMessageType as T
-from dissectors.mh_codes import BRAStatus, HoAReplyStatus, ba_status_name, name_of
-from pmipview.correlate.history import BATCH, History
+from dissectors.mh_codes import HoAReplyStatus, ba_status_name, name_of
+from pmipview.correlate.dhcp import DhcpMixin
+from pmipview.correlate.handoffs import HandoffMixin
+from pmipview.correlate.history import History, Past, SummaryMixin
+from pmipview.correlate.identity import IdentityMixin
 from pmipview.correlate.model import (
     DIAGNOSTICS,
     Attachment,
     DhcpExchange,
     Diagnostic,
-    Handoff,
     MobileNode,
     Node,
     Report,
     Transaction,
 )
-from pmipview.signals import DhcpSignal, MalformedSignal, MobilitySignal, Signal
+from pmipview.correlate.nodes import NodesMixin
+from pmipview.correlate.revocation import RevocationMixin
+from pmipview.correlate.timing import (
+    DUPLICATE_WINDOW,
+    MIN_DELAY_BEFORE_BCE_DELETE,
+    RETRANSMIT_WINDOW,
+    SEEN_PRUNE,
+    SUMMARISE_EVERY,
+    ZERO,
+    another_sighting,
+    give_up_time,
+)
+from pmipview.signals import MalformedSignal, MobilitySignal, Signal
 
-BROADCAST = IPv4Address("255.255.255.255")
-ZERO = IPv4Address(0)
-RETRANSMIT_WINDOW = 35.0    # s: a PBU this soon after the last one retransmits it
-DUPLICATE_WINDOW = 2.0      # s: the same message again on one capture interface
-# RFC 5213 §5.3.5 / §9.1: the LMA keeps a de-registered (or revoked) binding this long, so
-# that a registration from the new MAG for the same mobility session is a handoff
-MIN_DELAY_BEFORE_BCE_DELETE = 10.0
-SEEN_PRUNE = 10_000         # messages remembered before those past the window are dropped
-SUMMARISE_EVERY = 60.0      # s of capture between two passes moving finished history out
-SETTLED = 120.0             # s after which a finished item can no longer change
-DHCP_SETTLED = 600.0        # s without a message after which a DHCP exchange is finished
-# RFC 5213 §9.1 InitialBindackTimeoutFirstReg and RFC 6275 §12 MAX_BINDACK_TIMEOUT: the MAG
-# waits this long after its first PBU, doubling on each retransmission, up to the maximum
-INITIAL_BINDACK_TIMEOUT = 1.0
-MAX_BINDACK_TIMEOUT = 32.0
-
-
-def give_up_time(sent_times: list[float]) -> float:
-    """When a MAG that sent PBUs at ``sent_times`` and got no answer gave up: its last PBU
-    plus the timeout it then waited (twice the last back-off interval, RFC 6275 §11.8)."""
-    if len(sent_times) < 2:
-        return sent_times[-1] + INITIAL_BINDACK_TIMEOUT
-    wait = 2 * (sent_times[-1] - sent_times[-2])
-    return sent_times[-1] + min(max(wait, INITIAL_BINDACK_TIMEOUT), MAX_BINDACK_TIMEOUT)
+__all__ = ["DUPLICATE_WINDOW", "MIN_DELAY_BEFORE_BCE_DELETE", "RETRANSMIT_WINDOW",
+           "Correlator", "another_sighting", "give_up_time"]
 
 
-def another_sighting(elapsed: float, same_interface: bool,
-                     duplicate_window: float = DUPLICATE_WINDOW,
-                     retransmit_window: float = RETRANSMIT_WINDOW) -> bool:
-    """Whether the same message (type, addresses, sequence number or xid) seen again
-    ``elapsed`` seconds later is the first one seen again: at a second capture point
-    (another interface) however slow the path, or a duplicate on the same interface.
-    Otherwise it is a retransmission that kept its number."""
-    return elapsed <= duplicate_window or (not same_interface
-                                           and elapsed <= retransmit_window)
-
-
-class Correlator:
+class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpMixin,
+                 SummaryMixin):
     """Feed signals, then ``finish``; the result is a :class:`Report`."""
 
     def __init__(self, *, names: dict[str, str] | None = None,
@@ -97,7 +77,7 @@ class Correlator:
         if self._history is not None:
             self._history.rename = self._current_name
         # what the correlator still needs of an MN's attachments once they left memory
-        self._past: dict[int, _Past] = {}
+        self._past: dict[int, Past] = {}
         self._next_summary = float("-inf")
         self.report = Report()
         self._heap: list[tuple[float, int, Signal]] = []
@@ -235,160 +215,6 @@ class Correlator:
                 h.handoff_ms = (new - txn.first_sent) * 1000
                 if h.interruption_ms is not None:
                     h.interruption_ms += (new - old) * 1000
-
-    # -- identity ------------------------------------------------------------------------
-
-    def _find(self, uid: int) -> int:
-        while self._parent[uid] != uid:
-            self._parent[uid] = self._parent[self._parent[uid]]
-            uid = self._parent[uid]
-        return uid
-
-    def _mn(self, uid: int) -> MobileNode:
-        return self._mns[self._find(uid)]
-
-    def _roots(self) -> list[MobileNode]:
-        return [mn for uid, mn in self._mns.items() if self._find(uid) == uid]
-
-    def _resolve(self, keys: list[str], time: float) -> MobileNode:
-        """The MN these identity keys name, merging MNs the keys show to be one.
-
-        NAI and MAC keys are strong evidence: the MNs they name are one.  An IPv4 HoA key
-        is weak (an address can be given to two MNs at once, see duplicate-hoa): it joins
-        an MN only when that does not put two different NAIs, or two sets of MACs with
-        none in common, into one MN.
-        """
-        uid: int | None = None
-        for weak in (False, True):
-            for k in keys:
-                if k.startswith("hoa:") != weak or k not in self._keys:
-                    continue
-                other = self._find(self._keys[k])
-                if uid is None:
-                    uid = other
-                elif other != uid and not (weak and self._conflict(uid, other)):
-                    uid = self._merge(uid, other)
-        if uid is None:
-            uid = len(self._parent) + 1
-            self._parent[uid] = uid
-            self._mns[uid] = MobileNode(uid, first_seen=time)
-        mn = self._mns[uid]
-        for k in keys:
-            if k not in self._keys:
-                self._keys[k] = uid
-                kind, value = k.split(":", 1)
-                target = {"nai": mn.nais, "mac": mn.macs, "hoa": mn.ipv4_hoas}[kind]
-                if value not in target:
-                    target.append(value)
-        return mn
-
-    def _conflict(self, a: int, b: int) -> bool:
-        """Whether MNs ``a`` and ``b`` are visibly two devices (different NAIs or MACs)."""
-        ma, mb = self._mns[a], self._mns[b]
-        if ma.nais and mb.nais and not set(ma.nais) & set(mb.nais):
-            return True
-        return bool(ma.macs and mb.macs and not set(ma.macs) & set(mb.macs))
-
-    def _merge(self, a: int, b: int) -> int:
-        keep, gone = (a, b) if self._mns[a].first_seen <= self._mns[b].first_seen else (b, a)
-        m, g = self._mns[keep], self._mns[gone]
-        if self._history is not None:
-            self._history.take_back(m)
-            self._history.take_back(g)
-        if gone in self._past:
-            self._past.setdefault(keep, _Past()).absorb(self._past.pop(gone))
-        for name in ("nais", "macs", "ipv4_hoas", "hnps"):
-            target = getattr(m, name)
-            target.extend(v for v in getattr(g, name) if v not in target)
-        for name in ("attachments", "handoffs", "transactions", "dhcp", "diagnostics"):
-            getattr(m, name).extend(getattr(g, name))
-        m.attachments.sort(key=lambda x: x.start)
-        m.transactions.sort(key=lambda x: x.first_sent)
-        m.dhcp.sort(key=lambda x: x.first)
-        if m.pending_since is None or (g.pending_since and g.pending_since < m.pending_since):
-            m.pending_since = g.pending_since
-        if m.pending_since is not None:
-            # DHCP from the MN seen before evidence tied it to an attachment that has begun
-            # since (e.g. a DISCOVER, then a PBU without MN-LLI, then the OFFER's yiaddr)
-            since, frame = m.pending_since
-            att = next((a for a in m.attachments if 0 <= a.start - since <= 60), None)
-            if att is not None:
-                att.start = since
-                att.frames.append(frame)
-            if att is not None or m.current() is not None:
-                m.pending_since = None  # it belongs to an attachment, not to the next one
-        m.lma = m.lma or g.lma
-        self._parent[gone] = keep
-        for hoa, holder in self._hoa_holder.items():
-            if self._find(holder) == keep:
-                self._hoa_holder[hoa] = keep
-        return keep
-
-    # -- nodes ---------------------------------------------------------------------------
-
-    def _node(self, addr: object, role: str, mac: str | None = None) -> str:
-        """The name of the node at ``addr`` (created on first sight).
-
-        A node's IPv4 and IPv6 addresses become one node when frames from both carry the
-        same source MAC and the node has no address of the other family yet (a router's
-        MAC, seen on frames of several nodes, cannot merge two nodes of one family); a
-        names file that gives two addresses one name makes them one node too.
-        """
-        text = str(addr)
-        node = self._node_of_addr.get(text)
-        if node is None:
-            name = self.names.get(text, text)
-            node = next((n for n in self._nodes if n.name == name), None)
-            if node is None:
-                node = Node(name, role)
-                self._nodes.append(node)
-            node.addresses.append(text)
-            self._node_of_addr[text] = node
-        if role == "lma" and node.role != "lma":
-            node.role = "lma"  # a DHCP server co-located with the LMA
-        if mac is not None and mac not in node.macs:
-            node.macs.add(mac)
-            self._merge_by_mac(node, mac)
-        return self._renamed.get(node.name, node.name)
-
-    def _merge_by_mac(self, node: Node, mac: str) -> None:
-        fam = {":" in a for a in node.addresses}
-        for other in self._nodes:
-            if other is node or mac not in other.macs or other.role != node.role:
-                continue
-            if fam & {":" in a for a in other.addresses}:
-                continue  # same family on both: a shared next hop, not one node
-            keep, gone = (other, node) if self._nodes.index(other) < self._nodes.index(node) \
-                else (node, other)
-            keep.addresses.extend(a for a in gone.addresses if a not in keep.addresses)
-            keep.macs |= gone.macs
-            for a in gone.addresses:
-                self._node_of_addr[a] = keep
-            self._nodes.remove(gone)
-            if gone.name != keep.name:
-                self._rename(gone.name, keep.name)
-            return
-
-    def _rename(self, old: str, new: str) -> None:
-        """A node merged into another: its name changes everywhere it was recorded."""
-        self._renamed[old] = new
-        for mn in self._roots():
-            if mn.lma == old:
-                mn.lma = new
-            for att in mn.attachments:
-                if att.mag == old:
-                    att.mag = new
-            for txn in mn.transactions:
-                txn.mag = new if txn.mag == old else txn.mag
-                txn.lma = new if txn.lma == old else txn.lma
-            for h in mn.handoffs:
-                h.from_mag = new if h.from_mag == old else h.from_mag
-                h.to_mag = new if h.to_mag == old else h.to_mag
-            for ex in mn.dhcp:
-                if ex.mag == old:
-                    ex.mag = new
-        self._open = {(u, new if m == old else m, p, i): t
-                      for (u, m, p, i), t in self._open.items()}
 
     # -- mobility ------------------------------------------------------------------------
 
@@ -551,62 +377,6 @@ class Correlator:
                 self._failed(mn, att, s.time, "rejected")
         return txn
 
-    def _claim_dhcp(self, mn: MobileNode, att: Attachment, now: float) -> None:
-        """The address acquisition that a link change started (DISCOVER, INIT-REBOOT
-        REQUEST, with their retransmissions and a NAK before them) and that is not answered
-        yet when the new MAG registers the MN belongs to the new attachment, even when it
-        began while an older attachment was current: the attachment starts at it."""
-        boundary = max((a.end for a in mn.attachments
-                        if a.key == att.key and a.end is not None), default=now - 60)
-        boundary = max(boundary, now - 60, self._past_end(mn, att.key))
-        for ex in reversed(mn.dhcp):
-            if ex.mac not in (att.key, ""):
-                continue
-            if ex.renewal:
-                continue
-            if ex.outcome == "ack" or ex.first < boundary:
-                break
-            self._move_exchange(mn, ex, att)
-
-    def _move_exchange(self, mn: MobileNode, ex: DhcpExchange, att: Attachment) -> None:
-        """``ex`` is part of ``att``: its frames move there from the attachment that had
-        them, and ``att`` starts no later than it."""
-        frames = {m["frame"] for m in ex.messages}
-        for m in ex.messages:
-            frames.update(m.get("also", ()))
-        for other in mn.attachments[-3:]:
-            if other is not att and other.mag == ex.mag:
-                other.frames = [f for f in other.frames if f not in frames]
-        att.frames.extend(sorted(frames - set(att.frames)))
-        att.start = min(att.start, ex.first)
-        ex.mag = att.mag
-
-    def _boundary(self, mn: MobileNode, att: Attachment) -> float:
-        """Where ``att`` may start at the earliest: after the last attachment of the same
-        interface that ended before it."""
-        return max((a.end for a in mn.attachments
-                    if a is not att and a.key == att.key and a.end is not None
-                    and a.end <= att.start), default=self._past_end(mn, att.key))
-
-    def _address_acquired(self, mn: MobileNode, att: Attachment, ex: DhcpExchange) -> None:
-        """The ACK of the attachment's first address acquisition: the attachment starts no
-        later than that exchange unless it began before the previous attachment ended."""
-        if ex.first < att.start and ex.first >= self._boundary(mn, att):
-            self._move_exchange(mn, ex, att)
-        att.dhcp_ack = ex.acked
-        att.address_ms = None if ex.acked is None else \
-            (ex.acked - max(ex.first, att.start)) * 1000
-
-    def _adopt_dhcp(self, mn: MobileNode, att: Attachment) -> None:
-        """DHCP seen before the attachment's first PBU (relay, draft order) belongs to it."""
-        for ex in mn.dhcp:
-            if ex.mag is None and ex.first >= att.start - 1e-9 and ex.mac in (att.key, ""):
-                ex.mag = att.mag
-                if ex.outcome == "ack" and not ex.renewal and att.dhcp_ack is None:
-                    self._address_acquired(mn, att, ex)
-                if ex.server_id and att.server_id is None:
-                    att.server_id = ex.server_id
-
     @staticmethod
     def _ba_name(s: MobilitySignal) -> str:
         return ba_status_name(s.status or 0, s.proxy)
@@ -657,62 +427,6 @@ class Correlator:
             previous = self._previous(mn, att)
             if previous is not None:
                 self._handoff(mn, previous, att, txn, s)
-
-    def _previous(self, mn: MobileNode, att: Attachment) -> Attachment | None:
-        """The attachment ``att`` takes over: the same interface at another MAG, or, for
-        an inter-interface handoff (HI=2), the other interface whose HoA or HNP moved."""
-        for other in reversed(mn.attachments):
-            if other is att or other.registered is None:
-                continue
-            if not other.active:
-                if self._released_for(other, att):
-                    other.end_reason = "handoff"
-                    return other
-                continue
-            if other.key == att.key and other.mag != att.mag:
-                return other
-            if att.handoff_indicator == 2 and other.key != att.key and (
-                    (att.ipv4_hoa and other.ipv4_hoa == att.ipv4_hoa)
-                    or set(att.hnps) & set(other.hnps)):
-                return other
-        return None
-
-    def _released_for(self, old: Attachment, att: Attachment) -> bool:
-        """Whether ``old``, de-registered or revoked already, is the binding that ``att``
-        takes over at another MAG.  Either the LMA revoked it (BRI) for this registration,
-        after the new MAG's first PBU, or break-before-make (RFC 5213 §5.3.5): the binding
-        was released at most MinDelayBeforeBCEDelete before the new MAG's first PBU, for the
-        same mobility session (the same interface, or HI=2 from another interface), and the
-        new PBU says it is a handoff (HI 2, 3 or 4 — HI=1 is a new attachment)."""
-        if old.mag == att.mag or att.first_pbu is None or old.released is None or \
-                old.end_reason not in ("detach", "revocation"):
-            return False
-        if old.key != att.key and att.handoff_indicator != 2:
-            return False
-        if old.end_reason == "revocation" and old.released >= att.first_pbu:
-            return old.key == att.key
-        return att.handoff_indicator != 1 and \
-            0 <= att.first_pbu - old.released <= self.bce_delete_delay
-
-    def _handoff(self, mn: MobileNode, prev: Attachment, att: Attachment, txn: Transaction,
-                 s: MobilitySignal) -> None:
-        self._end(mn, prev, s.time, "handoff")
-        preserved = None
-        if prev.ipv4_hoa and att.ipv4_hoa:
-            preserved = prev.ipv4_hoa == att.ipv4_hoa
-            if not preserved:
-                self._diag(mn, "hoa-changed-on-handoff", s.time, [s.frame],
-                           f"HoA {prev.ipv4_hoa} at {prev.mag} became {att.ipv4_hoa} at "
-                           f"{att.mag}")
-        interruption = None
-        if prev.released is not None and att.first_pbu is not None and \
-                prev.released < att.first_pbu:
-            interruption = (s.time - prev.released) * 1000
-        mn.handoffs.append(Handoff(prev.mag, att.mag, s.time,
-                                   (s.time - txn.first_sent) * 1000, preserved,
-                                   [txn.frames[0], s.frame], interruption))
-        if att.dhcp_mode is None:
-            att.dhcp_mode = prev.dhcp_mode
 
     def _hold(self, mn: MobileNode, hoa: str, s: MobilitySignal) -> None:
         holder = self._hoa_holder.get(hoa)
@@ -789,208 +503,6 @@ class Correlator:
                            f"binding at {att.mag} expired (lifetime {att.lifetime} s, "
                            f"no refresh)")
 
-    # -- revocation and heartbeat -----------------------------------------------------
-
-    def _bri_signal(self, s: MobilitySignal) -> Transaction | None:
-        lma = self._node(s.src, "lma", s.mac_src)
-        mag = self._node(s.dst, "mag")
-        keys = self._keys_of(s)
-        mn = self._resolve(keys, s.time) if keys else None
-        txn = Transaction("revocation", mag, lma, [s.seq], [s.frame], s.time, s.time,
-                          mn=mn.id if mn else None, sent_times=[s.time])
-        if mn is not None:
-            mn.transactions.append(txn)
-            for att in mn.attachments:
-                if att.mag == mag and att.active:
-                    att.released = s.time
-                    self._end(mn, att, s.time, "revocation")
-        self._bri[(str(s.dst), str(s.src), s.seq)] = (mn.uid if mn else 0, txn)
-        return txn
-
-    def _bra_signal(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, "mag", s.mac_src)
-        self._node(s.dst, "lma")
-        found = self._bri.pop((str(s.src), str(s.dst), s.seq), None)
-        if found is None:
-            self._diag(None, "orphan-reply", s.time, [s.frame],
-                       f"BRA seq {s.seq} from {mag} without its BRI")
-            return None
-        uid, txn = found
-        txn.frames.append(s.frame)
-        txn.answered, txn.status = s.time, s.status
-        txn.status_name = name_of(BRAStatus, s.status or 0)
-        self._latencies(txn)
-        txn.outcome = "accepted" if (s.status or 0) < 128 else "rejected"
-        if txn.outcome == "rejected":
-            self._diag(self._mn(uid) if uid else None, "revocation-failed", s.time,
-                       txn.frames, f"BRA {s.status} {txn.status_name}")
-        return txn
-
-    def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
-        a, b = str(s.src), str(s.dst)
-        if s.kind == "HB-Req":
-            txn = Transaction("heartbeat", a, b, [s.seq], [s.frame], s.time, s.time,
-                              sent_times=[s.time])
-            self._hb[(a, b, s.seq)] = txn
-            return txn
-        txn = self._hb.pop((b, a, s.seq), None)
-        if s.restart_counter is not None:
-            prev = self._restart.get(a)
-            if prev is not None and prev != s.restart_counter:
-                self._diag(None, "peer-restarted", s.time, [s.frame],
-                           f"{self.names.get(a, a)} restart counter {prev} -> "
-                           f"{s.restart_counter}")
-            self._restart[a] = s.restart_counter
-        if txn is not None:
-            txn.frames.append(s.frame)
-            txn.answered = s.time
-            txn.outcome = "accepted"
-            self._latencies(txn)
-        return txn
-
-    # -- DHCP ----------------------------------------------------------------------------
-
-    def _dhcp_signal(self, s: DhcpSignal) -> DhcpExchange | None:
-        macs = sorted(s.mn_macs)
-        keys = [f"mac:{m}" for m in macs]
-        for addr in (s.yiaddr if s.type in (T.OFFER, T.ACK) else None, s.ciaddr,
-                     s.requested_ip, s.remote_id):
-            if addr is not None and addr != ZERO and str(addr) in self._hoa_holder:
-                keys.append(f"hoa:{addr}")
-        if not keys:
-            return None
-        mn = self._resolve(keys, s.time)
-        mac = macs[0] if macs else ""
-        if s.relay_leg:
-            self._node(s.dst if s.op == 1 else s.src, "dhcp-server")
-        ex = self._dhcp.get((s.xid, mac))
-        if ex is None or (s.type == T.DISCOVER and ex.messages and not s.relay_leg
-                          and ex.outcome != "pending"):
-            ex = DhcpExchange(s.xid, mac, s.time,
-                              renewal=s.type == T.REQUEST and int(s.ciaddr) != 0)
-            self._dhcp[(s.xid, mac)] = ex
-            mn.dhcp.append(ex)
-        leg = "relay" if s.relay_leg else "client"
-        if s.relay_leg:
-            ex.mode = "relay"
-        ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
-        att = mn.current(mac) or mn.current()
-        if att is None and s.op == 1 and (mn.pending_since is None
-                                          or s.time - mn.pending_since[0] > 60):
-            mn.pending_since = (s.time, s.frame)
-        if att is not None:
-            ex.mag = att.mag
-            att.frames.append(s.frame)
-            if att.dhcp_mode is None and s.relay_leg:
-                att.dhcp_mode = "relay"
-        if s.server_id is not None and s.op == 2:
-            ex.server_id = str(s.server_id)
-        if s.type == T.NAK and not s.relay_leg:
-            ex.outcome = "nak"
-            self._diag(mn, "dhcp-nak", s.time, [s.frame], f"DHCPNAK xid 0x{s.xid:08x}")
-        elif s.type == T.ACK and not s.relay_leg:
-            ex.outcome, ex.acked, ex.yiaddr = "ack", s.time, str(s.yiaddr)
-            if att is not None and int(s.yiaddr):
-                self._check_address(mn, att, s)
-                if att.dhcp_ack is None and not ex.renewal:
-                    self._address_acquired(mn, att, ex)
-                if s.server_id is not None:
-                    self._server_id(mn, att, str(s.server_id), s)
-        elif s.type == T.OFFER and not s.relay_leg and att is not None and int(s.yiaddr):
-            self._check_address(mn, att, s)
-        elif s.relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == "pending":
-            # the server's answer on the relay leg (the client leg may not be captured)
-            ex.outcome = "ack" if s.type == T.ACK else "nak"
-            if s.type == T.ACK:
-                ex.yiaddr = str(s.yiaddr)
-        elif s.type == T.RELEASE:
-            ex.outcome = "released"
-        elif s.type == T.DECLINE:
-            ex.outcome = "declined"
-        if s.type == T.REQUEST and not s.relay_leg and s.dst != BROADCAST and \
-                int(s.ciaddr) and att is not None:
-            self._unicast_check(mn, att, s)
-        return ex
-
-    def _check_address(self, mn: MobileNode, att: Attachment, s: DhcpSignal) -> None:
-        if att.ipv4_hoa is not None and str(s.yiaddr) != att.ipv4_hoa:
-            self._diag(mn, "yiaddr-mismatch", s.time, [s.frame],
-                       f"DHCP {s.type_name} yiaddr {s.yiaddr} but the PBA assigned "
-                       f"{att.ipv4_hoa} at {att.mag}")
-
-    def _server_id(self, mn: MobileNode, att: Attachment, sid: str, s: DhcpSignal) -> None:
-        if att.server_id is None:
-            att.server_id = sid
-            prev = next(((a.server_id, a.mag) for a in
-                         reversed(mn.attachments[:mn.attachments.index(att)])
-                         if a.key == att.key and a.server_id), None)
-            if prev is None and mn.uid in self._past:
-                prev = self._past[mn.uid].server.get(att.key)
-            if prev is not None and prev[0] != sid:
-                self._diag(mn, "server-id-changed", s.time, [s.frame],
-                           f"DHCP server id {prev[0]} at {prev[1]} became {sid} at "
-                           f"{att.mag}")
-
-    def _unicast_check(self, mn: MobileNode, att: Attachment, s: DhcpSignal) -> None:
-        dst = str(s.dst)
-        if att.server_id is not None and dst == att.server_id:
-            return
-        past = self._past[mn.uid].servers.get(dst, []) if mn.uid in self._past else []
-        for mag in [*past, *(p.mag for p in mn.attachments
-                            if p is not att and p.server_id == dst)]:
-            if mag != att.mag:
-                self._diag(mn, "unicast-to-previous-mag", s.time, [s.frame],
-                           f"DHCP REQUEST unicast to {dst}, the server of {mag}, "
-                           f"while attached at {att.mag}")
-                return
-
-    # -- finished history out of memory ----------------------------------------------------
-
-    def _current_name(self, name: str) -> str:
-        seen = set()
-        while name in self._renamed and name not in seen:
-            seen.add(name)
-            name = self._renamed[name]
-        return name
-
-    def _past_end(self, mn: MobileNode, key: str) -> float:
-        past = self._past.get(mn.uid)
-        return past.end.get(key, float("-inf")) if past is not None else float("-inf")
-
-    def _summarise(self, now: float) -> None:
-        """Move what has finished (summarise=True) out of memory: the front of each MN's
-        lists up to the first item that may still change (history.py)."""
-        assert self._history is not None
-        cutoff, dhcp_cutoff = now - SETTLED, now - DHCP_SETTLED
-        done: set[int] = set()
-        for mn in self._roots():
-            n = _prefix(mn.attachments, lambda a: a.end is not None and a.end < cutoff)
-            if n >= BATCH:
-                past = self._past.setdefault(mn.uid, _Past())
-                for a in mn.attachments[:n]:
-                    past.add(a)
-                self._history.spill(mn, "attachments", n)
-            n = _prefix(mn.handoffs, lambda h: h.time < cutoff)
-            if n >= BATCH:
-                self._history.spill(mn, "handoffs", n)
-            n = _prefix(mn.transactions, lambda t: t.outcome != "pending" and max(
-                t.answered or t.last_sent, t.last_sent) < cutoff)
-            if n >= BATCH:
-                for t in mn.transactions[:n]:
-                    done.add(id(t))
-                    self._per_txn.pop((id(t), "retransmission"), None)
-                self._history.spill(mn, "transactions", n)
-            n = _prefix(mn.dhcp, lambda x: (x.messages[-1]["time"] if x.messages
-                                            else x.first) < dhcp_cutoff)
-            if n >= BATCH:
-                for x in mn.dhcp[:n]:
-                    if self._dhcp.get((x.xid, x.mac)) is x:
-                        del self._dhcp[(x.xid, x.mac)]
-                self._history.spill(mn, "dhcp", n)
-        if done:
-            self._pending = {k: v for k, v in self._pending.items() if id(v[1]) not in done}
-            self._open = {k: t for k, t in self._open.items() if id(t) not in done}
-
     # -- diagnostics ---------------------------------------------------------------------
 
     def _diag(self, mn: MobileNode | None, code: str, time: float, frames: list[int],
@@ -1007,44 +519,3 @@ class Correlator:
         if once_for is not None:
             self._per_txn[(id(once_for), code)] = d
         (mn.diagnostics if mn is not None else self.report.diagnostics).append(d)
-
-
-def _prefix(items: list, finished) -> int:
-    """How many items at the front of ``items`` are finished."""
-    n = 0
-    for item in items:
-        if not finished(item):
-            break
-        n += 1
-    return n
-
-
-class _Past:
-    """What the correlator still asks about an MN's attachments that left memory: the
-    last end of each interface, the last DHCP server id learnt on it, and the MAGs where
-    each server id was learnt (in order)."""
-
-    __slots__ = ("end", "server", "servers")
-
-    def __init__(self) -> None:
-        self.end: dict[str, float] = {}
-        self.server: dict[str, tuple[str, str]] = {}
-        self.servers: dict[str, list[str]] = {}
-
-    def add(self, att: Attachment) -> None:
-        if att.end is not None:
-            self.end[att.key] = max(att.end, self.end.get(att.key, att.end))
-        if att.server_id:
-            self.server[att.key] = (att.server_id, att.mag)
-            mags = self.servers.setdefault(att.server_id, [])
-            if att.mag not in mags:
-                mags.append(att.mag)
-
-    def absorb(self, other: _Past) -> None:
-        for key, end in other.end.items():
-            self.end[key] = max(end, self.end.get(key, end))
-        for key, value in other.server.items():
-            self.server.setdefault(key, value)
-        for sid, mags in other.servers.items():
-            mine = self.servers.setdefault(sid, [])
-            mine.extend(m for m in mags if m not in mine)

@@ -21,7 +21,8 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
-from pmipview.correlate.model import MobileNode
+from pmipview.correlate.model import Attachment, MobileNode
+from pmipview.correlate.timing import DHCP_SETTLED, SETTLED
 
 SECTIONS = ("attachments", "handoffs", "transactions", "dhcp")
 BATCH = 16  # items of one MN list written at once
@@ -102,3 +103,93 @@ def _rename(item: Any, rename: Callable[[str], str]) -> None:
         value = getattr(item, name, None)
         if isinstance(value, str):
             setattr(item, name, rename(value))
+
+
+class SummaryMixin:
+    """The :class:`~pmipview.correlate.engine.Correlator`'s side: when and what to move."""
+
+    def _current_name(self, name: str) -> str:
+        seen = set()
+        while name in self._renamed and name not in seen:
+            seen.add(name)
+            name = self._renamed[name]
+        return name
+
+    def _past_end(self, mn: MobileNode, key: str) -> float:
+        past = self._past.get(mn.uid)
+        return past.end.get(key, float("-inf")) if past is not None else float("-inf")
+
+    def _summarise(self, now: float) -> None:
+        """Move what has finished (summarise=True) out of memory: the front of each MN's
+        lists up to the first item that may still change (history.py)."""
+        assert self._history is not None
+        cutoff, dhcp_cutoff = now - SETTLED, now - DHCP_SETTLED
+        done: set[int] = set()
+        for mn in self._roots():
+            n = _prefix(mn.attachments, lambda a: a.end is not None and a.end < cutoff)
+            if n >= BATCH:
+                past = self._past.setdefault(mn.uid, Past())
+                for a in mn.attachments[:n]:
+                    past.add(a)
+                self._history.spill(mn, "attachments", n)
+            n = _prefix(mn.handoffs, lambda h: h.time < cutoff)
+            if n >= BATCH:
+                self._history.spill(mn, "handoffs", n)
+            n = _prefix(mn.transactions, lambda t: t.outcome != "pending" and max(
+                t.answered or t.last_sent, t.last_sent) < cutoff)
+            if n >= BATCH:
+                for t in mn.transactions[:n]:
+                    done.add(id(t))
+                    self._per_txn.pop((id(t), "retransmission"), None)
+                self._history.spill(mn, "transactions", n)
+            n = _prefix(mn.dhcp, lambda x: (x.messages[-1]["time"] if x.messages
+                                            else x.first) < dhcp_cutoff)
+            if n >= BATCH:
+                for x in mn.dhcp[:n]:
+                    if self._dhcp.get((x.xid, x.mac)) is x:
+                        del self._dhcp[(x.xid, x.mac)]
+                self._history.spill(mn, "dhcp", n)
+        if done:
+            self._pending = {k: v for k, v in self._pending.items() if id(v[1]) not in done}
+            self._open = {k: t for k, t in self._open.items() if id(t) not in done}
+
+
+def _prefix(items: list, finished) -> int:
+    """How many items at the front of ``items`` are finished."""
+    n = 0
+    for item in items:
+        if not finished(item):
+            break
+        n += 1
+    return n
+
+
+class Past:
+    """What the correlator still asks about an MN's attachments that left memory: the
+    last end of each interface, the last DHCP server id learnt on it, and the MAGs where
+    each server id was learnt (in order)."""
+
+    __slots__ = ("end", "server", "servers")
+
+    def __init__(self) -> None:
+        self.end: dict[str, float] = {}
+        self.server: dict[str, tuple[str, str]] = {}
+        self.servers: dict[str, list[str]] = {}
+
+    def add(self, att: Attachment) -> None:
+        if att.end is not None:
+            self.end[att.key] = max(att.end, self.end.get(att.key, att.end))
+        if att.server_id:
+            self.server[att.key] = (att.server_id, att.mag)
+            mags = self.servers.setdefault(att.server_id, [])
+            if att.mag not in mags:
+                mags.append(att.mag)
+
+    def absorb(self, other: Past) -> None:
+        for key, end in other.end.items():
+            self.end[key] = max(end, self.end.get(key, end))
+        for key, value in other.server.items():
+            self.server.setdefault(key, value)
+        for sid, mags in other.servers.items():
+            mine = self.servers.setdefault(sid, [])
+            mine.extend(m for m in mags if m not in mine)

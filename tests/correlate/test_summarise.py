@@ -51,3 +51,45 @@ def test_complete_gives_each_mn_its_whole_history_then_takes_it_back(records):
             t.first_sent for t in full[mn.id].transactions]
         assert [a.start for a in mn.attachments] == [a.start for a in full[mn.id].attachments]
     assert len(mn.transactions) <= before
+
+
+def _script_json(s, summarise: bool) -> str:
+    return _json(correlate(s.records(), Tally(), summarise=summarise))
+
+
+def _refreshed(s, t0: float, minutes: int, mag: str, lma: str, nai: str, mac: str | None,
+               hoa: str, seq: int, mac_src: str | None = None) -> None:
+    s.pbu(t0, mag, lma, seq, nai=nai, mac=mac, lifetime=60, mac_src=mac_src)
+    s.pba(t0 + 0.005, mag, lma, seq, nai=nai, mac=mac, hoa=hoa, lifetime=60)
+    for i in range(1, minutes * 2):
+        t = t0 + 30 * i
+        s.pbu(t, mag, lma, seq + i, nai=nai, mac=mac, hi=5, hoa=hoa, plen=24, lifetime=60,
+              mac_src=mac_src)
+        s.pba(t + 0.005, mag, lma, seq + i, nai=nai, mac=mac, hi=5, hoa=hoa, lifetime=60)
+
+
+def test_an_mn_merged_after_its_history_left_memory():
+    from tests.correlate.builders import BCAST, HOA1, LMA, MAG1, MAG2, MN1, NAI1, ZERO, Script
+
+    s = Script()
+    _refreshed(s, 0, 20, MAG1, LMA, NAI1, None, HOA1, 10)      # no MN-LLI: NAI only
+    s.dhcp(1300, "DISCOVER", 0x77, MN1, ZERO, BCAST)           # MAC only, for now
+    _refreshed(s, 1300.002, 20, MAG2, LMA, NAI1, MN1, HOA1, 200)  # the LLI joins them
+    assert _script_json(s, True) == _script_json(s, False)
+    summarised = correlate(s.records(), Tally(), summarise=True)
+    assert len(summarised.mobile_nodes) == 1
+
+
+def test_a_node_renamed_after_history_left_memory():
+    from tests.correlate.builders import HOA1, LMA, LMA_6, MAG1, MAG1_6, NAI1, Script, node_mac
+
+    s = Script()
+    s.pbu(0, MAG1, LMA, 1, nai="other@example.net", mac_src=node_mac(MAG1))
+    _refreshed(s, 1, 20, MAG1_6, LMA_6, NAI1, None, HOA1, 10, mac_src="02:00:00:00:00:66")
+    # much later the IPv6 address shows MAG1's MAC: one node, named MAG1 everywhere
+    s.pbu(1300, MAG1_6, LMA_6, 500, nai=NAI1, hi=5, hoa=HOA1, lifetime=60,
+          mac_src=node_mac(MAG1))
+    doc = _script_json(s, True)
+    assert doc == _script_json(s, False)
+    assert MAG1_6 not in {t["mag"] for m in json.loads(doc)["mobile_nodes"]
+                          for t in m["transactions"]}

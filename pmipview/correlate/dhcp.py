@@ -1,0 +1,162 @@
+"""DHCP exchanges over both relay legs and the attachment each belongs to (its start, its
+address acquisition, server id checks); a mixin of the
+:class:`~pmipview.correlate.engine.Correlator`."""
+
+from __future__ import annotations
+
+from dissectors.dhcp_codes import DhcpMessageType as T
+from pmipview.correlate.model import Attachment, DhcpExchange, MobileNode
+from pmipview.correlate.timing import BROADCAST, ZERO
+from pmipview.signals import DhcpSignal
+
+
+class DhcpMixin:
+    def _claim_dhcp(self, mn: MobileNode, att: Attachment, now: float) -> None:
+        """The address acquisition that a link change started (DISCOVER, INIT-REBOOT
+        REQUEST, with their retransmissions and a NAK before them) and that is not answered
+        yet when the new MAG registers the MN belongs to the new attachment, even when it
+        began while an older attachment was current: the attachment starts at it."""
+        boundary = max((a.end for a in mn.attachments
+                        if a.key == att.key and a.end is not None), default=now - 60)
+        boundary = max(boundary, now - 60, self._past_end(mn, att.key))
+        for ex in reversed(mn.dhcp):
+            if ex.mac not in (att.key, ""):
+                continue
+            if ex.renewal:
+                continue
+            if ex.outcome == "ack" or ex.first < boundary:
+                break
+            self._move_exchange(mn, ex, att)
+
+    def _move_exchange(self, mn: MobileNode, ex: DhcpExchange, att: Attachment) -> None:
+        """``ex`` is part of ``att``: its frames move there from the attachment that had
+        them, and ``att`` starts no later than it."""
+        frames = {m["frame"] for m in ex.messages}
+        for m in ex.messages:
+            frames.update(m.get("also", ()))
+        for other in mn.attachments[-3:]:
+            if other is not att and other.mag == ex.mag:
+                other.frames = [f for f in other.frames if f not in frames]
+        att.frames.extend(sorted(frames - set(att.frames)))
+        att.start = min(att.start, ex.first)
+        ex.mag = att.mag
+
+    def _boundary(self, mn: MobileNode, att: Attachment) -> float:
+        """Where ``att`` may start at the earliest: after the last attachment of the same
+        interface that ended before it."""
+        return max((a.end for a in mn.attachments
+                    if a is not att and a.key == att.key and a.end is not None
+                    and a.end <= att.start), default=self._past_end(mn, att.key))
+
+    def _address_acquired(self, mn: MobileNode, att: Attachment, ex: DhcpExchange) -> None:
+        """The ACK of the attachment's first address acquisition: the attachment starts no
+        later than that exchange unless it began before the previous attachment ended."""
+        if ex.first < att.start and ex.first >= self._boundary(mn, att):
+            self._move_exchange(mn, ex, att)
+        att.dhcp_ack = ex.acked
+        att.address_ms = None if ex.acked is None else \
+            (ex.acked - max(ex.first, att.start)) * 1000
+
+    def _adopt_dhcp(self, mn: MobileNode, att: Attachment) -> None:
+        """DHCP seen before the attachment's first PBU (relay, draft order) belongs to it."""
+        for ex in mn.dhcp:
+            if ex.mag is None and ex.first >= att.start - 1e-9 and ex.mac in (att.key, ""):
+                ex.mag = att.mag
+                if ex.outcome == "ack" and not ex.renewal and att.dhcp_ack is None:
+                    self._address_acquired(mn, att, ex)
+                if ex.server_id and att.server_id is None:
+                    att.server_id = ex.server_id
+
+    def _dhcp_signal(self, s: DhcpSignal) -> DhcpExchange | None:
+        macs = sorted(s.mn_macs)
+        keys = [f"mac:{m}" for m in macs]
+        for addr in (s.yiaddr if s.type in (T.OFFER, T.ACK) else None, s.ciaddr,
+                     s.requested_ip, s.remote_id):
+            if addr is not None and addr != ZERO and str(addr) in self._hoa_holder:
+                keys.append(f"hoa:{addr}")
+        if not keys:
+            return None
+        mn = self._resolve(keys, s.time)
+        mac = macs[0] if macs else ""
+        if s.relay_leg:
+            self._node(s.dst if s.op == 1 else s.src, "dhcp-server")
+        ex = self._dhcp.get((s.xid, mac))
+        if ex is None or (s.type == T.DISCOVER and ex.messages and not s.relay_leg
+                          and ex.outcome != "pending"):
+            ex = DhcpExchange(s.xid, mac, s.time,
+                              renewal=s.type == T.REQUEST and int(s.ciaddr) != 0)
+            self._dhcp[(s.xid, mac)] = ex
+            mn.dhcp.append(ex)
+        leg = "relay" if s.relay_leg else "client"
+        if s.relay_leg:
+            ex.mode = "relay"
+        ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
+        att = mn.current(mac) or mn.current()
+        if att is None and s.op == 1 and (mn.pending_since is None
+                                          or s.time - mn.pending_since[0] > 60):
+            mn.pending_since = (s.time, s.frame)
+        if att is not None:
+            ex.mag = att.mag
+            att.frames.append(s.frame)
+            if att.dhcp_mode is None and s.relay_leg:
+                att.dhcp_mode = "relay"
+        if s.server_id is not None and s.op == 2:
+            ex.server_id = str(s.server_id)
+        if s.type == T.NAK and not s.relay_leg:
+            ex.outcome = "nak"
+            self._diag(mn, "dhcp-nak", s.time, [s.frame], f"DHCPNAK xid 0x{s.xid:08x}")
+        elif s.type == T.ACK and not s.relay_leg:
+            ex.outcome, ex.acked, ex.yiaddr = "ack", s.time, str(s.yiaddr)
+            if att is not None and int(s.yiaddr):
+                self._check_address(mn, att, s)
+                if att.dhcp_ack is None and not ex.renewal:
+                    self._address_acquired(mn, att, ex)
+                if s.server_id is not None:
+                    self._server_id(mn, att, str(s.server_id), s)
+        elif s.type == T.OFFER and not s.relay_leg and att is not None and int(s.yiaddr):
+            self._check_address(mn, att, s)
+        elif s.relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == "pending":
+            # the server's answer on the relay leg (the client leg may not be captured)
+            ex.outcome = "ack" if s.type == T.ACK else "nak"
+            if s.type == T.ACK:
+                ex.yiaddr = str(s.yiaddr)
+        elif s.type == T.RELEASE:
+            ex.outcome = "released"
+        elif s.type == T.DECLINE:
+            ex.outcome = "declined"
+        if s.type == T.REQUEST and not s.relay_leg and s.dst != BROADCAST and \
+                int(s.ciaddr) and att is not None:
+            self._unicast_check(mn, att, s)
+        return ex
+
+    def _check_address(self, mn: MobileNode, att: Attachment, s: DhcpSignal) -> None:
+        if att.ipv4_hoa is not None and str(s.yiaddr) != att.ipv4_hoa:
+            self._diag(mn, "yiaddr-mismatch", s.time, [s.frame],
+                       f"DHCP {s.type_name} yiaddr {s.yiaddr} but the PBA assigned "
+                       f"{att.ipv4_hoa} at {att.mag}")
+
+    def _server_id(self, mn: MobileNode, att: Attachment, sid: str, s: DhcpSignal) -> None:
+        if att.server_id is None:
+            att.server_id = sid
+            prev = next(((a.server_id, a.mag) for a in
+                         reversed(mn.attachments[:mn.attachments.index(att)])
+                         if a.key == att.key and a.server_id), None)
+            if prev is None and mn.uid in self._past:
+                prev = self._past[mn.uid].server.get(att.key)
+            if prev is not None and prev[0] != sid:
+                self._diag(mn, "server-id-changed", s.time, [s.frame],
+                           f"DHCP server id {prev[0]} at {prev[1]} became {sid} at "
+                           f"{att.mag}")
+
+    def _unicast_check(self, mn: MobileNode, att: Attachment, s: DhcpSignal) -> None:
+        dst = str(s.dst)
+        if att.server_id is not None and dst == att.server_id:
+            return
+        past = self._past[mn.uid].servers.get(dst, []) if mn.uid in self._past else []
+        for mag in [*past, *(p.mag for p in mn.attachments
+                            if p is not att and p.server_id == dst)]:
+            if mag != att.mag:
+                self._diag(mn, "unicast-to-previous-mag", s.time, [s.frame],
+                           f"DHCP REQUEST unicast to {dst}, the server of {mag}, "
+                           f"while attached at {att.mag}")
+                return

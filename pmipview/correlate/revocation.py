@@ -1,0 +1,67 @@
+"""Binding revocation (BRI/BRA, RFC 5846) and Heartbeats (RFC 5847); a mixin of the
+:class:`~pmipview.correlate.engine.Correlator`."""
+
+from __future__ import annotations
+
+from dissectors.mh_codes import BRAStatus, name_of
+from pmipview.correlate.model import Transaction
+from pmipview.signals import MobilitySignal
+
+
+class RevocationMixin:
+    def _bri_signal(self, s: MobilitySignal) -> Transaction | None:
+        lma = self._node(s.src, "lma", s.mac_src)
+        mag = self._node(s.dst, "mag")
+        keys = self._keys_of(s)
+        mn = self._resolve(keys, s.time) if keys else None
+        txn = Transaction("revocation", mag, lma, [s.seq], [s.frame], s.time, s.time,
+                          mn=mn.id if mn else None, sent_times=[s.time])
+        if mn is not None:
+            mn.transactions.append(txn)
+            for att in mn.attachments:
+                if att.mag == mag and att.active:
+                    att.released = s.time
+                    self._end(mn, att, s.time, "revocation")
+        self._bri[(str(s.dst), str(s.src), s.seq)] = (mn.uid if mn else 0, txn)
+        return txn
+
+    def _bra_signal(self, s: MobilitySignal) -> Transaction | None:
+        mag = self._node(s.src, "mag", s.mac_src)
+        self._node(s.dst, "lma")
+        found = self._bri.pop((str(s.src), str(s.dst), s.seq), None)
+        if found is None:
+            self._diag(None, "orphan-reply", s.time, [s.frame],
+                       f"BRA seq {s.seq} from {mag} without its BRI")
+            return None
+        uid, txn = found
+        txn.frames.append(s.frame)
+        txn.answered, txn.status = s.time, s.status
+        txn.status_name = name_of(BRAStatus, s.status or 0)
+        self._latencies(txn)
+        txn.outcome = "accepted" if (s.status or 0) < 128 else "rejected"
+        if txn.outcome == "rejected":
+            self._diag(self._mn(uid) if uid else None, "revocation-failed", s.time,
+                       txn.frames, f"BRA {s.status} {txn.status_name}")
+        return txn
+
+    def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
+        a, b = str(s.src), str(s.dst)
+        if s.kind == "HB-Req":
+            txn = Transaction("heartbeat", a, b, [s.seq], [s.frame], s.time, s.time,
+                              sent_times=[s.time])
+            self._hb[(a, b, s.seq)] = txn
+            return txn
+        txn = self._hb.pop((b, a, s.seq), None)
+        if s.restart_counter is not None:
+            prev = self._restart.get(a)
+            if prev is not None and prev != s.restart_counter:
+                self._diag(None, "peer-restarted", s.time, [s.frame],
+                           f"{self.names.get(a, a)} restart counter {prev} -> "
+                           f"{s.restart_counter}")
+            self._restart[a] = s.restart_counter
+        if txn is not None:
+            txn.frames.append(s.frame)
+            txn.answered = s.time
+            txn.outcome = "accepted"
+            self._latencies(txn)
+        return txn
