@@ -162,6 +162,7 @@ def dissect(
 
     problem = getattr(source, "problem", None)
     problem_text = str(problem) if problem is not None else None
+    dropped = getattr(source, "dropped", None) if interface is not None else None
     if predicates and listing and prev_ts is None and not interrupted:
         used = " ".join(f"{k} {v}" for k, v in (
             ("--mn", mn), ("--node", node), ("--type", ",".join(msg_type or []) or None),
@@ -171,11 +172,11 @@ def dissect(
                   f"frames)", style="yellow", markup=False)
     if as_json:
         if summary_only:
-            print(json.dumps({"summary": summary.summary_dict(tally, problem_text)}))
+            print(json.dumps({"summary": summary.summary_dict(tally, problem_text, dropped)}))
     elif summary_only or not no_summary:
         if listing:
             out.print()
-        out.print(summary.summary_table(tally, problem_text))
+        out.print(summary.summary_table(tally, problem_text, dropped))
     if problem_text:
         raise fail(f"{file}: reading stopped early: {problem_text}", 1)
     if interrupted and interface is None:

@@ -147,6 +147,11 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         self.report.end = end if self.report.start is not None else None
         return self.report
 
+    def snapshot(self) -> list[MobileNode]:
+        """The MNs as they stand (a live view): what was fed and is past the reordering
+        window, attachments still open.  Feeding may go on afterwards."""
+        return self._roots()
+
     # -- dispatch -------------------------------------------------------------------------
 
     def _process(self, s: Signal) -> None:

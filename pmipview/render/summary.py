@@ -9,7 +9,9 @@ from rich.table import Table
 from pmipview.packets import Tally
 
 
-def summary_dict(t: Tally, problem: str | None = None) -> dict[str, Any]:
+def summary_dict(t: Tally, problem: str | None = None,
+                 dropped: int | None = None) -> dict[str, Any]:
+    """``dropped``: frames the capturing side lost (live capture; None when not known)."""
     duration = ((t.last_ts_ns - t.first_ts_ns) / 1e9
                 if t.first_ts_ns is not None and t.last_ts_ns is not None else 0.0)
     return {
@@ -24,11 +26,12 @@ def summary_dict(t: Tally, problem: str | None = None) -> dict[str, Any]:
         "by_type": dict(sorted(t.by_type.items())),
         "by_status": dict(sorted(t.by_status.items())),
         "read_problem": problem,
+        "dropped_by_capture": dropped,
     }
 
 
-def summary_table(t: Tally, problem: str | None = None) -> Table:
-    d = summary_dict(t, problem)
+def summary_table(t: Tally, problem: str | None = None, dropped: int | None = None) -> Table:
+    d = summary_dict(t, problem, dropped)
     table = Table(title="Summary", show_header=False, title_justify="left", box=None,
                   padding=(0, 2))
     table.add_column(style="bold")
@@ -42,6 +45,8 @@ def summary_table(t: Tally, problem: str | None = None) -> Table:
     table.add_row("  not signaling (ignored)", ignored)
     if d["with_warnings"]:
         table.add_row("  with warnings", str(d["with_warnings"]), style="yellow")
+    if dropped is not None:
+        table.add_row("dropped by the capture", str(dropped), style="bold red" if dropped else "")
     table.add_row("capture span", f"{d['duration_s']:.3f} s")
     if d["by_type"]:
         table.add_row("signaling by type", "")

@@ -97,6 +97,8 @@ _BT_IDB = 1
 _BT_OPB = 2
 _BT_SPB = 3
 _BT_EPB = 6
+_BT_ISB = 5  # interface statistics: what the capturing side received and dropped
+_ISB_IFDROP, _ISB_OSDROP = 5, 7
 _BOM = 0x1A2B3C4D
 _BLOCK_NAMES = {
     _BT_SHB: "section header block",
@@ -272,6 +274,10 @@ class CaptureReader:
         self.interfaces: list[Interface] = []
         self.sections: list[Section] = []
         self.warnings: list[str] = []
+        # packets the capturing side lost (pcapng interface statistics, isb_ifdrop +
+        # isb_osdrop; dumpcap and tshark write them when a capture stops); None: not said
+        self.dropped: int | None = None
+        self._drops: dict[int, int] = {}
         self.problem: ReadProblem | None = None
         self.frames_read = 0
         self.skipped_frames = 0
@@ -824,6 +830,16 @@ class CaptureReader:
         if btype == _BT_IDB:
             body = self._read_block(btype, blen, off, 20)
             self._interface(body, off)
+            return
+        if btype == _BT_ISB:
+            body = self._read_block(btype, blen, off, 24)
+            u32, u64 = ("<I", "<Q") if self._bo == "<" else (">I", ">Q")
+            drops = [struct.unpack(u64, value)[0]
+                     for code, value in self._options(body, 12, len(body) - 4, off)
+                     if code in (_ISB_IFDROP, _ISB_OSDROP) and len(value) == 8]
+            if drops:  # the counters are cumulative: the last block of an interface counts
+                self._drops[struct.unpack_from(u32, body, 0)[0]] = sum(drops)
+                self.dropped = sum(self._drops.values())
             return
         if blen < 12 or blen & 3 or blen > MAX_RECORD:
             self._bad_length(off, btype, blen)

@@ -74,6 +74,11 @@ class TsharkSource:
         self.size: int | None = None
         self.problem = None
 
+    @property
+    def dropped(self) -> int | None:
+        """Frames the capture lost, from the interface statistics tshark writes at the end."""
+        return self.reader.dropped
+
     def __iter__(self) -> Iterator[Record]:
         yield from self.reader
         self.problem = self.reader.problem
