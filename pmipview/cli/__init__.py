@@ -26,6 +26,7 @@ from pmipview import __version__
 from pmipview.cli.common import SETTINGS, err, out, set_width
 from pmipview.cli.dissect import dissect
 from pmipview.cli.ladder import ladder
+from pmipview.cli.live import live
 from pmipview.cli.lma import lma
 from pmipview.cli.mag import mag
 from pmipview.cli.plot import plot
@@ -72,7 +73,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _command in (dissect, timeline, stats, ladder, plot, report, simulate, lma, mag):
+for _command in (dissect, timeline, stats, live, ladder, plot, report, simulate, lma, mag):
     app.command(no_args_is_help=True)(_command)
 
 

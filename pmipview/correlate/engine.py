@@ -147,10 +147,15 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         self.report.end = end if self.report.start is not None else None
         return self.report
 
-    def snapshot(self) -> list[MobileNode]:
-        """The MNs as they stand (a live view): what was fed and is past the reordering
-        window, attachments still open.  Feeding may go on afterwards."""
-        return self._roots()
+    def snapshot(self) -> Report:
+        """The report as it stands (a live view): what was fed and is past the reordering
+        window, attachments still open.  Feeding may go on afterwards; the lists are the
+        live ones, so read them where feeding cannot run at the same time."""
+        r = self.report
+        return Report(frames=r.frames, signaling_frames=r.signaling_frames,
+                      malformed_frames=r.malformed_frames, start=r.start, end=self.now,
+                      nodes=sorted(self._nodes, key=lambda n: (n.role, n.name)),
+                      mobile_nodes=self._roots(), diagnostics=list(r.diagnostics))
 
     # -- dispatch -------------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from rich.table import Table
 from rich.text import Text
 
 from pmipview.correlate.model import Diagnostic, MobileNode, Report
-from pmipview.filters import is_match_mn
 from pmipview.render.timeline import latencies, percentile
 
 MAX_MNS = 25
@@ -67,8 +66,9 @@ def last_event(mn: MobileNode) -> tuple[float, str]:
 
 def visible(mns: Sequence[MobileNode], text: str) -> list[MobileNode]:
     """The MNs the ``/`` filter keeps (NAI, MAC or HoA containing the text), newest first."""
-    keep = [m for m in mns if not text or is_match_mn(m, text) or any(
-        text.lower() in k.lower() for k in (*m.nais, *m.macs, *m.ipv4_hoas))]
+    want = text.strip().lower()
+    keep = [m for m in mns if not want or any(
+        want in k.lower() for k in (*m.nais, *m.macs, *m.ipv4_hoas))]
     return sorted(keep, key=lambda m: last_event(m)[0], reverse=True)
 
 

@@ -4,6 +4,7 @@ and Ctrl-C (SIGINT) ending with the summary.  Needs root, ``ip netns`` and tshar
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
@@ -154,3 +155,59 @@ def test_live_capture_on_a_missing_interface_is_one_clear_line(veth):
 def test_sender_socket_family_is_available():
     # the live test relies on AF_PACKET (Linux): say so plainly where it is missing
     assert hasattr(socket, "AF_PACKET") or sys.platform != "linux"
+
+
+def _stderr_until(proc: subprocess.Popen, needle: str, timeout: float) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    fd = proc.stderr.fileno()
+    while needle not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, 65536).decode(errors="replace")
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+@pytest.mark.netns
+@pytest.mark.tshark
+def test_live_timeline_equals_the_file_timeline_of_what_it_wrote(veth, tmp_path):
+    """tcpreplay plays a sample into the veth; ``pmipview live`` ends (SIGINT) with the
+    timeline JSON, which must equal ``pmipview timeline`` of its own --write file."""
+    if shutil.which("tcpreplay") is None:
+        if IN_CI:
+            pytest.fail("CI=true but tcpreplay is not installed (make net-tools)")
+        pytest.skip("tcpreplay is not installed")
+    ns, here, there = veth
+    written = tmp_path / "seen.pcapng"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pmipview", "live", "-i", here, "--json", "--no-dashboard",
+         "--write", str(written), "--duration", "120"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # the command says so once tshark has written its capture header: it is capturing
+        assert "capturing on" in _stderr_until(proc, "capturing on", 60)
+        subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", there, "--pps",
+                        "400", str(ROOT / "samples" / "tour.pcap")], check=True,
+                       capture_output=True, timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the frames reach the file in batches
+            time.sleep(0.5)
+            if written.exists() and written.stat().st_size > 4000:
+                break
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err.decode()
+    live = json.loads(out)
+    assert len(live["mobile_nodes"]) == 3, live
+    file = subprocess.run([sys.executable, "-m", "pmipview", "timeline", str(written),
+                           "--json"], cwd=ROOT, capture_output=True, timeout=120)
+    assert file.returncode == 0, file.stderr
+    assert json.loads(file.stdout)["mobile_nodes"] == live["mobile_nodes"]
