@@ -35,11 +35,11 @@ tshark:
 render-tools:
 	@sh tools/install-render-tools.sh
 
-# udhcpc (the MN), dnsmasq (the relay-mode DHCP server), dumpcap and mergecap for the
+# udhcpc (the MN), dnsmasq (the relay-mode DHCP server), dumpcap, mergecap and tcpreplay for the
 # tests/netns lab; apt as root, quick when installed.  Without them those tests skip.
 net-tools:
 	@missing=""; \
-	for t in udhcpc:udhcpc dnsmasq:dnsmasq-base dumpcap:wireshark-common mergecap:wireshark-common ip:iproute2; do \
+	for t in udhcpc:udhcpc dnsmasq:dnsmasq-base dumpcap:wireshark-common mergecap:wireshark-common ip:iproute2 tcpreplay:tcpreplay; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
