@@ -200,3 +200,26 @@ def test_udp_length_below_8_is_malformed():
 
 def test_ipproto_names():
     assert IPProto(135).name == "MH"
+
+
+def test_udp_checksum_left_for_offload_is_unverified_not_bad():
+    """A frame captured on its sender before the NIC computed the UDP checksum holds the
+    pseudo-header sum only: unverified (Wireshark's default), while a real bad checksum
+    stays flagged (issue 15)."""
+    import struct as _struct
+    from ipaddress import IPv4Address as _A
+
+    from dissectors.checksum import pseudo_header as _ph
+    from dissectors.udp import IPPROTO_UDP as _P
+    from dissectors.udp import UDP as _UDP
+    from dissectors.udp import decode_udp as _dec
+    from dissectors.udp import encode_udp as _enc
+    from dissectors.udp import offload_pattern
+
+    src, dst = _A("127.0.0.1"), _A("127.0.0.1")
+    good = bytearray(_enc(_UDP(5436, 5436), b"\x3b\x00\x05\x00\x00\x00\x00\x00", src, dst))
+    partial = offload_pattern(_ph(src, dst, _P, len(good)))
+    for csum, ok, flagged in ((partial, None, False), (partial ^ 0x1234, False, True)):
+        _struct.pack_into("!H", good, 6, csum)
+        hdr, _, _, warnings = _dec(bytes(good), 0, len(good), src, dst)
+        assert hdr.checksum_ok is ok and bool(warnings) is flagged
