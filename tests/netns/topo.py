@@ -159,12 +159,14 @@ class Lab:
             ip("lma", "route", "add", f"{RELAY_ADDR[i]}/32", "via", MAG_ADDR[i], "dev", "br0",
                "onlink")
         ip("mn", "link", "set", "mn0", "up")
-        ip("mn", "link", "set", "a1", "up")  # attached to MAG1; a2 stays down
+        ip("mn", "link", "set", "a1", "up")
+        ip("mn", "link", "set", "a2", "up")  # for dumpcap to open it; down after capture()
 
     def capture(self) -> None:
-        """dumpcap on every veth end (the MN side on its bridge: a port that is down cannot
-        be opened), one process per namespace."""
-        sets = {"mn": ("mn0",), 1: ("acc0", "bh0"), 2: ("acc0", "bh0"),
+        """dumpcap on every veth end, one process per namespace; then the MN's port to
+        MAG2 goes down (dumpcap cannot open a port that is down, but keeps capturing on it
+        when it goes down and up): the MN is attached to MAG1 only."""
+        sets = {"mn": ("a1", "a2"), 1: ("acc0", "bh0"), 2: ("acc0", "bh0"),
                 "lma": ("p1", "p2")}
         for ns, ifaces in sets.items():
             args = [a for i in ifaces for a in ("-i", i)]
@@ -173,6 +175,7 @@ class Lab:
         for ns in sets:
             wait_for(lambda ns=ns: self.text(f"cap-{ns}.err").count("Capturing on") or
                      "File:" in self.text(f"cap-{ns}.err"), 20, f"dumpcap in {ns}")
+        self.sh("mn", "ip", "link", "set", "a2", "down")
 
     def merged_capture(self) -> Path:
         for ns in ("mn", 1, 2, "lma"):
