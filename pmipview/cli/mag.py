@@ -205,7 +205,7 @@ def _serve(core: Any, transports: list[Any], acc: Any, setup: Any, log: str | No
     for sig in (signal.SIGTERM, signal.SIGINT):
         runtime.on_signal(sig, lambda _s: runtime.stop())
     where = ", ".join(t.name for t in transports)
-    err.print(f"pmipview mag {cfg.name}: LMA {cfg.lma}, DHCP {cfg.dhcp_mode}, on {where}",
+    err.print(f"pmipview mag ({cfg.name}): LMA {cfg.lma}, DHCP {cfg.dhcp_mode}, on {where}",
               markup=False, highlight=False)
     try:
         if live:

@@ -11,10 +11,9 @@ import sys
 
 import pytest
 
-from tests.netns.topo import ROOT, missing_tools
+from tests.netns.topo import ROOT
 
-WHY = missing_tools()
-pytestmark = pytest.mark.skipif(WHY is not None, reason=WHY or "")
+pytestmark = pytest.mark.usefixtures("netns_lab")
 
 
 def test_mag_survives_dhcp_mutants_and_serves_valid_clients():
