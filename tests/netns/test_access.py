@@ -57,6 +57,7 @@ def test_link_state_from_sysfs(tmp_path):
     assert not link_is_up("nosuch", tmp_path)
 
 
+@pytest.mark.netns
 @pytest.mark.usefixtures("netns_lab")
 @pytest.mark.parametrize("transport", ["udp4", "ipv6"])
 def test_mag_offers_the_pba_address_and_answers_arp_for_the_router(tmp_path, transport):

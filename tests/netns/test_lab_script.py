@@ -11,7 +11,7 @@ import pytest
 
 from tests.netns.topo import PMIPVIEW, ROOT, wait_for
 
-pytestmark = pytest.mark.usefixtures("netns_lab")
+pytestmark = [pytest.mark.netns, pytest.mark.usefixtures("netns_lab")]
 LAB_SH = str(ROOT / "tools" / "lab.sh")
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.netns.topo import ROOT
 
-pytestmark = pytest.mark.usefixtures("netns_lab")
+pytestmark = [pytest.mark.netns, pytest.mark.usefixtures("netns_lab")]
 
 
 def test_mag_survives_dhcp_mutants_and_serves_valid_clients():

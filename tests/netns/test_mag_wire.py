@@ -20,7 +20,7 @@ from tests.netns.topo import (
     wait_for,
 )
 
-pytestmark = pytest.mark.usefixtures("netns_lab")
+pytestmark = [pytest.mark.netns, pytest.mark.usefixtures("netns_lab")]
 T = 45  # generous deadlines: 2 cores, the whole suite at once
 
 
