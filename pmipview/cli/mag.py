@@ -108,8 +108,8 @@ def mag(
 
         pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 --dhcp server
 
-        pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 --dhcp relay
-            --dhcp-server 192.0.2.1
+        pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 \\
+            --dhcp relay --dhcp-server 192.0.2.1
 
         pmipview mag --config mag.toml --log mag.jsonl --pcap mag.pcapng --events
     """
