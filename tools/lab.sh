@@ -76,10 +76,13 @@ up() {
   for i in 1 2; do ip -n $L route add 10.50.1.1$i/32 via 192.0.2.1$i dev br0 onlink; done
   ip -n $MN link set mn0 up
   ip -n $MN link set a1 up
-  bg cap-mn $MN dumpcap -q -i mn0 -w "$DIR/cap-mn.pcapng"
-  bg cap-m1 $M1 dumpcap -q -i acc0 -i bh0 -w "$DIR/cap-m1.pcapng"
-  bg cap-m2 $M2 dumpcap -q -i acc0 -i bh0 -w "$DIR/cap-m2.pcapng"
-  bg cap-lma $L dumpcap -q -i p1 -i p2 -w "$DIR/cap-lma.pcapng"
+  ip -n $MN link set a2 up  # dumpcap opens only a port that is up; it goes down below
+  bg cap-mn $MN dumpcap -i a1 -i a2 -w "$DIR/cap-mn.pcapng"
+  bg cap-m1 $M1 dumpcap -i acc0 -i bh0 -w "$DIR/cap-m1.pcapng"
+  bg cap-m2 $M2 dumpcap -i acc0 -i bh0 -w "$DIR/cap-m2.pcapng"
+  bg cap-lma $L dumpcap -i p1 -i p2 -w "$DIR/cap-lma.pcapng"
+  for c in mn m1 m2 lma; do wait_file "$DIR/cap-$c.err" "Capturing on" 20; done
+  ip -n $MN link set a2 down  # the MN starts attached to MAG1
   local static=""
   if [[ $mode == relay ]]; then
     static="static_hoa = \"$STATIC_HOA\""

@@ -108,8 +108,8 @@ def mag(
 
         pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 --dhcp server
 
-        pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 --dhcp relay
-            --dhcp-server 192.0.2.1
+        pmipview mag --lma 192.0.2.1 --listen 192.0.2.11 --access veth1 \\
+            --dhcp relay --dhcp-server 192.0.2.1
 
         pmipview mag --config mag.toml --log mag.jsonl --pcap mag.pcapng --events
     """
@@ -205,7 +205,7 @@ def _serve(core: Any, transports: list[Any], acc: Any, setup: Any, log: str | No
     for sig in (signal.SIGTERM, signal.SIGINT):
         runtime.on_signal(sig, lambda _s: runtime.stop())
     where = ", ".join(t.name for t in transports)
-    err.print(f"pmipview mag {cfg.name}: LMA {cfg.lma}, DHCP {cfg.dhcp_mode}, on {where}",
+    err.print(f"pmipview mag ({cfg.name}): LMA {cfg.lma}, DHCP {cfg.dhcp_mode}, on {where}",
               markup=False, highlight=False)
     try:
         if live:

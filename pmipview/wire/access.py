@@ -37,10 +37,12 @@ from dissectors.frame import build_frame, decode_frame
 from dissectors.link import Ethernet, EtherType, LinkType, normalize_mac, parse_mac
 from pmipview.agents.base import BACKHAUL, Packet
 from pmipview.wire.codec import Undecodable, decode_dhcp_datagram, encode_payload
-from pmipview.wire.transport import BATCH, Datagram, Decoded, TransportError
+from pmipview.wire.transport import BATCH, RCVBUF, Datagram, Decoded, TransportError
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_IGNORE_OUTGOING = 23
 SYS_NET = Path("/sys/class/net")
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
 
@@ -113,6 +115,12 @@ class AccessTransport:
             reason = "no such interface" if exc.errno == errno.ENODEV else exc.strerror
             raise TransportError(f"cannot open the access interface {iface}: {reason}") from None
         self.sock.setblocking(False)
+        # a burst of small frames costs a few kB of buffer each: room for a flood, and
+        # our own outgoing frames kept out of it (Linux >= 4.20)
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
 
     def fileno(self) -> int:
         return self.sock.fileno()

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from pmipview.wire.access import LinkWatcher, link_is_up
-from tests.netns.topo import PMIPVIEW, ROOT, missing_tools, wait_for
+from tests.netns.topo import PMIPVIEW, ROOT, wait_for
 
 
 def fake_link(tmp_path, state: str, carrier: str = "1"):
@@ -57,10 +57,8 @@ def test_link_state_from_sysfs(tmp_path):
     assert not link_is_up("nosuch", tmp_path)
 
 
-WHY = missing_tools()
-
-
-@pytest.mark.skipif(WHY is not None, reason=WHY or "")
+@pytest.mark.netns
+@pytest.mark.usefixtures("netns_lab")
 @pytest.mark.parametrize("transport", ["udp4", "ipv6"])
 def test_mag_offers_the_pba_address_and_answers_arp_for_the_router(tmp_path, transport):
     """udp4: the backhaul on UDP 5436; ipv6: raw Mobility Header (with the live table)."""
@@ -142,3 +140,21 @@ def test_mag_offers_the_pba_address_and_answers_arp_for_the_router(tmp_path, tra
                 except subprocess.TimeoutExpired:
                     p.kill()
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+
+
+def test_lab_requirements_skip_with_the_reason_and_fail_under_ci(monkeypatch):
+    from _pytest.outcomes import Failed, Skipped
+
+    from tests.netns import topo
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(topo.os, "geteuid", lambda: 1000)
+    with pytest.raises(Skipped, match="need root"):
+        topo.require_lab()
+    monkeypatch.setattr(topo.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(topo.shutil, "which", lambda t: None if t == "udhcpc" else "/bin/x")
+    with pytest.raises(Skipped, match="udhcpc is not installed"):
+        topo.require_lab()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(Failed, match="make net-tools"):
+        topo.require_lab()

@@ -9,10 +9,9 @@ import subprocess
 
 import pytest
 
-from tests.netns.topo import PMIPVIEW, ROOT, missing_tools, wait_for
+from tests.netns.topo import PMIPVIEW, ROOT, wait_for
 
-WHY = missing_tools()
-pytestmark = pytest.mark.skipif(WHY is not None, reason=WHY or "")
+pytestmark = [pytest.mark.netns, pytest.mark.usefixtures("netns_lab")]
 LAB_SH = str(ROOT / "tools" / "lab.sh")
 
 

@@ -17,17 +17,15 @@ from tests.netns.topo import (
     REFUSED_NAI,
     STATIC_HOA,
     Lab,
-    missing_tools,
     wait_for,
 )
 
-WHY = missing_tools()
-pytestmark = pytest.mark.skipif(WHY is not None, reason=WHY or "")
+pytestmark = [pytest.mark.netns, pytest.mark.usefixtures("netns_lab")]
 T = 45  # generous deadlines: 2 cores, the whole suite at once
 
 
 @pytest.fixture(params=["server", "relay"])
-def lab(request, tmp_path):
+def lab(request, tmp_path, netns_lab):
     lab = Lab(tmp_path, request.param)
     try:
         lab.build()

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PMIPVIEW = str(Path(sys.executable).with_name("pmipview"))
 MN_MAC = "02:00:00:00:01:01"
@@ -68,6 +70,17 @@ def missing_tools() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is not installed (`make net-tools` installs it)"
     return None
+
+
+def require_lab() -> None:
+    """Skip the calling test, with the reason, where the lab cannot run; under CI=true as
+    root a missing tool fails it instead (``make net-tools`` should have installed it)."""
+    reason = missing_tools()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true" and os.geteuid() == 0:
+        pytest.fail(f"tests/netns: {reason}")
+    pytest.skip(reason)
 
 
 def wait_for(cond: Callable[[], object], timeout: float, what: str,
@@ -159,12 +172,14 @@ class Lab:
             ip("lma", "route", "add", f"{RELAY_ADDR[i]}/32", "via", MAG_ADDR[i], "dev", "br0",
                "onlink")
         ip("mn", "link", "set", "mn0", "up")
-        ip("mn", "link", "set", "a1", "up")  # attached to MAG1; a2 stays down
+        ip("mn", "link", "set", "a1", "up")
+        ip("mn", "link", "set", "a2", "up")  # for dumpcap to open it; down after capture()
 
     def capture(self) -> None:
-        """dumpcap on every veth end (the MN side on its bridge: a port that is down cannot
-        be opened), one process per namespace."""
-        sets = {"mn": ("mn0",), 1: ("acc0", "bh0"), 2: ("acc0", "bh0"),
+        """dumpcap on every veth end, one process per namespace; then the MN's port to
+        MAG2 goes down (dumpcap cannot open a port that is down, but keeps capturing on it
+        when it goes down and up): the MN is attached to MAG1 only."""
+        sets = {"mn": ("a1", "a2"), 1: ("acc0", "bh0"), 2: ("acc0", "bh0"),
                 "lma": ("p1", "p2")}
         for ns, ifaces in sets.items():
             args = [a for i in ifaces for a in ("-i", i)]
@@ -173,6 +188,7 @@ class Lab:
         for ns in sets:
             wait_for(lambda ns=ns: self.text(f"cap-{ns}.err").count("Capturing on") or
                      "File:" in self.text(f"cap-{ns}.err"), 20, f"dumpcap in {ns}")
+        self.sh("mn", "ip", "link", "set", "a2", "down")
 
     def merged_capture(self) -> Path:
         for ns in ("mn", 1, 2, "lma"):
