@@ -22,6 +22,7 @@ from pmipview.cli.dissect import dissect
 from pmipview.cli.ladder import ladder
 from pmipview.cli.lma import lma
 from pmipview.cli.plot import plot
+from pmipview.cli.probe import probe
 from pmipview.cli.report import report
 from pmipview.cli.simulate import simulate
 from pmipview.cli.timeline import stats, timeline
@@ -37,7 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _command in (dissect, timeline, stats, ladder, plot, report, simulate, lma):
+for _command in (dissect, timeline, stats, ladder, plot, report, simulate, lma, probe):
     app.command(no_args_is_help=True)(_command)
 
 
