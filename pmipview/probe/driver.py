@@ -29,8 +29,14 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
 
-from dissectors.mh import BindingRevocation, Heartbeat, MobilityMessage
-from dissectors.mh_codes import PMIP6_CNTL_PORT, BRAStatus, BRType, HBFlag
+from dissectors.mh import (
+    BindingAck,
+    BindingError,
+    BindingRevocation,
+    Heartbeat,
+    MobilityMessage,
+)
+from dissectors.mh_codes import PMIP6_CNTL_PORT, BAStatus, BRAStatus, BRType, HBFlag
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.base import Address, Packet
 from pmipview.render.safe import safe_text
@@ -172,6 +178,7 @@ class _Wait:
     sent: int           # transmissions so far (0 for Listen)
     after: int          # inbox index from which answers count
     frame: int = 0      # frame of the last transmission
+    candidate: Reply | None = None  # an answer whose sequence number does not match
 
 
 class Driver:
@@ -264,7 +271,7 @@ class Driver:
                 wait.frame = self._transmit(step, f"retransmission {wait.sent}")
             else:
                 self._wait = None
-                self._resume(None)
+                self._resume(wait.candidate)
         self._advance()
         return self._flush()
 
@@ -379,8 +386,13 @@ class Driver:
             if isinstance(step, Listen) and step.where is not None and not step.where(msg):
                 continue
             item.used = True
+            reply = Reply(msg, item.packet, item.frame)
+            if isinstance(step, Ask) and not _answers(step.message, msg):
+                if wait.candidate is None:  # kept: the answer if no better one comes
+                    wait.candidate = reply
+                continue
             self._wait = None
-            self._resume(Reply(msg, item.packet, item.frame))
+            self._resume(reply)
             return
 
     def _finish(self, verdict: Verdict) -> None:
@@ -388,6 +400,18 @@ class Driver:
         self.results.append(Result(case, verdict, list(self._frames),
                                    self.now - self._started))
         self._gen, self._wait = None, None
+
+
+def _answers(request: MobilityMessage, msg: MobilityMessage) -> bool:
+    """``msg`` carries ``request``'s sequence number (a 135 carries the last accepted one
+    instead, RFC 6275 §9.5.1).  Another answer (a late copy for an earlier request, or a
+    wrong sequence number) is used only if nothing better comes before the last timeout."""
+    seq = getattr(request, "seq", None)
+    if seq is None or isinstance(msg, BindingError):
+        return True
+    if isinstance(msg, BindingAck) and msg.status == BAStatus.SEQUENCE_OUT_OF_WINDOW:
+        return True
+    return getattr(msg, "seq", seq) == seq
 
 
 def _short(msg: MobilityMessage) -> str:
