@@ -514,7 +514,7 @@ CATALOG: tuple[Case, ...] = (
          "both accepted, the same HoA", reregistration),
     Case("LMA-05", "specific HoA granted or 171", "RFC 5844 §3.1.2.2",
          "PBUs asking for the profile's foreign_hoa and for another MN's HoA",
-         "171 with an IPv4 HoA Reply status >= 128 for both", specific_hoa),
+         "171 with an IPv4 HoA Reply status ≥ 128 for both", specific_hoa),
     Case("LMA-06", "handoff keeps the HoA", "RFC 5213 §5.3.4, RFC 5844 §3.1.2.4",
          "PBU from MAG 0, then from MAG 1 with HI=3 (same MN-ID, ATT, LLI)",
          "PBA 0 to MAG 1 with the same HoA", handoff),
@@ -562,9 +562,9 @@ CATALOG: tuple[Case, ...] = (
     Case("LMA-21", "UDP reply to the source port", "RFC 5844 §4",
          "PBU from a second UDP port of the MAG address",
          "the PBA on that port, from the LMA's address and port", reply_port),
-    Case("LMA-22", "lifetime granted <= requested", "RFC 6275 §6.1.8, RFC 5213 §5.3.6",
+    Case("LMA-22", "lifetime granted ≤ requested", "RFC 6275 §6.1.8, RFC 5213 §5.3.6",
          "PBU asking for 160 s (and 262140 s when the profile names max_lifetime)",
-         "0 < granted <= requested (<= max_lifetime)", lifetime),
+         "0 < granted ≤ requested (≤ max_lifetime)", lifetime),
 )
 
 
