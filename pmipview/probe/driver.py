@@ -204,6 +204,7 @@ class Driver:
         self.wall_offset = time.time() - time.monotonic() if wall_offset is None \
             else wall_offset
         self.results: list[Result] = []
+        self.nais: set[str] = set()  # the MNs the checks used (their BRIs are answered)
         self.now = 0.0
         self._ctx_factory = ctx_factory
         self._index = -1
@@ -251,6 +252,8 @@ class Driver:
         if isinstance(packet, Undecodable):
             return frame, f"{label}: undecodable ({packet.reason})", self._flush()
         msg = packet.message
+        if packet.src != self.target:  # over a raw socket: another node's traffic
+            return frame, f"{label}: not from the target, ignored: {_short(msg)}", []
         comment = f"{label}: received {_short(msg)}"
         self._auto_answer(packet, sock)
         if self._gen is not None:
@@ -316,6 +319,8 @@ class Driver:
         msg = packet.message
         reply: MobilityMessage | None = None
         if isinstance(msg, BindingRevocation) and msg.br_type == BRType.BRI:
+            if msg.mn_id not in self.nais:
+                return  # not one of ours (another probe, another MAG on this host)
             mnid = msg.option(MNIdentifier)
             reply = BindingRevocation(BRType.BRA, BRAStatus.SUCCESS, msg.seq,
                                       msg.flags & 0xE000, (mnid,) if mnid else ())
@@ -385,9 +390,12 @@ class Driver:
                 continue
             if isinstance(step, Listen) and step.where is not None and not step.where(msg):
                 continue
+            fit = _answers(step.message, msg) if isinstance(step, Ask) else YES
+            if fit == NO:
+                continue
             item.used = True
             reply = Reply(msg, item.packet, item.frame)
-            if isinstance(step, Ask) and not _answers(step.message, msg):
+            if fit == MAYBE:
                 if wait.candidate is None:  # kept: the answer if no better one comes
                     wait.candidate = reply
                 continue
@@ -402,16 +410,23 @@ class Driver:
         self._gen, self._wait = None, None
 
 
-def _answers(request: MobilityMessage, msg: MobilityMessage) -> bool:
-    """``msg`` carries ``request``'s sequence number (a 135 carries the last accepted one
-    instead, RFC 6275 §9.5.1).  Another answer (a late copy for an earlier request, or a
-    wrong sequence number) is used only if nothing better comes before the last timeout."""
+YES, MAYBE, NO = 2, 1, 0
+
+
+def _answers(request: MobilityMessage, msg: MobilityMessage) -> int:
+    """YES: ``msg`` carries ``request``'s sequence number (a 135 carries the last accepted
+    one instead, RFC 6275 §9.5.1).  MAYBE: another number (a late copy for an earlier
+    request, or a wrong number): used only if nothing better comes before the last
+    timeout.  NO: a PBA naming another MN (someone else's answer on a raw socket)."""
+    mine, theirs = getattr(request, "mn_id", None), getattr(msg, "mn_id", None)
+    if mine is not None and theirs is not None and mine != theirs:
+        return NO
     seq = getattr(request, "seq", None)
     if seq is None or isinstance(msg, BindingError):
-        return True
+        return YES
     if isinstance(msg, BindingAck) and msg.status == BAStatus.SEQUENCE_OUT_OF_WINDOW:
-        return True
-    return getattr(msg, "seq", seq) == seq
+        return YES
+    return YES if getattr(msg, "seq", seq) == seq else MAYBE
 
 
 def _short(msg: MobilityMessage) -> str:

@@ -187,6 +187,8 @@ FAULTS = [
     ("LMA-20", faulty(mangle(Heartbeat, lambda m: dataclasses.replace(m, seq=m.seq ^ 1))),
      {}, PROFILE, "with sequence"),
     ("LMA-21", WrongPort, {}, PROFILE, "arrived on port 5436"),
+    ("LMA-21", faulty(lambda request, send: Send(dataclasses.replace(send.packet, sport=5437))),
+     {}, PROFILE, "from 192.0.2.1:5437"),
     ("LMA-22", LMA, {"min_lifetime": 400}, PROFILE, "granted lifetime"),
     ("LMA-22", LMA, {"max_lifetime": 7200}, PROFILE, "max_lifetime"),
 ]
