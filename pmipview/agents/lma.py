@@ -480,6 +480,17 @@ class LMA:
         found = self.bindings_for(nai)
         return max(found, key=lambda b: (b.updated, b.session)) if found else None
 
+    def revoke(self, now: float, nai: str) -> list[Output]:
+        """Revoke the NAI's latest binding at its MAG on the LMA's own initiative (RFC 5846
+        §6.1, trigger Administrative Reason): a BRI to that MAG.  The binding cache entry
+        stays, so that another MAG may take the session over (RFC 5213 §5.3.5)."""
+        mine = [s for s in self._sessions.values() if s.nai == nai]
+        if not mine:
+            return [Event("dropped", nai, {"reason": "revoke: no binding for this MN"})]
+        session = max(mine, key=lambda s: s.sid)
+        return self._revoke(now, session, self._snapshot(session), session.mag_port,
+                            RevocationTrigger.ADMINISTRATIVE)
+
     # --- dispatch -------------------------------------------------------------------------
     def _dispatch(self, now: float, packet: Packet) -> list[Output]:
         msg = packet.message
@@ -886,12 +897,13 @@ class LMA:
 
     # --- revocation (RFC 5846) --------------------------------------------------------
     def _revoke(self, now: float, session: _Session, old: Binding,
-                old_port: int | None) -> list[Output]:
+                old_port: int | None, trigger: int | None = None) -> list[Output]:
         """A BRI to the MAG that held ``old`` (RFC 5846 §6.1), with retransmission state."""
         self._bri_seq = (self._bri_seq + 1) & 0xFFFF
         seq = self._bri_seq
-        trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
-                   else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
+        if trigger is None:
+            trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
+                       else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
         flags = BRFlag.P | (BRFlag.V if old.hoa is not None and not old.hnps else 0)
         opts: list[MobilityOption] = [session.mnid, *(_hnp_option(n) for n in old.hnps)]
         if old.hoa is not None:

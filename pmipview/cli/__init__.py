@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.2x vendors click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer depends on click
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from pmipview import __version__
 from pmipview.cli.common import err, out, set_width
 from pmipview.cli.dissect import dissect
 from pmipview.cli.ladder import ladder
 from pmipview.cli.lma import lma
+from pmipview.cli.mag import mag
 from pmipview.cli.plot import plot
 from pmipview.cli.probe import probe
 from pmipview.cli.report import report
@@ -28,17 +35,45 @@ from pmipview.cli.simulate import simulate
 from pmipview.cli.timeline import stats, timeline
 from pmipview.errors import CaptureError, OutputError
 
+
+class _OneLineErrors(TyperGroup):
+    """Typer's usage errors (an unknown option, a missing argument, a bad value) as one
+    line on stderr and exit 2, like the commands' own errors, instead of a boxed panel."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "pmipview"
+            message = exc.format_message()
+            if message:  # empty: no arguments at all, the help was shown (no_args_is_help)
+                err.print(f"pmipview: {message} (see '{where} --help')", style="bold red",
+                          markup=False)
+            rv = 2
+        except click_errors.ClickException as exc:
+            err.print(f"pmipview: {exc.format_message()}", style="bold red", markup=False)
+            rv = exc.exit_code
+        except typer.Abort:
+            rv = 130
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="pmipview",
     help="Analyze and visualize Proxy Mobile IPv6 with IPv4 support (RFC 5213, RFC 5844): "
          "PBU/PBA, Binding Revocation, Heartbeat and the DHCPv4 around them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 
-for _command in (dissect, timeline, stats, ladder, plot, report, simulate, lma, probe):
+for _command in (dissect, timeline, stats, ladder, plot, report, simulate, lma, mag, probe):
     app.command(no_args_is_help=True)(_command)
 
 

@@ -68,7 +68,7 @@ def progress(records: Iterable[Record], source: object) -> Iterator[Record]:
 
 
 def load_report(file: str, names_file: str | None, keep: dict | None = None,
-            keep_frames: bool = True):
+                keep_frames: bool = True, summarise: bool = False):
     """Open, scan and correlate a capture; errors become one line and an exit code.
     With ``keep``, every signaling frame's signal (and decoded frame, unless not
     ``keep_frames``) is kept in it."""
@@ -89,7 +89,8 @@ def load_report(file: str, names_file: str | None, keep: dict | None = None,
         raise fail(str(exc), 1) from None
     tally = Tally()
     try:
-        report = correlate(progress(source, source), tally, names, keep, keep_frames)
+        report = correlate(progress(source, source), tally, names, keep, keep_frames,
+                           summarise)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     finally:

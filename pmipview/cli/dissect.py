@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pmipview.cli.common import err, fail, out, progress, quiet_broken_pipe
+from pmipview.cli.common import err, fail, load_report, out, progress, quiet_broken_pipe
 from pmipview.errors import CaptureError, UsageError
 from pmipview.filters import (
     TimeWindow,
@@ -102,9 +102,9 @@ def dissect(
     try:
         predicates = []
         if mn:
-            predicates.append(by_mn(mn))
+            predicates.append(_mn_predicate(mn, file))
         if node:
-            predicates.append(by_node(node))
+            predicates.append(_node_predicate(node, file))
         if msg_type:
             predicates.append(by_type(msg_type))
         if status:
@@ -151,6 +151,13 @@ def dissect(
 
     problem = getattr(source, "problem", None)
     problem_text = str(problem) if problem is not None else None
+    if predicates and listing and prev_ts is None and not interrupted:
+        used = " ".join(f"{k} {v}" for k, v in (
+            ("--mn", mn), ("--node", node), ("--type", ",".join(msg_type or []) or None),
+            ("--status", status), ("--frames", frames), ("--from", time_from),
+            ("--to", time_to)) if v)
+        err.print(f"pmipview: no frame matches {used} (of {tally.decoded} signaling "
+                  f"frames)", style="yellow", markup=False)
     if as_json:
         if summary_only:
             print(json.dumps({"summary": summary.summary_dict(tally, problem_text)}))
@@ -162,6 +169,54 @@ def dissect(
         raise fail(f"{file}: reading stopped early: {problem_text}", 1)
     if interrupted and interface is None:
         raise typer.Exit(130)
+
+
+def _mn_predicate(mn: str, file: str | None):
+    """``--mn``: the frames that name the MN, and in a file also every frame the timeline
+    attributes to it (its DHCP, the BRI/BRA about it), found by correlating first."""
+    names = by_mn(mn)
+    if file is None:
+        return names
+    from pmipview.filters import is_match_mn
+
+    report, _, _ = load_report(file, None)
+    mine: set[int] = set()
+    for m in report.complete([m for m in report.mobile_nodes if is_match_mn(m, mn)]):
+        for part in (*m.attachments, *m.transactions, *m.handoffs, *m.diagnostics):
+            mine.update(part.frames)
+        for ex in m.dhcp:
+            mine.update(msg["frame"] for msg in ex.messages)
+    return lambda p: p.frame_no in mine or names(p)
+
+
+def _node_predicate(node: str, file: str | None):
+    """``--node``: an address or a node name; in a file every address of that node (an
+    LMA with IPv4 and IPv6 addresses) matches."""
+    from ipaddress import ip_address
+
+    addresses = {node.strip()}
+    if file is not None:
+        report, _, _ = load_report(file, None)
+        for n in report.nodes:
+            if node.strip() in (n.name, *n.addresses):
+                addresses.update(n.addresses)
+    try:
+        wanted = {ip_address(a) for a in addresses if _is_address(a)}
+    except ValueError:  # pragma: no cover - filtered by _is_address
+        wanted = set()
+    if not wanted:
+        by_node(node)  # raises the one-line UsageError for a bad value
+    return lambda p: p.frame.src in wanted or p.frame.dst in wanted
+
+
+def _is_address(text: str) -> bool:
+    from ipaddress import ip_address
+
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _show(packet: Packet, tally: Tally, prev_ts: int | None, time_mode: str, as_json: bool,

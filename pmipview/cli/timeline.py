@@ -42,10 +42,10 @@ def timeline(
     from pmipview.render import timeline as tl
     from pmipview.render import timeline_json
 
-    report, _, problem = load_report(file, names)
+    report, _, problem = load_report(file, names, summarise=as_json)
     mns = pick_mns(report, mn, file)
     if as_json:
-        sys.stdout.write(json.dumps(timeline_json.report(report, mns)))
+        timeline_json.write(report, mns, sys.stdout.write)
         sys.stdout.write("\n")
     elif as_csv:
         sys.stdout.write(tl.csv_text(report, mns))
@@ -67,6 +67,10 @@ def timeline(
 def stats(
     file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    mn: Annotated[str | None, typer.Option(
+        "--mn", help="Only this mobile node (NAI, MAC or IPv4 home address): its "
+        "attachments, handoffs, failures and latencies; message counts are then left out "
+        "(they are the capture's).")] = None,
     names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
 ) -> None:
     """Counts by message and status, MNs, attachments, handoffs, failures by kind, and
@@ -77,11 +81,18 @@ def stats(
 
         pmipview stats samples/handover-server-mode.pcapng
         pmipview stats big.pcapng --json | jq .latency_ms.rtt
+        pmipview stats big.pcapng --mn mn1@example.net
     """
+    from dataclasses import replace
+
     from pmipview.render import timeline as tl
 
     report, tally, problem = load_report(file, names)
-    d = tl.stats_dict(report, dict(tally.by_type), dict(tally.by_status))
+    by_type, by_status = dict(tally.by_type), dict(tally.by_status)
+    if mn:
+        report = replace(report, mobile_nodes=pick_mns(report, mn, file), diagnostics=[])
+        by_type, by_status = {}, {}
+    d = tl.stats_dict(report, by_type, by_status)
     if as_json:
         print(json.dumps(d, indent=1))
     else:

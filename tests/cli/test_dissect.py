@@ -63,8 +63,11 @@ def test_all_lists_every_frame():
     (["--type", "bri", "--type", "bra"], [20, 21]),
     (["--type", "hb"], [11, 12]),
     (["--mn", "02:11:22:33:44:02"], [27, 28, 29]),
-    (["--mn", "10.10.0.5", "--type", "dhcp"], [4, 5, 6, 22, 23, 34]),
-    (["--node", "2001:db8:1::100"], [18, 19, 35, 36]),
+    # the DISCOVER (frame 1) names only the MAC: the timeline gives it to this MN
+    (["--mn", "10.10.0.5", "--type", "dhcp"], [1, 4, 5, 6, 22, 23, 34]),
+    # the LMA's IPv6 address stands for the whole node: its IPv4 traffic too
+    (["--node", "2001:db8:1::100"], [2, 3, 11, 12, 16, 17, 18, 19, 20, 21, 28, 29, 30, 32,
+                                     33, 35, 36]),
     (["--frames", "1-5,30-"], [1, 2, 3, 4, 5, 30, 32, 33, 34, 35, 36]),
     (["--from", "412", "--to", "413"], [18, 19, 20, 21, 22, 23]),
     (["--from", "2024-05-01T10:10:00Z"], [34, 35, 36]),
