@@ -93,12 +93,11 @@ def main_options(
     ] = None,
 ) -> None:
     """pmipview: per-mobile-node views of PMIPv6 signaling."""
-    if width is not None:
-        if width < 40:
-            err.print(f"pmipview: --width: must be at least 40, got {width}", style="bold red",
-                      markup=False)
-            raise typer.Exit(2)
-        set_width(width)
+    if width is not None and width < 40:
+        err.print(f"pmipview: --width: must be at least 40, got {width}", style="bold red",
+                  markup=False)
+        raise typer.Exit(2)
+    set_width(width)
 
 
 def main() -> None:

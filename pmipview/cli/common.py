@@ -28,9 +28,12 @@ out = Console(highlight=False, soft_wrap=True,
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def set_width(columns: int) -> None:
-    """``--width``: render as if the terminal were ``columns`` wide."""
-    out.width = columns
+def set_width(columns: int | None) -> None:
+    """``--width``: render as if the terminal were ``columns`` wide; None is the default
+    (set again for every invocation, so one run's --width does not stay for the next)."""
+    if columns is None:
+        columns = None if sys.stdout.isatty() else UNBOUNDED
+    out.width = columns  # type: ignore[assignment]  # None: the terminal's width
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -67,7 +70,18 @@ def progress(records: Iterable[Record], source: object) -> Iterator[Record]:
             progress.stop()
 
 
-def load_report(file: str, names_file: str | None, keep: dict | None = None,
+def source_label(files: str | list[str]) -> str:
+    """How messages name the capture(s): ``a.pcapng + b.pcap``; ``-`` is standard input."""
+    names = [files] if isinstance(files, str) else files
+    return " + ".join("standard input" if f == "-" else f for f in names)
+
+
+def short_label(label: str) -> str:
+    """The label of :func:`source_label` with file names only (titles, report headers)."""
+    return " + ".join(os.path.basename(p) for p in label.split(" + "))
+
+
+def load_report(files: str | list[str], names_file: str | None, keep: dict | None = None,
                 keep_frames: bool = True, summarise: bool = False):
     """Open, scan and correlate a capture; errors become one line and an exit code.
     With ``keep``, every signaling frame's signal (and decoded frame, unless not
@@ -83,8 +97,9 @@ def load_report(file: str, names_file: str | None, keep: dict | None = None,
             raise fail(f"--names: cannot read {names_file}: {exc.strerror or exc}", 2) from None
         except ValueError as exc:
             raise fail(f"--names: {names_file}: {exc}", 2) from None
+    file = source_label(files)
     try:
-        source = open_source(file)
+        source = open_source(files)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     tally = Tally()

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from pmipview.cli.common import err, fail, load_report, out, progress, quiet_broken_pipe
+from pmipview.cli.common import (
+    err,
+    fail,
+    load_report,
+    out,
+    progress,
+    quiet_broken_pipe,
+    source_label,
+)
 from pmipview.errors import CaptureError, UsageError
 from pmipview.filters import (
     TimeWindow,
@@ -22,13 +30,14 @@ from pmipview.filters import (
 )
 from pmipview.packets import Packet, Tally, scan
 from pmipview.render import detail, jsonl, packet_list, summary
-from pmipview.sources import open_source
+from pmipview.sources import STDIN, open_source
 
 
 def dissect(
-    file: Annotated[str | None, typer.Argument(
-        help="Capture file: pcap or pcapng, optionally .gz; other formats through tshark.",
-        show_default=False)] = None,
+    files: Annotated[list[str] | None, typer.Argument(
+        help="Capture file(s): pcap or pcapng, optionally .gz, other formats through "
+        "tshark; '-' reads standard input; several files are merged by time.",
+        show_default=False, metavar="[FILE...]")] = None,
     interface: Annotated[str | None, typer.Option(
         "-i", "--interface", help="Capture live on this interface (needs tshark and capture "
         "permission); Ctrl-C stops and prints the summary.")] = None,
@@ -91,6 +100,7 @@ def dissect(
         pmipview dissect cap.pcap --json | jq .info
         pmipview dissect -i eth0 -f 'udp port 5436 or udp port 67 or ip6 proto 135'
     """
+    file = source_label(files) if files else None
     if (file is None) == (interface is None):
         raise fail("give a capture FILE or -i INTERFACE (one of them)", 2)
     if time_mode not in packet_list.TIME_MODES:
@@ -102,9 +112,9 @@ def dissect(
     try:
         predicates = []
         if mn:
-            predicates.append(_mn_predicate(mn, file))
+            predicates.append(_mn_predicate(mn, files))
         if node:
-            predicates.append(_node_predicate(node, file))
+            predicates.append(_node_predicate(node, files))
         if msg_type:
             predicates.append(by_type(msg_type))
         if status:
@@ -120,7 +130,7 @@ def dissect(
     wanted = combine(predicates)
 
     try:
-        source = open_source(file, interface=interface, bpf=capture_filter, count=count,
+        source = open_source(files, interface=interface, bpf=capture_filter, count=count,
                              duration=duration)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
@@ -171,15 +181,15 @@ def dissect(
         raise typer.Exit(130)
 
 
-def _mn_predicate(mn: str, file: str | None):
+def _mn_predicate(mn: str, files: list[str] | None):
     """``--mn``: the frames that name the MN, and in a file also every frame the timeline
     attributes to it (its DHCP, the BRI/BRA about it), found by correlating first."""
     names = by_mn(mn)
-    if file is None:
+    if not files or STDIN in files:  # live, or a stream that cannot be read twice
         return names
     from pmipview.filters import is_match_mn
 
-    report, _, _ = load_report(file, None)
+    report, _, _ = load_report(files, None)
     mine: set[int] = set()
     for m in report.complete([m for m in report.mobile_nodes if is_match_mn(m, mn)]):
         for part in (*m.attachments, *m.transactions, *m.handoffs, *m.diagnostics):
@@ -189,14 +199,14 @@ def _mn_predicate(mn: str, file: str | None):
     return lambda p: p.frame_no in mine or names(p)
 
 
-def _node_predicate(node: str, file: str | None):
+def _node_predicate(node: str, files: list[str] | None):
     """``--node``: an address or a node name; in a file every address of that node (an
     LMA with IPv4 and IPv6 addresses) matches."""
     from ipaddress import ip_address
 
     addresses = {node.strip()}
-    if file is not None:
-        report, _, _ = load_report(file, None)
+    if files and STDIN not in files:
+        report, _, _ = load_report(files, None)
         for n in report.nodes:
             if node.strip() in (n.name, *n.addresses):
                 addresses.update(n.addresses)

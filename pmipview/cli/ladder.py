@@ -22,6 +22,7 @@ from pmipview.cli.common import (
     nothing_to_draw,
     out,
     pick_mns,
+    source_label,
 )
 from pmipview.cli.help import FILE_HELP, NAMES_HELP, TIME_HELP
 
@@ -30,7 +31,8 @@ TEXT_EXTS = (".mmd", ".puml", ".msc", ".txt")
 
 
 def ladder(
-    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
+    files: Annotated[list[str], typer.Argument(help=FILE_HELP, show_default=False,
+                                             metavar="FILE...")],
     mn: Annotated[str | None, typer.Option(
         "--mn", help="The mobile node: NAI, MAC or IPv4 home address (default: the first "
         "one; the others are listed).")] = None,
@@ -78,6 +80,7 @@ def ladder(
         pmipview ladder cap.pcapng --mn mn1@example.net --from 400 --to 420 -o mn1.pdf
         pmipview ladder cap.pcapng -o flow.puml && plantuml -tsvg flow.puml
     """
+    file = source_label(files)
     from pmipview.errors import UsageError
     from pmipview.filters import frame_ranges, parse_time
     from pmipview.render.ladder.model import TIME_MODES, build
@@ -97,7 +100,7 @@ def ladder(
     if bounds[0] and bounds[1] and bounds[0][0] == bounds[1][0] and bounds[0][1] > bounds[1][1]:
         raise fail(f"--from {start} is after --to {end}", 2)
     keep: dict = {}
-    report, tally, problem = load_report(file, names, keep, keep_frames=False)  # no detail
+    report, tally, problem = load_report(files, names, keep, keep_frames=False)  # no detail
     if not report.mobile_nodes:
         raise fail(f"{nothing_to_draw(file, tally)}: no mobile node to draw", 1)
     mns = pick_mns(report, mn, file)

@@ -7,7 +7,6 @@ turns every user error into one line on stderr (exit 1 input/data, 2 usage).
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -19,12 +18,15 @@ from pmipview.cli.common import (
     load_report,
     nothing_to_draw,
     pick_mns,
+    short_label,
+    source_label,
 )
 from pmipview.cli.help import FILE_HELP, NAMES_HELP
 
 
 def plot(
-    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
+    files: Annotated[list[str], typer.Argument(help=FILE_HELP, show_default=False,
+                                             metavar="FILE...")],
     output: Annotated[str, typer.Option(
         "-o", "--output", help="Image to write; the format is chosen by the extension: "
         ".png, .svg or .pdf.", show_default=False)] = "",
@@ -65,9 +67,10 @@ def plot(
         pmipview plot big.pcapng --kind handoff --by mag -o handoff.png
         pmipview plot big.pcapng --mn mn1@example.net --clock -o mn1.png
     """
+    file = source_label(files)
 
     fmt = _check_usage(output, kind, cdf, by, clock, fail)
-    report, tally, problem = load_report(file, names)
+    report, tally, problem = load_report(files, names)
     fig = _figure(report, tally, file, kind, cdf, by, mn, clock, title, fail)
     _write(fig, output, fail)
     err.print(f"wrote {output} ({kind} plot of {file}, {fmt.upper()})", markup=False)
@@ -107,7 +110,7 @@ def _figure(report, tally, file: str, kind: str, cdf: bool, by: str | None,
     if not report.mobile_nodes:
         raise fail(f"{nothing_to_draw(file, tally)}: nothing to plot", 1)
     mns = pick_mns(report, mn, file)
-    source = os.path.basename(file) + (f", {mn}" if mn else "")
+    source = short_label(file) + (f", {mn}" if mn else "")
     try:
         if kind == "timeline":
             return plots.timeline_figure(report, mns, clock=clock, source=source, title=title)

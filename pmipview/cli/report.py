@@ -24,6 +24,8 @@ from pmipview.cli.common import (
     load_report,
     nothing_to_draw,
     pick_mns,
+    short_label,
+    source_label,
 )
 from pmipview.cli.help import FILE_HELP, NAMES_HELP, TIME_HELP
 
@@ -34,7 +36,8 @@ HISTOGRAM_IN = (6.6, 3.8)      # a latency histogram in the page, inches
 
 
 def report(
-    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
+    files: Annotated[list[str], typer.Argument(help=FILE_HELP, show_default=False,
+                                             metavar="FILE...")],
     output: Annotated[str, typer.Option(
         "-o", "--output", help="The report to write (required): one .html file that holds "
         "everything (no network access when opened).", show_default=False)] = "",
@@ -68,6 +71,7 @@ def report(
         pmipview report cap.pcap --mn mn1@example.net --time delta -o mn1.html
         pmipview report cap.pcap --names hosts.txt -o cap.html
     """
+    file = source_label(files)
     from pmipview.render.ladder.model import TIME_MODES
 
     if not output:
@@ -79,7 +83,7 @@ def report(
     check_output(output, OUTPUT_EXTS)
 
     keep: dict = {}
-    rep, tally, problem = load_report(file, names, keep)
+    rep, tally, problem = load_report(files, names, keep)
     if not rep.mobile_nodes and not rep.signaling_frames:
         raise fail(f"{nothing_to_draw(file, tally)}: nothing to report", 1)
     mns = pick_mns(rep, mn, file)
@@ -133,7 +137,7 @@ def _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns, pro
         ladders.append(LadderView(m, lad, svg_pages(lad) if lad.arrows else []))
     return Page(
         report=rep, stats=stats_dict(scoped, dict(tally.by_type), dict(tally.by_status)),
-        source=os.path.basename(file), mns=mns, ladders=ladders,
+        source=short_label(file), mns=mns, ladders=ladders,
         plots=_plots(rep, scoped, mns, chosen), notes=notes,
         version=__version__, time_mode=time_mode,
         scope=f"{', '.join(m.id for m in mns)} only" if mn else None,

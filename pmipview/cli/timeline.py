@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 
-from pmipview.cli.common import fail, load_report, out, pick_mns
+from pmipview.cli.common import fail, load_report, out, pick_mns, source_label
 from pmipview.cli.help import FILE_HELP, NAMES_HELP
 
 
 def timeline(
-    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
+    files: Annotated[list[str], typer.Argument(help=FILE_HELP, show_default=False,
+                                             metavar="FILE...")],
     mn: Annotated[str | None, typer.Option(
         "--mn", help="Only this mobile node: NAI, MAC or IPv4 home address.")] = None,
     as_json: Annotated[bool, typer.Option(
@@ -37,12 +38,13 @@ def timeline(
         pmipview timeline cap.pcap --json | jq '.mobile_nodes[].handoffs'
         pmipview timeline cap.pcap --csv > attachments.csv
     """
+    file = source_label(files)
     if as_json and as_csv:
         raise fail("--json and --csv: choose one", 2)
     from pmipview.render import timeline as tl
     from pmipview.render import timeline_json
 
-    report, _, problem = load_report(file, names, summarise=as_json)
+    report, _, problem = load_report(files, names, summarise=as_json)
     mns = pick_mns(report, mn, file)
     if as_json:
         timeline_json.write(report, mns, sys.stdout.write)
@@ -65,7 +67,8 @@ def timeline(
 
 
 def stats(
-    file: Annotated[str, typer.Argument(help=FILE_HELP, show_default=False)],
+    files: Annotated[list[str], typer.Argument(help=FILE_HELP, show_default=False,
+                                             metavar="FILE...")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
     mn: Annotated[str | None, typer.Option(
         "--mn", help="Only this mobile node (NAI, MAC or IPv4 home address): its "
@@ -83,11 +86,12 @@ def stats(
         pmipview stats big.pcapng --json | jq .latency_ms.rtt
         pmipview stats big.pcapng --mn mn1@example.net
     """
+    file = source_label(files)
     from dataclasses import replace
 
     from pmipview.render import timeline as tl
 
-    report, tally, problem = load_report(file, names)
+    report, tally, problem = load_report(files, names)
     by_type, by_status = dict(tally.by_type), dict(tally.by_status)
     if mn:
         report = replace(report, mobile_nodes=pick_mns(report, mn, file), diagnostics=[])

@@ -7,27 +7,57 @@ in ns, link type, bytes, interface) and exposes ``problem`` (why reading stopped
 - :func:`open_source` with a path: our native streaming pcap/pcapng(.gz) reader; a file
   it does not know (snoop, ERF, ...) is handed to tshark and streamed back as pcapng.
 - :func:`open_source` with an interface: tshark captures live (see ``tshark.py``).
+- ``-`` reads a pcap or pcapng stream from standard input (``tcpdump -w - | ...``).
+- several paths are merged by time into one source (``merge.py``).
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Sequence
 
 from pmipview.sources.capfile import CaptureReader, open_capture, write_pcap, write_pcapng
+from pmipview.sources.merge import MergedSource
 from pmipview.sources.records import CaptureError, ReadProblem, Record
 from pmipview.sources.tshark import TsharkSource, converted, live
 
-__all__ = ["CaptureError", "CaptureReader", "ReadProblem", "Record", "TsharkSource",
-           "open_source", "write_pcap", "write_pcapng"]
+__all__ = ["STDIN", "CaptureError", "CaptureReader", "MergedSource", "ReadProblem", "Record",
+           "TsharkSource", "open_source", "write_pcap", "write_pcapng"]
 
 
-def open_source(path: str | None = None, *, interface: str | None = None,
+STDIN = "-"
+
+
+def open_source(path: str | Sequence[str] | None = None, *, interface: str | None = None,
                 bpf: str | None = None, count: int | None = None,
-                duration: float | None = None) -> CaptureReader | TsharkSource:
-    """Open a capture file or a live interface; CaptureError with a one-line reason."""
+                duration: float | None = None) -> CaptureReader | TsharkSource | MergedSource:
+    """Open a capture file (``-``: standard input), several files merged by time, or a
+    live interface; CaptureError with a one-line reason."""
     if interface is not None:
         return live(interface, bpf, count, duration)
     assert path is not None
+    if not isinstance(path, str):
+        paths = list(path)
+        if len(paths) == 1:
+            return open_source(paths[0])
+        if paths.count(STDIN) > 1:
+            raise CaptureError("standard input (-) can be read only once")
+        opened: list[CaptureReader | TsharkSource] = []
+        try:
+            for p in paths:
+                src = open_source(p)
+                assert not isinstance(src, MergedSource)
+                opened.append(src)
+        except BaseException:
+            for src in opened:
+                src.close()
+            raise
+        return MergedSource(opened, paths)
+    if path == STDIN:
+        reader = open_capture(sys.stdin.buffer)
+        reader.name = "standard input"
+        return reader
     try:
         return open_capture(path)
     except CaptureError as exc:
