@@ -82,10 +82,16 @@ class Case:
 
 
 def _status(reply: Reply, want: int, what: str) -> Verdict:
+    """PBA status ``want``; a rejection also carries no IPv4 Default-Router option
+    (RFC 5844 §3.3.3: only when the status is 0)."""
     ba = reply.message
-    if isinstance(ba, BindingAck) and ba.status == want:
-        return passed(describe(reply))
-    return failed(f"{what}: PBA status {want} {name_of(BAStatus, want)}", describe(reply))
+    expect = f"{what}: PBA status {want} {name_of(BAStatus, want)}"
+    if not isinstance(ba, BindingAck) or ba.status != want:
+        return failed(expect, describe(reply))
+    if want >= 128 and ba.default_router is not None:
+        return failed(f"{expect}, without the IPv4 Default-Router option (RFC 5844 §3.3.3)",
+                      describe(reply))
+    return passed(describe(reply))
 
 
 def _pba(reply: Reply) -> BindingAck:
@@ -254,7 +260,8 @@ def revocation(ctx: Ctx):
     if _pba(second).status != 0:
         return failed("the handoff PBU accepted", describe(second))
     bri = yield from ctx.listen(0, (BindingRevocation,),
-                                where=lambda m: m.br_type == BRType.BRI)
+                                where=lambda m: m.br_type == BRType.BRI and m.mn_id in (
+                                    mn.nai, None))
     if bri is None:
         if ctx.profile.revocation:
             return failed("a BRI to MAG 0 after the handoff (profile: revocation = true)",

@@ -81,6 +81,7 @@ class Ctx:
                 raise Stop(_skip_nais(len(allowed), n))
             nai = allowed[n - 1]
         self.driver.nais.add(nai)
+        self.driver.check_nais.add(nai)
         num = tag.rsplit("-", 1)[-1]
         mac = int(self.run_id, 16) << 8 | (int(num) if num.isdigit() else 0) % 64 << 2 | n % 4
         lli = "02:" + ":".join(f"{(mac >> s) & 0xFF:02x}" for s in (32, 24, 16, 8, 0))

@@ -205,6 +205,7 @@ class Driver:
             else wall_offset
         self.results: list[Result] = []
         self.nais: set[str] = set()  # the MNs the checks used (their BRIs are answered)
+        self.check_nais: set[str] = set()  # the current check's MNs
         self.now = 0.0
         self._ctx_factory = ctx_factory
         self._index = -1
@@ -338,6 +339,7 @@ class Driver:
         while self._gen is None and not self.done:
             self._index += 1
             self._inbox, self._frames, self._wait = [], [], None
+            self.check_nais = set()
             case = self.current
             if case is None:
                 return
@@ -390,6 +392,9 @@ class Driver:
                 continue
             if isinstance(step, Listen) and step.where is not None and not step.where(msg):
                 continue
+            nai = getattr(msg, "mn_id", None)
+            if nai is not None and nai not in self.check_nais:
+                continue  # a late answer about an earlier check's MN
             fit = _answers(step.message, msg) if isinstance(step, Ask) else YES
             if fit == NO:
                 continue
@@ -422,10 +427,14 @@ def _answers(request: MobilityMessage, msg: MobilityMessage) -> int:
     if mine is not None and theirs is not None and mine != theirs:
         return NO
     seq = getattr(request, "seq", None)
-    if seq is None or isinstance(msg, BindingError):
+    if isinstance(msg, BindingError):
         return YES
+    if seq is None:  # e.g. an unknown MH type: only a Binding Error is sure to answer it
+        return MAYBE
     if isinstance(msg, BindingAck) and msg.status == BAStatus.SEQUENCE_OUT_OF_WINDOW:
-        return YES
+        # the last accepted number is not older than a stale request's; a 135 with an
+        # older one answers a retransmitted copy of an earlier PBU
+        return YES if (msg.seq - seq) & 0xFFFF < 0x8000 else MAYBE
     return YES if getattr(msg, "seq", seq) == seq else MAYBE
 
 

@@ -40,7 +40,7 @@ def make_lma(cls: type[LMA] = LMA, **kw) -> LMA:
 
 def run(core: LMA, *, profile: ProbeProfile = PROFILE, only: list[str] | None = None,
         ipv6: bool = False, mags: int = 2, timing: Timing = FAST,
-        sockets: frozenset[str] | None = None) -> dict[str, Result]:
+        sockets: frozenset[str] | None = None, delay: float = 0.001) -> dict[str, Result]:
     cases = select(only) if only else list(CATALOG)
     target = TARGET6 if ipv6 else TARGET4
     addrs = (MAGS6 if ipv6 else MAGS4)[:mags]
@@ -48,15 +48,15 @@ def run(core: LMA, *, profile: ProbeProfile = PROFILE, only: list[str] | None = 
         sockets = frozenset({"bad"}) if ipv6 else frozenset({"alt", "5436"})
     driver = build_driver(target, addrs, profile, cases, timing=timing, sockets=sockets,
                           wall_offset=EPOCH)
-    Loop(core, driver).run()
+    Loop(core, driver, delay).run()
     return {r.case.id: r for r in driver.results}
 
 
 class Loop:
     """Moves datagrams between the driver and the core with 1 ms of delay."""
 
-    def __init__(self, core: LMA, driver: Driver) -> None:
-        self.core, self.driver = core, driver
+    def __init__(self, core: LMA, driver: Driver, delay: float = 0.001) -> None:
+        self.core, self.driver, self.delay = core, driver, delay
         self.now = 0.0
         self._heap: list[tuple[float, int, str, object]] = []
         self._n = 0
@@ -98,7 +98,7 @@ class Loop:
                 payload = encode_payload(p)
             got = decode_mh_datagram(payload, p.src, p.dst, sport, p.dport)
             if isinstance(got, Packet):
-                self._push(self.now + 0.001, "core", got)
+                self._push(self.now + self.delay, "core", got)
 
     def _to_core(self, packet: Packet) -> None:
         self.to_core.append(packet)

@@ -49,6 +49,17 @@ def test_reference_core_passes_over_ipv6_with_one_mag():
     assert results["LMA-21"].status == SKIP
 
 
+@pytest.mark.parametrize("delay", [0.6, 1.2, 1.6])
+def test_a_slow_lma_still_passes_despite_retransmitted_copies(delay):
+    """Each datagram takes ``delay`` to the LMA, more than the first timeout (0.5 s):
+    requests are retransmitted and the copies get answers (135 for a re-sent PBU) that
+    arrive while the next step, or the next check, waits."""
+    results = run(make_lma(), delay=delay)
+    _all_good(results)
+    assert {k for k, r in results.items() if r.status == SKIP} == {
+        "LMA-14", "LMA-15", "LMA-16", "LMA-19"}
+
+
 def test_timestamps_and_refusals_pass_when_configured():
     results = run(make_lma(timestamp_window=7.0), profile=TS_PROFILE)
     _all_good(results)
@@ -169,6 +180,8 @@ FAULTS = [
                              status(161))), {}, PROFILE, "161"),
     ("LMA-11", faulty(mangle(BindingAck, lambda m: dataclasses.replace(m, status=128),
                              status(162))), {}, PROFILE, "162"),
+    ("LMA-12", faulty(mangle(BindingAck, lambda m: options(m, (), (IPv4DefaultRouter(
+        IPv4Address("10.0.0.1")),)), status(173))), {}, PROFILE, "without the IPv4 Default"),
     ("LMA-12", faulty(mangle(BindingAck, lambda m: dataclasses.replace(m, status=ACCEPT),
                              status(173))), {}, PROFILE, "173"),
     ("LMA-13", LMA, {"sequence_window": False}, PROFILE, "135"),
@@ -222,6 +235,21 @@ def test_bad_checksum_check_fails_when_checksums_are_not_verified():
     Unverified(make_lma(), driver).run()
     (result,) = driver.results
     assert result.status == FAIL and "silently discarded" in result.verdict.expected
+
+
+def test_a_late_135_for_a_retransmitted_copy_is_not_the_next_answer():
+    """Under load a MAG retransmits; the LMA answers the copy with 135 (same seq, already
+    accepted).  That 135 must not be taken as the answer to the next request."""
+    from dissectors.mh import BindingUpdate
+    from pmipview.probe.driver import _answers
+
+    pbu = BindingUpdate(11, options=(MNIdentifier.nai("a@b"),))
+    late = BindingAck(135, 10, BAFlag.P, 0, (MNIdentifier.nai("a@b"),))
+    assert _answers(pbu, late) == 1  # MAYBE
+    stale = BindingUpdate(9, options=(MNIdentifier.nai("a@b"),))
+    assert _answers(stale, late) == 2  # YES: 135 with the last accepted number
+    other = BindingAck(0, 11, BAFlag.P, 0, (MNIdentifier.nai("c@d"),))
+    assert _answers(pbu, other) == 0  # NO: another MN's
 
 
 def test_silent_target_is_an_error_after_the_retransmissions():
