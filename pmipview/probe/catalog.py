@@ -303,14 +303,25 @@ def deregistration(ctx: Ctx):
     other = ctx.mn()
     again = yield from ctx.ask(0, ctx.pbu(other, v4=v4),
                                note=f"another MN asks for the released {rep.address}")
-    got = _pba(again)
+    if _granted(ctx, other, again, rep.address):
+        return passed(f"{describe(bye)}; {describe(again)}")
+    # the address may be reserved for the first MN (a static HoA): it asks again itself
+    back = yield from ctx.ask(0, ctx.pbu(mn, v4=v4),
+                              note=f"the first MN asks for {rep.address} again")
+    if _granted(ctx, mn, back, rep.address):
+        return passed(f"{describe(bye)}; refused to another MN ({describe(again)}), "
+                      f"granted again to its MN ({describe(back)})")
+    return failed(f"{rep.address} free again: granted to another MN or to its own MN "
+                  "again (profile: grants_specific = true)",
+                  f"{describe(again)}; {describe(back)}")
+
+
+def _granted(ctx: Ctx, mn, reply: Reply, addr) -> bool:
+    got = _pba(reply)
     if got.status == 0:
-        ctx.bound(other, 0, got.hoa_reply.address if got.hoa_reply else None,
+        ctx.bound(mn, 0, got.hoa_reply.address if got.hoa_reply else None,
                   got.hoa_reply.prefix_len if got.hoa_reply else 0)
-    if got.status != 0 or got.hoa_reply is None or got.hoa_reply.address != rep.address:
-        return failed(f"{rep.address} free again: granted to another MN "
-                      "(profile: grants_specific = true)", describe(again))
-    return passed(f"{describe(bye)}; {describe(again)}")
+    return got.status == 0 and got.hoa_reply is not None and got.hoa_reply.address == addr
 
 
 # --- RFC 5213 §5.3.1: mandatory options ----------------------------------------------------
@@ -531,7 +542,8 @@ CATALOG: tuple[Case, ...] = (
          revocation),
     Case("LMA-08", "de-registration releases the HoA", "RFC 5213 §5.3.5, RFC 5844 §3.1.2.5",
          "PBU, de-registration (lifetime 0), then another MN asking for that HoA",
-         "PBA 0 with lifetime 0; the address granted to the other MN", deregistration),
+         "PBA 0 with lifetime 0; the address granted to the other MN (or, if it is refused "
+         "there, to the first MN asking again)", deregistration),
     Case("LMA-09", "missing MN-ID → 160", "RFC 5213 §5.3.1", "PBU without MN Identifier",
          "PBA 160 MISSING_MN_IDENTIFIER_OPTION", _missing(MNIdentifier, 160)),
     Case("LMA-10", "missing HI → 161", "RFC 5213 §5.3.1", "PBU without Handoff Indicator",

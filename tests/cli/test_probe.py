@@ -115,6 +115,36 @@ def test_timestamps_and_refusals_of_a_configured_lma(tmp_path: Path):
                    "LMA-15": "PASS", "LMA-16": "PASS"}
 
 
+def test_a_strict_lma_static_hoas_refusals_heartbeats(tmp_path: Path):
+    """accept_unknown = false, a static HoA, 152 and 170 refusals, relay mode, heartbeats
+    from the LMA every second (the probe answers them like a MAG)."""
+    conf = tmp_path / "lma.toml"
+    conf.write_text('pool = "10.70.0.10-10.70.0.20/24"\ndefault_router = "10.70.0.1"\n'
+                    'accept_unknown = false\nheartbeat_interval = 1\nmax_lifetime = 600\n'
+                    '[profiles."a@x.net"]\nstatic_hoa = "10.70.0.15"\ndhcp_mode = "relay"\n'
+                    '[profiles."b@x.net"]\ndhcp_mode = "relay"\n'
+                    '[profiles."c@x.net"]\nallowed = false\n[profiles."d@x.net"]\nipv4 = false\n')
+    prof = tmp_path / "probe.toml"
+    prof.write_text('accept_unknown = false\nallowed = ["a@x.net", "b@x.net"]\n'
+                    'refused = [{ nai = "c@x.net", status = 152 }, '
+                    '{ nai = "d@x.net", status = 170 }]\npool = "10.70.0.0/24"\n'
+                    'default_router = "10.70.0.1"\ndhcp_mode = "relay"\nmax_lifetime = 600\n'
+                    'revocation = true\n')
+    js = tmp_path / "p.json"
+    lma = Lma("--config", str(conf))
+    try:
+        r = probe(lma.addr[0], "--port", str(lma.addr[1]), "--mag-addresses", _mags(),
+                  "--profile", str(prof), "--json", str(js))
+    finally:
+        lma.stop()
+    assert r.exit_code == 0, r.output
+    got = {c["id"]: c for c in json.loads(js.read_text())["checks"]}
+    skipped = {k for k, c in got.items() if c["verdict"] == "SKIP"}
+    assert skipped == {"LMA-05", "LMA-14", "LMA-15", "LMA-19"}, got
+    assert "needs 3 NAIs" in got["LMA-05"]["reason"]
+    assert "granted again to its MN" in got["LMA-08"]["observed"]
+
+
 @pytest.fixture
 def netns():
     """A network namespace of our own with fd00::1-3 on its loopback: raw MH sockets there
@@ -136,6 +166,7 @@ def netns():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+@pytest.mark.netns
 def test_ipv6_transport_two_mags_and_the_bad_checksum(tmp_path: Path, netns: str):
     inside = ["ip", "netns", "exec", netns, sys.executable, "-m", "pmipview"]
     lma = subprocess.Popen([*inside, "lma", "--listen", "fd00::1", "--no-live", "--duration",
