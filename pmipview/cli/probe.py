@@ -89,9 +89,11 @@ def probe(
     except ProfileError as exc:
         raise fail(str(exc), 2) from None
     timing = Timing(timeout, tries, silence)
-    results = _run(addr, mags, prof, cases, port, timing, pcap)
+    results, interrupted = _run(addr, mags, prof, cases, port, timing, pcap)
     title = f"pmipview probe {target} ({kind}, MAGs {', '.join(map(str, mags))})"
     _reports(results, title, target, kind, mags, prof, json_file, junit)
+    if interrupted:
+        raise fail(f"interrupted: {len(results)} of {len(cases)} checks ran", 1)
     if any(r.status in (FAIL, ERROR) for r in results):
         raise typer.Exit(1)
 
@@ -157,25 +159,26 @@ def _run(addr, mags, prof, cases, port, timing, pcap):
         socks = open_sockets(mags)
     except TransportError as exc:
         raise fail(str(exc), 1) from None
+    driver = build_driver(addr, mags, prof, cases, port=port, timing=timing,
+                          sockets=extra_names(socks))
     cap = None
+    interrupted = False
     try:
         if pcap:
             try:
                 cap = CaptureWriter(open(pcap, "wb"), "probe")  # noqa: SIM115 - closed below
             except OSError as exc:
                 raise fail(f"cannot write {pcap}: {exc.strerror}", 1) from None
-        driver = build_driver(addr, mags, prof, cases, port=port, timing=timing,
-                              sockets=extra_names(socks))
         err.print(f"pmipview probe: {len(cases)} checks against {addr} from "
                   f"{', '.join(map(str, mags))}", markup=False)
         run(driver, socks, cap)
-    except KeyboardInterrupt:
-        raise fail("interrupted", 1) from None
+    except KeyboardInterrupt:  # report what finished
+        interrupted = True
     finally:
         close(socks)
         if cap is not None:
             cap.close()
-    return driver.results
+    return driver.results, interrupted
 
 
 def _reports(results, title, target, kind, mags, prof, json_file, junit) -> None:

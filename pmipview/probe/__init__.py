@@ -1,6 +1,7 @@
 """``pmipview probe``: conformance checks of a real LMA, each tied to an RFC MUST.
 
 - :mod:`.catalog` — the numbered cases (ID, RFC section, what is sent, what passes);
+- :mod:`.checks` — their bodies, generators over the driver's steps;
 - :mod:`.context` — what a case reads: fresh MNs, PBUs, ask/listen steps, clean-up;
 - :mod:`.driver` — the sans-IO driver that plays the MAGs and collects verdicts;
 - :mod:`.runner` — the driver on the sockets of :mod:`pmipview.wire.transport`;

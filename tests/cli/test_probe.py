@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from ipaddress import IPv4Address
@@ -312,3 +313,24 @@ def test_bad_profile_is_one_line(tmp_path: Path):
                    "not a refusal status")
     prof.write_text("[[")
     one_line_error(probe("127.0.0.1", "--profile", str(prof)), 2, "not valid TOML")
+
+
+def test_ctrl_c_reports_the_checks_that_finished(tmp_path: Path):
+    server = Responder(lambda msg: None)
+    js = tmp_path / "p.json"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "pmipview", "probe", server.addr,
+                                 "--port", str(server.port), "--mag-addresses", _mags(),
+                                 "--only", "LMA-19,LMA-01", "--json", str(js)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([proc.stderr], [], [], 20)
+        assert ready and "2 checks against" in proc.stderr.readline()
+        time.sleep(1.0)  # LMA-19 SKIPs at once; LMA-01 waits for 1 s + 2 s + 4 s
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        server.close()
+    assert proc.returncode == 1, stderr
+    assert "interrupted: 1 of 2 checks ran" in stderr and "Traceback" not in stderr
+    (check,) = json.loads(js.read_text())["checks"]
+    assert check["id"] == "LMA-19" and check["verdict"] == "SKIP"
