@@ -39,7 +39,6 @@ from dissectors.mh import (
 from dissectors.mh_codes import PMIP6_CNTL_PORT, BAStatus, BRAStatus, BRType, HBFlag
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.base import Address, Packet
-from pmipview.render.safe import safe_text
 from pmipview.wire.codec import Undecodable
 
 PASS, FAIL, SKIP, ERROR = "PASS", "FAIL", "SKIP", "ERROR"
@@ -440,5 +439,5 @@ def _answers(request: MobilityMessage, msg: MobilityMessage) -> int:
 
 def _short(msg: MobilityMessage) -> str:
     info = getattr(msg, "info", None)
-    text = safe_text(info() if callable(info) else type(msg).__name__)
+    text = info() if callable(info) else type(msg).__name__  # wire text is escaped already
     return text if len(text) <= 120 else text[:117] + "..."

@@ -26,6 +26,7 @@ only the RFC-generic part).  Keys (all optional)::
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
@@ -34,6 +35,7 @@ from typing import Any
 from dissectors.mh_codes import BAStatus
 
 DHCP_MODES = ("server", "relay", "none")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 FOREIGN_HOA = IPv4Address("198.18.0.1")  # RFC 2544 benchmarking space: anchored nowhere
 
 
@@ -113,6 +115,11 @@ def profile_from(data: dict[str, Any], where: str = "profile") -> ProbeProfile:
 
 def _convert(where: str, key: str, value: Any) -> Any:
     try:
+        texts = value if key == "allowed" else [value] if isinstance(value, str) else []
+        if key == "refused":
+            texts = [v.get("nai") for v in value if isinstance(v, dict)]
+        if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
+            raise ValueError("control characters are not allowed")
         if key == "allowed":
             if not all(isinstance(v, str) and v for v in value):
                 raise ValueError("expected a list of NAIs")

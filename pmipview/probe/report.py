@@ -1,8 +1,9 @@
 """The probe's reports: a rich table, JSON and JUnit XML (what Jenkins and GitLab read).
 
-Every string that came from the wire (an MN-ID in an observation) is escaped for the
-terminal by :func:`~pmipview.render.safe.safe_text` and written as data (JSON, XML text
-and attributes via ElementTree, which escapes markup); nothing here reads packets.
+Text from the wire reaches the verdicts already escaped, once, where bytes became text
+(``MNIdentifier.text``, ``info()``: :mod:`dissectors.text`), so it holds no control
+character; it is written as data (rich ``Text`` without markup, JSON, ElementTree, which
+escapes XML markup).  Nothing here reads packets.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from rich.table import Table
 from rich.text import Text
 
 from pmipview.probe.driver import ERROR, FAIL, PASS, SKIP, VERDICTS, Result
-from pmipview.render.safe import safe_text
 
 STYLE = {PASS: "green", FAIL: "bold red", SKIP: "yellow", ERROR: "bold magenta"}
 
@@ -27,11 +27,11 @@ def counts(results: list[Result]) -> dict[str, int]:
 
 
 def detail(r: Result) -> str:
-    """The verdict's text, safe to print: each part escaped, parts on their own lines."""
+    """The verdict's text; for a FAIL, expected and observed on their own lines."""
     v = r.verdict
     if v.status == FAIL:
-        return f"expected: {safe_text(v.expected)}\nobserved: {safe_text(v.observed)}"
-    return safe_text(v.reason if v.status in (SKIP, ERROR) else v.observed)
+        return f"expected: {v.expected}\nobserved: {v.observed}"
+    return v.reason if v.status in (SKIP, ERROR) else v.observed
 
 
 def frames_text(frames: list[int]) -> str:
@@ -50,7 +50,7 @@ def frames_text(frames: list[int]) -> str:
 
 
 def table(results: list[Result], title: str) -> Table:
-    t = Table(title=safe_text(title), show_lines=False, expand=False)
+    t = Table(title=title, show_lines=False, expand=False)
     for col in ("ID", "RFC", "check", "verdict", "detail", "frames"):
         t.add_column(col, overflow="fold")
     for r in results:
@@ -82,12 +82,6 @@ def as_json(results: list[Result], meta: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _xml_safe(text: str) -> str:
-    """XML 1.0 cannot carry most control characters even escaped: show them as \\xNN
-    (``detail`` is escaped already; its own line breaks stay)."""
-    return "\n".join(safe_text(line) for line in text.split("\n"))
-
-
 def as_junit(results: list[Result], suite: str, timestamp: str) -> bytes:
     """``<testsuites><testsuite><testcase>`` with failure / error / skipped children."""
     n = counts(results)
@@ -95,7 +89,7 @@ def as_junit(results: list[Result], suite: str, timestamp: str) -> bytes:
     attrs = {"name": "pmipview probe", "tests": str(len(results)), "failures": str(n[FAIL]),
              "errors": str(n[ERROR]), "skipped": str(n[SKIP]), "time": total}
     root = ET.Element("testsuites", attrs)
-    ts = ET.SubElement(root, "testsuite", {**attrs, "name": _xml_safe(suite),
+    ts = ET.SubElement(root, "testsuite", {**attrs, "name": suite,
                                            "timestamp": timestamp})
     for r in results:
         c = r.case
@@ -104,7 +98,7 @@ def as_junit(results: list[Result], suite: str, timestamp: str) -> bytes:
             "name": f"{c.id} {c.name} ({c.section})", "time": f"{r.duration:.3f}"})
         text = detail(r)
         if r.status == FAIL:
-            ET.SubElement(tc, "failure", {"message": _xml_safe(r.verdict.expected),
+            ET.SubElement(tc, "failure", {"message": r.verdict.expected,
                                           "type": "FAIL"}).text = text
         elif r.status == ERROR:
             ET.SubElement(tc, "error", {"message": text, "type": "ERROR"}).text = text

@@ -313,6 +313,9 @@ def test_bad_profile_is_one_line(tmp_path: Path):
                    "not a refusal status")
     prof.write_text("[[")
     one_line_error(probe("127.0.0.1", "--profile", str(prof)), 2, "not valid TOML")
+    prof.write_text('allowed = ["a\\u001b[2J@x"]\n')
+    one_line_error(probe("127.0.0.1", "--profile", str(prof)), 2, "allowed",
+                   "control characters")
 
 
 def test_ctrl_c_reports_the_checks_that_finished(tmp_path: Path):

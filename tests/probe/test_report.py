@@ -10,11 +10,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dissectors.mh_options import MNIdentifier
 from pmipview.probe.catalog import CATALOG
 from pmipview.probe.driver import Result, Verdict, failed, passed, skipped
 from pmipview.probe.report import as_json, as_junit, frames_text, summary_line, table
 
-EVIL = "mn\x1b[2J\x07\x00<x>&\"@example.com"
+# an MN-ID as the decoder shows it: control characters escaped where bytes became text
+EVIL = MNIdentifier(b"mn\x1b[2J\x07\x00<x>&\"@example.com").text
 
 
 def results() -> list[Result]:
@@ -34,7 +36,7 @@ def test_junit_structure_and_escaping():
                                                          "LMA-04"]
     failure = cases[1].find("failure")
     assert failure.get("message") == "S=1" and "observed: frame 6" in failure.text
-    assert "\x1b" not in failure.text and "\\x1b" in failure.text
+    assert "\x1b" not in failure.text and "\\x1b[2J" in failure.text
     assert cases[2].find("skipped").get("message") == "needs two MAG addresses"
     assert cases[3].find("error") is not None
     assert "frames: 1-3, 5" in cases[0].find("system-out").text
