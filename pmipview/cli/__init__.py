@@ -30,6 +30,7 @@ from pmipview.cli.live import live
 from pmipview.cli.lma import lma
 from pmipview.cli.mag import mag
 from pmipview.cli.plot import plot
+from pmipview.cli.probe import probe
 from pmipview.cli.report import report
 from pmipview.cli.simulate import simulate
 from pmipview.cli.timeline import stats, timeline
@@ -73,7 +74,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _command in (dissect, timeline, stats, live, ladder, plot, report, simulate, lma, mag):
+for _command in (dissect, timeline, stats, live, ladder, plot, report, simulate, lma, mag,
+                 probe):
     app.command(no_args_is_help=True)(_command)
 
 

@@ -53,7 +53,10 @@ class CaptureWriter:
         fh.flush()
 
     def _frame(self, now: float, d: Datagram, comment: str | None = None) -> None:
-        data = as_frame(d.src, d.dst, d.payload, d.sport, d.dport)
+        self.write_frame(now, as_frame(d.src, d.dst, d.payload, d.sport, d.dport), comment)
+
+    def write_frame(self, now: float, data: bytes, comment: str | None = None) -> None:
+        """One IP packet (LINKTYPE_RAW) as given, with an optional frame comment."""
         ticks = int((now + self._offset) * 1e9)
         opts = _opt(_OPT_COMMENT, comment.encode()) + _opt(_OPT_END, b"") if comment else b""
         body = struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(data),
@@ -73,12 +76,14 @@ class CaptureWriter:
 
     # -- observer interface ----------------------------------------------------------
 
-    def on_receive(self, now: float, d: Datagram, packet: Packet | Undecodable) -> None:
+    def on_receive(self, now: float, d: Datagram, packet: Packet | Undecodable,
+                   comment: str | None = None) -> None:
         reason = packet.reason if isinstance(packet, Undecodable) else None
-        self._frame(now, d, f"dropped: {reason}" if reason else None)
+        self._frame(now, d, comment or (f"dropped: {reason}" if reason else None))
 
-    def on_send(self, now: float, d: Datagram, packet: Packet) -> None:
-        self._frame(now, d)
+    def on_send(self, now: float, d: Datagram, packet: Packet,
+                comment: str | None = None) -> None:
+        self._frame(now, d, comment)
 
     def on_tick(self, now: float) -> None:
         self.flush(now)
