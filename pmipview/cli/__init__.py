@@ -20,6 +20,7 @@ from pmipview import __version__
 from pmipview.cli.common import err, out
 from pmipview.cli.dissect import dissect
 from pmipview.cli.ladder import ladder
+from pmipview.cli.load import load
 from pmipview.cli.plot import plot
 from pmipview.cli.report import report
 from pmipview.cli.simulate import simulate
@@ -36,7 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _command in (dissect, timeline, stats, ladder, plot, report, simulate):
+for _command in (dissect, timeline, stats, ladder, plot, report, simulate, load):
     app.command(no_args_is_help=True)(_command)
 
 
