@@ -33,7 +33,7 @@ from dissectors.mh_options import MNIdentifier
 from pmipview.agents.mag import MAGConfig
 from pmipview.load.model import Population, TrafficModel
 from pmipview.load.stats import Stats
-from pmipview.load.wire import DETACH, KINDS, PbuFactory, pba_hoa, read_pba
+from pmipview.load.wire import DETACH, KINDS, PbuFactory, pba_hoa, pba_mn, read_pba
 
 _MAG_DEFAULTS = {f.name: f.default for f in fields(MAGConfig)}
 RETRANSMIT: tuple[float, ...] = _MAG_DEFAULTS["retransmit"]        # type: ignore[assignment]
@@ -41,6 +41,7 @@ MAX_RETRANSMISSIONS: int = _MAG_DEFAULTS["max_retransmissions"]    # type: ignor
 _BR = int(MHType.BR)
 _BU = int(MHType.BU)
 _REJECT_FROM = 128   # BA status >= 128: rejected (RFC 6275 §6.1.8)
+_OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 _RETIRED = 65536     # retransmitted keys remembered to tell a late PBA from a stray one
 
 
@@ -62,7 +63,7 @@ class LoadConfig:
 
 
 class _Txn:
-    __slots__ = ("key", "kind", "mag", "mn", "sent_at", "tries")
+    __slots__ = ("key", "kind", "mag", "mn", "resynced", "sent_at", "tries")
 
     def __init__(self, mn: int, kind: int, mag: int) -> None:
         self.mn = mn
@@ -71,6 +72,7 @@ class _Txn:
         self.key = -1
         self.sent_at = 0.0
         self.tries = 0
+        self.resynced = False
 
 
 Out = tuple[int, bytes, int]   # (MAG index, payload, MN or -1)
@@ -84,6 +86,7 @@ class LoadCore:
         self.stats = Stats()
         self._pending: dict[int, _Txn] = {}          # (mag << 16 | seq) -> transaction
         self._retired: dict[int, None] = {}          # keys given up by a retransmission
+        self._txn_of: list[_Txn | None] = [None] * cfg.mns   # 135 PBAs name the MN only
         self._seq = [0] * cfg.mags
         n_levels = cfg.max_retransmissions + 1
         self._waits = [cfg.retransmit[min(k, len(cfg.retransmit) - 1)] for k in range(n_levels)]
@@ -197,6 +200,7 @@ class LoadCore:
                 break
             kind, mn, mag = got
             txn = _Txn(mn, kind, mag)
+            self._txn_of[mn] = txn
             totals.started += 1
             totals.by_kind[KINDS[kind]] += 1
             self.outstanding += 1
@@ -256,6 +260,7 @@ class LoadCore:
 
     def _end(self, txn: _Txn, ok: bool, hoa: int = 0, plen: int = 0) -> None:
         txn.key = -1
+        self._txn_of[txn.mn] = None
         self.outstanding -= 1
         self.pop.done(txn.mn, txn.kind, ok, hoa, plen)
 
@@ -268,6 +273,8 @@ class LoadCore:
         if got is None:
             return self._other(now, mag, payload)
         status, seq = got
+        if status == _OUT_OF_WINDOW:
+            return self._out_of_window(now, mag, seq, payload)
         key = mag << 16 | seq
         txn = self._pending.pop(key, None)
         if txn is None:
@@ -290,6 +297,27 @@ class LoadCore:
             totals.rejected[_status_name(status)] += 1
             self._end(txn, False)
         return []
+
+    def _out_of_window(self, now: float, mag: int, seq: int, payload: bytes) -> list[Out]:
+        """PBA 135 carries the LMA's last accepted number, not ours (RFC 6275 §9.5.1): find
+        the MN by its NAI, move this MAG's counter past that number and retry once (as
+        the reference MAG does); a second 135 is a rejection."""
+        totals = self.stats.totals
+        mn = pba_mn(payload)
+        txn = self._txn_of[mn] if mn is not None and mn < len(self._txn_of) else None
+        if txn is None or txn.mag != mag or self._pending.get(txn.key) is not txn:
+            totals.stray += 1
+            return []
+        del self._pending[txn.key]
+        self.stats.interval.record(int((now - txn.sent_at) * 1_000_000))
+        if txn.resynced:
+            totals.rejected[_status_name(_OUT_OF_WINDOW)] += 1
+            self._end(txn, False)
+            return []
+        txn.resynced = True
+        totals.resyncs += 1
+        self._seq[mag] = (seq + 1) & 0xFFFF
+        return [self._transmit(now, txn)]
 
     def _other(self, now: float, mag: int, payload: bytes) -> list[Out]:
         totals = self.stats.totals

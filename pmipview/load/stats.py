@@ -110,6 +110,7 @@ class Totals:
     garbled: int = 0             # a datagram that is no message we can use
     other: Counter[str] = field(default_factory=Counter)      # other MH types received
     revocations: int = 0         # BRIs answered with a BRA
+    resyncs: int = 0             # PBA 135 (sequence out of window): retried past it
     send_errors: int = 0
     by_kind: Counter[str] = field(default_factory=Counter)    # transactions by kind
 

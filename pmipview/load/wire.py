@@ -52,6 +52,8 @@ _SENTINEL_HOA = IPv4Address("203.0.113.77")
 
 _MH_BA = int(MHType.BA)
 _OPT_HOA_REPLY = int(OptionType.IPV4_HOA_REPLY)
+_OPT_MN_ID = int(OptionType.MN_IDENTIFIER)
+_DOMAIN = NAI_DOMAIN.encode()
 
 
 def nai(mn: int) -> str:
@@ -139,6 +141,26 @@ def read_pba(payload: bytes) -> tuple[int, int] | None:
 
 def pba_hoa(payload: bytes) -> tuple[int, int, int] | None:
     """(reply status, prefix length, HoA as int) from the PBA's IPv4 HoA Reply option."""
+    data = _option(payload, _OPT_HOA_REPLY)
+    if data is None or len(data) != 6:
+        return None
+    return data[0], data[1] >> 2, int.from_bytes(data[2:6], "big")
+
+
+def pba_mn(payload: bytes) -> int | None:
+    """The MN number in the PBA's MN Identifier option (one of ours), else None."""
+    data = _option(payload, _OPT_MN_ID)
+    if data is None or len(data) != 1 + len(_SENTINEL_NAI) or data[0] != 1:
+        return None
+    text = data[1:]
+    digits = text[2:2 + NAI_DIGITS]
+    if text[:2] != b"mn" or text[2 + NAI_DIGITS:] != _DOMAIN or not digits.isdigit():
+        return None
+    return int(digits)
+
+
+def _option(payload: bytes, wanted: int) -> bytes | None:
+    """The data of the first option of type ``wanted`` in a BA, None when absent."""
     end = min(len(payload), (payload[1] + 1) * 8)
     at = 12
     while at < end:
@@ -149,8 +171,7 @@ def pba_hoa(payload: bytes) -> tuple[int, int, int] | None:
         if at + 1 >= end:
             return None
         n = payload[at + 1]
-        if t == _OPT_HOA_REPLY and n == 6 and at + 8 <= end:
-            return (payload[at + 2], payload[at + 3] >> 2,
-                    int.from_bytes(payload[at + 4:at + 8], "big"))
+        if t == wanted:
+            return payload[at + 2:at + 2 + n] if at + 2 + n <= end else None
         at += 2 + n
     return None

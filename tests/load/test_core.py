@@ -133,3 +133,18 @@ def test_rate_keys_ramp_and_pause():
     assert core.target(4.0) == 400.0
     core.pause(4.0, True)
     assert core.target(10.0) == 400.0 and core.poll(10.0) == []
+
+
+def test_a_restarted_generator_resyncs_sequence_numbers_on_135():
+    server = lma()
+    first = LoadCore(LoadConfig(mns=30, rate=300, mags=1, transactions=300))
+    Loop(first, server).run()
+    assert first.stats.totals.accepted == 300
+    # a new run against the same LMA: its counter restarts below the sessions' last numbers
+    again = LoadCore(LoadConfig(mns=30, rate=300, mags=1, transactions=60, seed=1))
+    loop = Loop(again, server)
+    loop.now = 100.0
+    loop.run(limit=200)
+    t = again.stats.totals
+    assert t.resyncs > 0 and t.stray == 0
+    assert t.accepted == 60 and not t.rejected and t.timeouts == 0
