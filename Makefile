@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= samples/tour.pcap
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test lint venv tshark render-tools bench samples clean
+.PHONY: demo test lint venv tshark render-tools net-tools bench samples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,24 @@ tshark:
 render-tools:
 	@sh tools/install-render-tools.sh
 
+# udhcpc (the MN), dnsmasq (the relay-mode DHCP server), dumpcap and mergecap for the
+# tests/netns lab; apt as root, quick when installed.  Without them those tests skip.
+net-tools:
+	@missing=""; \
+	for t in udhcpc:udhcpc dnsmasq:dnsmasq-base dumpcap:wireshark-common mergecap:wireshark-common ip:iproute2; do \
+	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing$$missing and not root: tests/netns will be skipped"; fi; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) tshark render-tools lint
+test: $(STAMP) tshark render-tools net-tools lint
 	$(BIN)/python -m pytest
 
 demo: $(STAMP)

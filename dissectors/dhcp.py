@@ -66,6 +66,7 @@ from dissectors.dhcp_codes import (
     RelayAgentSubOptionCode,
 )
 from dissectors.errors import DecodeError, Malformed, need
+from dissectors.text import display_text
 
 __all__ = [
     "ADDRESS_CODES",
@@ -245,9 +246,8 @@ class DhcpTextOption:
     def text(self) -> str:
         """The value as text (undecodable bytes replaced, trailing NULs dropped)."""
         value = self.value
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        return value.rstrip("\0")
+        raw = value if isinstance(value, bytes) else value.encode("utf-8")
+        return display_text(raw.rstrip(b"\0"))
 
     def value_bytes(self) -> bytes:
         value = self.value

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv6Address
 from typing import ClassVar
 
+from dissectors.text import display_text
+
 from .addr import ipv4, ipv6
 from .errors import DecodeError, Malformed
 from .link import format_mac, parse_mac
@@ -147,7 +149,7 @@ class MNIdentifier:
     @property
     def text(self) -> str:
         """The identifier as text (NAI); undecodable bytes are shown escaped."""
-        return self.identifier.decode("utf-8", "backslashreplace")
+        return display_text(self.identifier)
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -182,7 +184,7 @@ class ServiceSelection:
 
     @property
     def text(self) -> str:
-        return self.identifier.decode("utf-8", "backslashreplace")
+        return display_text(self.identifier)
 
 
 @dataclass(slots=True, unsafe_hash=True)

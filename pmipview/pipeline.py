@@ -14,11 +14,13 @@ from pmipview.sources.records import Record
 def correlate(records: Iterable[Record], tally: Tally,
               names: dict[str, str] | None = None,
               keep: dict[int, tuple[Signal, Frame | None]] | None = None,
-              keep_frames: bool = True) -> Report:
+              keep_frames: bool = True, summarise: bool = False) -> Report:
     """Every signaling frame of ``records`` folded into per-MN timelines.  With ``keep``,
     each signal is also kept by frame number (for ladders), with its decoded frame when
-    ``keep_frames`` (for the decoded detail of each arrow; about 1 KB a frame)."""
-    c = Correlator(names=names)
+    ``keep_frames`` (for the decoded detail of each arrow; about 1 KB a frame).  With
+    ``summarise``, finished history leaves memory (read the MNs with
+    ``report.complete()``; correlate/history.py)."""
+    c = Correlator(names=names, summarise=summarise)
     feed = c.feed
     for packet in scan(records, tally):
         s = signal_of(packet)

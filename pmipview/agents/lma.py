@@ -93,7 +93,9 @@ IPv4 HoAs in the shared :class:`AddressPool` are owned by :class:`PoolOwner` key
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address, IPv6Network
 from typing import Any
@@ -363,6 +365,22 @@ class _Request:
         return self.v4[0].address if self.v4 and not self.v4[0].dynamic else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Avoid:
+    """The addresses a dynamic HoA must not be: the default router and other NAIs'
+    static HoAs (``in`` is all the pool asks of it)."""
+
+    statics: dict[IPv4Address, str]
+    nai: str
+    router: IPv4Address
+
+    def __contains__(self, addr: object) -> bool:
+        if addr == self.router:
+            return True
+        holder = self.statics.get(addr)  # type: ignore[call-overload]
+        return holder is not None and holder != self.nai
+
+
 def _seq_newer(seq: int, last: int) -> bool:
     """RFC 6275 §9.5.1: ``seq`` greater than ``last`` modulo 2**16."""
     return 0 < (seq - last) & 0xFFFF < _SEQ_HALF
@@ -400,6 +418,19 @@ class LMA:
         self._pending: dict[int, _PendingBRI] = {}
         self._peers: dict[Address, _Peer] = {}
         self._hb_seq = 0
+        self._by_nai: dict[str, dict[int, _Session]] = {}   # NAI -> its sessions
+        self._expiry: list[tuple[float, int]] = []           # heap of (expires, sid)
+        self._at_mag: Counter[Address] = Counter()           # MAG -> sessions there
+        self._statics: dict[IPv4Address, str] = {}
+        self.reload(config.profiles, config.default_profile)
+
+    def reload(self, profiles: dict[str, Profile], default_profile: Profile | None) -> None:
+        """New profiles (SIGHUP): bindings stay; the next PBU of each MN sees its new
+        profile.  A static HoA already held by another session stays with it."""
+        self.config.profiles = dict(profiles)
+        self.config.default_profile = default_profile
+        self._statics = {p.static_hoa: n for n, p in profiles.items()
+                         if p.static_hoa is not None}
 
     # --- public interface -----------------------------------------------------------------
     def receive(self, now: float, packet: Packet) -> list[Output]:
@@ -415,11 +446,18 @@ class LMA:
             return [Event("dropped", None, {"reason": "internal error", "error": repr(exc)})]
 
     def next_timer(self) -> float | None:
-        times = [s.expires for s in self._sessions.values()]
+        heap, sessions = self._expiry, self._sessions
+        while heap:  # drop entries of sessions gone or refreshed since (lazy deletion)
+            at, sid = heap[0]
+            live = sessions.get(sid)
+            if live is not None and live.expires == at:
+                break
+            heapq.heappop(heap)
+        times = [heap[0][0]] if heap else []
         times += [p.deadline for p in self._pending.values()]
         if self.config.heartbeat_interval is not None:
-            active = self._active_mags()
-            times += [p.next_at for p in self._peers.values() if p.addr in active]
+            active = self._at_mag
+            times += [p.next_at for p in self._peers.values() if active[p.addr] > 0]
         times = [t for t in times if math.isfinite(t)]
         return min(times) if times else None
 
@@ -427,12 +465,31 @@ class LMA:
         return [self._snapshot(s) for s in sorted(self._sessions.values(), key=lambda s: s.sid)]
 
     def bindings_for(self, nai: str) -> list[Binding]:
-        return [b for b in self.bindings() if b.nai == nai]
+        return [self._snapshot(s) for _, s in sorted(self._by_nai.get(nai, {}).items())]
+
+    def revoking(self) -> set[int]:
+        """Sessions with a BRI waiting for its BRA."""
+        return {p.session for p in self._pending.values()}
+
+    def __len__(self) -> int:
+        """The number of bindings (mobility sessions) in the cache."""
+        return len(self._sessions)
 
     def binding_for(self, nai: str) -> Binding | None:
         """The NAI's most recently updated session (a multihomed MN has several)."""
         found = self.bindings_for(nai)
         return max(found, key=lambda b: (b.updated, b.session)) if found else None
+
+    def revoke(self, now: float, nai: str) -> list[Output]:
+        """Revoke the NAI's latest binding at its MAG on the LMA's own initiative (RFC 5846
+        §6.1, trigger Administrative Reason): a BRI to that MAG.  The binding cache entry
+        stays, so that another MAG may take the session over (RFC 5213 §5.3.5)."""
+        mine = [s for s in self._sessions.values() if s.nai == nai]
+        if not mine:
+            return [Event("dropped", nai, {"reason": "revoke: no binding for this MN"})]
+        session = max(mine, key=lambda s: s.sid)
+        return self._revoke(now, session, self._snapshot(session), session.mag_port,
+                            RevocationTrigger.ADMINISTRATIVE)
 
     # --- dispatch -------------------------------------------------------------------------
     def _dispatch(self, now: float, packet: Packet) -> list[Output]:
@@ -516,7 +573,7 @@ class LMA:
         return self._lookup_by_link(req)
 
     def _lookup_by_link(self, req: _Request) -> _Session | None:
-        mine = [s for s in self._sessions.values() if s.nai == req.nai]
+        mine = list(self._by_nai.get(req.nai or "", {}).values())
         lli = req.lli
         for s in mine:
             if s.att == req.att and s.lli == lli and (lli is not None or s.mag == req.src):
@@ -565,6 +622,8 @@ class LMA:
         session = _Session(sid, req.mnid, req.att, req.lli, req.hi, req.src, req.port,
                            req.packet.dst, now, hoa=hoa)
         self._sessions[sid] = session
+        self._by_nai.setdefault(session.nai, {})[sid] = session
+        self._at_mag[session.mag] += 1
         self._set_hnps(session, hnps)
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)
@@ -591,6 +650,8 @@ class LMA:
         old, old_port = self._snapshot(session), session.mag_port
         self._set_hoa(session, hoa)
         self._set_hnps(session, hnps)
+        self._at_mag[session.mag] -= 1
+        self._at_mag[req.src] += 1
         session.mag, session.mag_port, session.lmaa = req.src, req.port, req.packet.dst
         session.att, session.lli = req.att, req.lli
         units = self._stamp(now, req, session)
@@ -609,6 +670,7 @@ class LMA:
         session.hi = req.hi
         session.lifetime = units * 4
         session.expires = now + units * 4
+        heapq.heappush(self._expiry, (session.expires, session.sid))
         self._note(now, req, session)
         return units
 
@@ -690,7 +752,7 @@ class LMA:
             raise refuse  # not anchored here
         if profile.static_hoa is not None and want != profile.static_hoa:
             raise refuse
-        if want in self._reserved_hoas(owner.nai):
+        if self._reserved_for_other(want, owner.nai):
             raise refuse
         current = pool.owner_of(want)
         if current is not None and current != owner and not self._adoptable(current):
@@ -707,20 +769,18 @@ class LMA:
             return pool.transfer(current, owner) == hoa
         return pool.reserve(hoa, owner)
 
-    def _reserved_hoas(self, nai: str) -> set[IPv4Address]:
-        return {p.static_hoa for n, p in self.config.profiles.items()
-                if n != nai and p.static_hoa is not None}
+    def _reserved_for_other(self, addr: IPv4Address, nai: str) -> bool:
+        holder = self._statics.get(addr)
+        return holder is not None and holder != nai
 
     def _free_hoa(self, nai: str, profile: Profile, owner: PoolOwner) -> IPv4Address:
         pool = self.config.pool
         static = profile.static_hoa
         if static is not None and static in pool and pool.owner_of(static) in (None, owner):
             return static
-        reserved = self._reserved_hoas(nai)
-        for addr in pool.network.hosts():
-            if (addr in pool and pool.owner_of(addr) is None and addr not in reserved
-                    and addr != self.config.default_router):
-                return addr
+        addr = pool.lowest_free(_Avoid(self._statics, nai, self.config.default_router))
+        if addr is not None:
+            return addr
         raise _Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
 
     def _set_hoa(self, session: _Session, hoa: IPv4Address | None) -> None:
@@ -743,7 +803,14 @@ class LMA:
     def _remove(self, session: _Session) -> None:
         self._set_hoa(session, None)
         self._set_hnps(session, ())
-        self._sessions.pop(session.sid, None)
+        if self._sessions.pop(session.sid, None) is not None:
+            mine = self._by_nai.get(session.nai, {})
+            mine.pop(session.sid, None)
+            if not mine:
+                self._by_nai.pop(session.nai, None)
+            self._at_mag[session.mag] -= 1
+            if self._at_mag[session.mag] <= 0:
+                del self._at_mag[session.mag]
 
     # --- de-registration ------------------------------------------------------------------
     def _deregister(self, now: float, req: _Request, session: _Session | None) -> list[Output]:
@@ -830,12 +897,13 @@ class LMA:
 
     # --- revocation (RFC 5846) --------------------------------------------------------
     def _revoke(self, now: float, session: _Session, old: Binding,
-                old_port: int | None) -> list[Output]:
+                old_port: int | None, trigger: int | None = None) -> list[Output]:
         """A BRI to the MAG that held ``old`` (RFC 5846 §6.1), with retransmission state."""
         self._bri_seq = (self._bri_seq + 1) & 0xFFFF
         seq = self._bri_seq
-        trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
-                   else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
+        if trigger is None:
+            trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
+                       else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
         flags = BRFlag.P | (BRFlag.V if old.hoa is not None and not old.hnps else 0)
         opts: list[MobilityOption] = [session.mnid, *(_hnp_option(n) for n in old.hnps)]
         if old.hoa is not None:
@@ -940,12 +1008,19 @@ class LMA:
         return out
 
     def _active_mags(self) -> set[Address]:
-        return {s.mag for s in self._sessions.values()}
+        return set(self._at_mag)
 
     # --- expiry and snapshots ---------------------------------------------------------
     def _expire(self, now: float) -> list[Output]:
         out: list[Output] = []
-        for session in [s for s in self._sessions.values() if s.expires <= now]:
+        due = []
+        heap = self._expiry
+        while heap and heap[0][0] <= now:
+            at, sid = heapq.heappop(heap)
+            live = self._sessions.get(sid)
+            if live is not None and live.expires == at:
+                due.append(live)
+        for session in due:
             detail = {"session": session.sid, "mag": session.mag, "hoa": session.hoa,
                       "hnps": session.hnps}
             self._remove(session)

@@ -17,10 +17,12 @@ from typing import Annotated
 import typer
 
 from pmipview import __version__
-from pmipview.cli.common import err, out
+from pmipview.cli.common import err, out, set_width
 from pmipview.cli.dissect import dissect
 from pmipview.cli.ladder import ladder
+from pmipview.cli.lma import lma
 from pmipview.cli.load import load
+from pmipview.cli.mag import mag
 from pmipview.cli.plot import plot
 from pmipview.cli.report import report
 from pmipview.cli.simulate import simulate
@@ -37,7 +39,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _command in (dissect, timeline, stats, ladder, plot, report, simulate, load):
+for _command in (dissect, timeline, stats, ladder, plot, report, simulate, lma, mag, load):
     app.command(no_args_is_help=True)(_command)
 
 
@@ -51,8 +53,18 @@ def _version(value: bool) -> None:
 def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    width: Annotated[int | None, typer.Option(
+        "--width", help="Output width in columns (default: the terminal's; unlimited when "
+        "the output is not a terminal, so tables are never cut).", show_default=False)
+    ] = None,
 ) -> None:
     """pmipview: per-mobile-node views of PMIPv6 signaling."""
+    if width is not None:
+        if width < 40:
+            err.print(f"pmipview: --width: must be at least 40, got {width}", style="bold red",
+                      markup=False)
+            raise typer.Exit(2)
+        set_width(width)
 
 
 def main() -> None:

@@ -20,8 +20,17 @@ from pmipview.errors import CaptureError
 from pmipview.packets import Tally
 from pmipview.sources import Record, open_source
 
-out = Console(highlight=False, soft_wrap=True)
+# Not a terminal (a pipe, a file, CI): tables at their natural width, never cut at 80
+# columns with "…"; a terminal: its width.  ``pmipview --width N`` overrides both.
+UNBOUNDED = 4096
+out = Console(highlight=False, soft_wrap=True,
+              width=None if sys.stdout.isatty() else UNBOUNDED)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def set_width(columns: int) -> None:
+    """``--width``: render as if the terminal were ``columns`` wide."""
+    out.width = columns
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -59,7 +68,7 @@ def progress(records: Iterable[Record], source: object) -> Iterator[Record]:
 
 
 def load_report(file: str, names_file: str | None, keep: dict | None = None,
-            keep_frames: bool = True):
+                keep_frames: bool = True, summarise: bool = False):
     """Open, scan and correlate a capture; errors become one line and an exit code.
     With ``keep``, every signaling frame's signal (and decoded frame, unless not
     ``keep_frames``) is kept in it."""
@@ -80,7 +89,8 @@ def load_report(file: str, names_file: str | None, keep: dict | None = None,
         raise fail(str(exc), 1) from None
     tally = Tally()
     try:
-        report = correlate(progress(source, source), tally, names, keep, keep_frames)
+        report = correlate(progress(source, source), tally, names, keep, keep_frames,
+                           summarise)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     finally:

@@ -42,10 +42,10 @@ def timeline(
     from pmipview.render import timeline as tl
     from pmipview.render import timeline_json
 
-    report, _, problem = load_report(file, names)
+    report, _, problem = load_report(file, names, summarise=as_json)
     mns = pick_mns(report, mn, file)
     if as_json:
-        sys.stdout.write(json.dumps(timeline_json.report(report, mns)))
+        timeline_json.write(report, mns, sys.stdout.write)
         sys.stdout.write("\n")
     elif as_csv:
         sys.stdout.write(tl.csv_text(report, mns))

@@ -27,6 +27,7 @@ from ipaddress import IPv4Address
 
 from dissectors.dhcp_codes import DhcpMessageType as T
 from dissectors.mh_codes import BRAStatus, HoAReplyStatus, ba_status_name, name_of
+from pmipview.correlate.history import BATCH, History
 from pmipview.correlate.model import (
     DIAGNOSTICS,
     Attachment,
@@ -44,6 +45,26 @@ BROADCAST = IPv4Address("255.255.255.255")
 ZERO = IPv4Address(0)
 RETRANSMIT_WINDOW = 35.0    # s: a PBU this soon after the last one retransmits it
 DUPLICATE_WINDOW = 2.0      # s: the same message again on one capture interface
+# RFC 5213 §5.3.5 / §9.1: the LMA keeps a de-registered (or revoked) binding this long, so
+# that a registration from the new MAG for the same mobility session is a handoff
+MIN_DELAY_BEFORE_BCE_DELETE = 10.0
+SEEN_PRUNE = 10_000         # messages remembered before those past the window are dropped
+SUMMARISE_EVERY = 60.0      # s of capture between two passes moving finished history out
+SETTLED = 120.0             # s after which a finished item can no longer change
+DHCP_SETTLED = 600.0        # s without a message after which a DHCP exchange is finished
+# RFC 5213 §9.1 InitialBindackTimeoutFirstReg and RFC 6275 §12 MAX_BINDACK_TIMEOUT: the MAG
+# waits this long after its first PBU, doubling on each retransmission, up to the maximum
+INITIAL_BINDACK_TIMEOUT = 1.0
+MAX_BINDACK_TIMEOUT = 32.0
+
+
+def give_up_time(sent_times: list[float]) -> float:
+    """When a MAG that sent PBUs at ``sent_times`` and got no answer gave up: its last PBU
+    plus the timeout it then waited (twice the last back-off interval, RFC 6275 §11.8)."""
+    if len(sent_times) < 2:
+        return sent_times[-1] + INITIAL_BINDACK_TIMEOUT
+    wait = 2 * (sent_times[-1] - sent_times[-2])
+    return sent_times[-1] + min(max(wait, INITIAL_BINDACK_TIMEOUT), MAX_BINDACK_TIMEOUT)
 
 
 def another_sighting(elapsed: float, same_interface: bool,
@@ -63,12 +84,21 @@ class Correlator:
     def __init__(self, *, names: dict[str, str] | None = None,
                  retransmit_window: float = RETRANSMIT_WINDOW,
                  reorder_window: float = 2.0, duplicate_window: float = DUPLICATE_WINDOW,
-                 expiry_grace: float = 5.0) -> None:
+                 expiry_grace: float = 5.0,
+                 bce_delete_delay: float = MIN_DELAY_BEFORE_BCE_DELETE,
+                 summarise: bool = False) -> None:
         self.names = names or {}
         self.retransmit_window = retransmit_window
         self.reorder_window = reorder_window
         self.duplicate_window = duplicate_window
         self.expiry_grace = expiry_grace
+        self.bce_delete_delay = bce_delete_delay
+        self._history = History() if summarise else None
+        if self._history is not None:
+            self._history.rename = self._current_name
+        # what the correlator still needs of an MN's attachments once they left memory
+        self._past: dict[int, _Past] = {}
+        self._next_summary = float("-inf")
         self.report = Report()
         self._heap: list[tuple[float, int, Signal]] = []
         self._n = 0
@@ -91,9 +121,14 @@ class Correlator:
         self._last_seq: dict[tuple[int, str, str], int] = {}
         self._last_ts: dict[int, float] = {}
         self._seen: dict[tuple, tuple[float, Transaction | DhcpExchange | None, int]] = {}
+        self._seen_limit = SEEN_PRUNE
         self._dhcp: dict[tuple[int, str], DhcpExchange] = {}
         self._hoa_holder: dict[str, int] = {}
         self._expiries: list[tuple[float, int, int, Attachment]] = []
+        # (due, n, mn uid, transaction): a registration still unanswered then timed out
+        self._give_ups: list[tuple[float, int, int, Transaction]] = []
+        # (due, n, mn uid, attachment, failure): a failed attachment not retried by then ends
+        self._failures: list[tuple[float, int, int, Attachment, tuple[float, str]]] = []
         self._per_txn: dict[tuple[int, str], Diagnostic] = {}
 
     # -- input ----------------------------------------------------------------------------
@@ -116,7 +151,7 @@ class Correlator:
         self._expire(end)
         for _, (uid, txn) in list(self._pending.items()):
             if txn.outcome == "pending" and txn.kind != "heartbeat":
-                self._timeout(self._mn(uid), txn)
+                self._timeout(self._mn(uid), txn, end)
         for _, (uid, txn) in list(self._bri.items()):
             if txn.outcome == "pending":
                 txn.outcome = "timeout"
@@ -126,6 +161,7 @@ class Correlator:
         for mn in mns:
             for att in mn.attachments:
                 att.close()
+        self.report.history = self._history
         self.report.mobile_nodes = mns
         self.report.nodes = sorted(self._nodes, key=lambda n: (n.role, n.name))
         self.report.end = end if self.report.start is not None else None
@@ -155,10 +191,16 @@ class Correlator:
             self._duplicate(s, seen[1])
             return
         handled = self._mobility(s) if isinstance(s, MobilitySignal) else self._dhcp_signal(s)
+        if self._history is not None and s.time >= self._next_summary:
+            self._next_summary = s.time + SUMMARISE_EVERY
+            self._summarise(s.time)
         self._seen[key] = (s.time, handled, s.iface)
-        if len(self._seen) > 200_000:
+        if len(self._seen) > self._seen_limit:
+            # a message older than the retransmission window is never seen again: what is
+            # kept follows the signaling rate, not the length of the capture
             cutoff = s.time - self.retransmit_window
             self._seen = {k: v for k, v in self._seen.items() if v[0] >= cutoff}
+            self._seen_limit = max(SEEN_PRUNE, 2 * len(self._seen))
 
     def _duplicate(self, s: Signal, obj: object) -> None:
         """A second sighting (another capture point): record the frame, move reply times."""
@@ -191,6 +233,8 @@ class Correlator:
             if h.to_mag == txn.mag and h.time == old:
                 h.time = new
                 h.handoff_ms = (new - txn.first_sent) * 1000
+                if h.interruption_ms is not None:
+                    h.interruption_ms += (new - old) * 1000
 
     # -- identity ------------------------------------------------------------------------
 
@@ -248,6 +292,11 @@ class Correlator:
     def _merge(self, a: int, b: int) -> int:
         keep, gone = (a, b) if self._mns[a].first_seen <= self._mns[b].first_seen else (b, a)
         m, g = self._mns[keep], self._mns[gone]
+        if self._history is not None:
+            self._history.take_back(m)
+            self._history.take_back(g)
+        if gone in self._past:
+            self._past.setdefault(keep, _Past()).absorb(self._past.pop(gone))
         for name in ("nais", "macs", "ipv4_hoas", "hnps"):
             target = getattr(m, name)
             target.extend(v for v in getattr(g, name) if v not in target)
@@ -426,6 +475,7 @@ class Correlator:
             mn.transactions.append(txn)
             self._open[open_key] = txn
         self._pending[(str(s.src), str(s.dst), s.seq)] = (mn.uid, txn)
+        heapq.heappush(self._give_ups, (s.time + self.retransmit_window, self._n, mn.uid, txn))
         # the attachment this registration is about
         if purpose == "registration":
             key = self._iface_key(s)
@@ -440,6 +490,7 @@ class Correlator:
                 att.handoff_indicator = s.hi
                 att.access_technology = s.att
                 att.first_pbu = s.time
+                self._claim_dhcp(mn, att, s.time)
                 mn.attachments.append(att)
             att.frames.append(s.frame)
         else:
@@ -497,8 +548,54 @@ class Correlator:
             if att is not None and att.registered is None and att.active:
                 # the MAG may retry (e.g. 171 -> 0.0.0.0): same attachment until it gives up
                 att.frames.append(s.frame)
-                att.failed = (s.time, "rejected")
+                self._failed(mn, att, s.time, "rejected")
         return txn
+
+    def _claim_dhcp(self, mn: MobileNode, att: Attachment, now: float) -> None:
+        """The address acquisition that a link change started (DISCOVER, INIT-REBOOT
+        REQUEST, with their retransmissions and a NAK before them) and that is not answered
+        yet when the new MAG registers the MN belongs to the new attachment, even when it
+        began while an older attachment was current: the attachment starts at it."""
+        boundary = max((a.end for a in mn.attachments
+                        if a.key == att.key and a.end is not None), default=now - 60)
+        boundary = max(boundary, now - 60, self._past_end(mn, att.key))
+        for ex in reversed(mn.dhcp):
+            if ex.mac not in (att.key, ""):
+                continue
+            if ex.renewal:
+                continue
+            if ex.outcome == "ack" or ex.first < boundary:
+                break
+            self._move_exchange(mn, ex, att)
+
+    def _move_exchange(self, mn: MobileNode, ex: DhcpExchange, att: Attachment) -> None:
+        """``ex`` is part of ``att``: its frames move there from the attachment that had
+        them, and ``att`` starts no later than it."""
+        frames = {m["frame"] for m in ex.messages}
+        for m in ex.messages:
+            frames.update(m.get("also", ()))
+        for other in mn.attachments[-3:]:
+            if other is not att and other.mag == ex.mag:
+                other.frames = [f for f in other.frames if f not in frames]
+        att.frames.extend(sorted(frames - set(att.frames)))
+        att.start = min(att.start, ex.first)
+        ex.mag = att.mag
+
+    def _boundary(self, mn: MobileNode, att: Attachment) -> float:
+        """Where ``att`` may start at the earliest: after the last attachment of the same
+        interface that ended before it."""
+        return max((a.end for a in mn.attachments
+                    if a is not att and a.key == att.key and a.end is not None
+                    and a.end <= att.start), default=self._past_end(mn, att.key))
+
+    def _address_acquired(self, mn: MobileNode, att: Attachment, ex: DhcpExchange) -> None:
+        """The ACK of the attachment's first address acquisition: the attachment starts no
+        later than that exchange unless it began before the previous attachment ended."""
+        if ex.first < att.start and ex.first >= self._boundary(mn, att):
+            self._move_exchange(mn, ex, att)
+        att.dhcp_ack = ex.acked
+        att.address_ms = None if ex.acked is None else \
+            (ex.acked - max(ex.first, att.start)) * 1000
 
     def _adopt_dhcp(self, mn: MobileNode, att: Attachment) -> None:
         """DHCP seen before the attachment's first PBU (relay, draft order) belongs to it."""
@@ -506,7 +603,7 @@ class Correlator:
             if ex.mag is None and ex.first >= att.start - 1e-9 and ex.mac in (att.key, ""):
                 ex.mag = att.mag
                 if ex.outcome == "ack" and not ex.renewal and att.dhcp_ack is None:
-                    att.dhcp_ack, att.address_ms = ex.acked, ex.address_ms
+                    self._address_acquired(mn, att, ex)
                 if ex.server_id and att.server_id is None:
                     att.server_id = ex.server_id
 
@@ -531,6 +628,7 @@ class Correlator:
                     if att.ipv4_hoa and self._hoa_holder.get(att.ipv4_hoa) == mn.uid:
                         del self._hoa_holder[att.ipv4_hoa]
                     return
+                att.released = txn.first_sent
                 self._end(mn, att, s.time, "detach")
             return
         if att is None or not att.active:
@@ -567,11 +665,7 @@ class Correlator:
             if other is att or other.registered is None:
                 continue
             if not other.active:
-                # the LMA may revoke the old MAG's binding (BRI) before its PBA to the new
-                # MAG is on the wire: that revocation is part of this handoff
-                if other.key == att.key and other.mag != att.mag and \
-                        other.end_reason == "revocation" and att.first_pbu is not None and \
-                        other.end is not None and other.end >= att.first_pbu:
+                if self._released_for(other, att):
                     other.end_reason = "handoff"
                     return other
                 continue
@@ -583,6 +677,23 @@ class Correlator:
                 return other
         return None
 
+    def _released_for(self, old: Attachment, att: Attachment) -> bool:
+        """Whether ``old``, de-registered or revoked already, is the binding that ``att``
+        takes over at another MAG.  Either the LMA revoked it (BRI) for this registration,
+        after the new MAG's first PBU, or break-before-make (RFC 5213 §5.3.5): the binding
+        was released at most MinDelayBeforeBCEDelete before the new MAG's first PBU, for the
+        same mobility session (the same interface, or HI=2 from another interface), and the
+        new PBU says it is a handoff (HI 2, 3 or 4 — HI=1 is a new attachment)."""
+        if old.mag == att.mag or att.first_pbu is None or old.released is None or \
+                old.end_reason not in ("detach", "revocation"):
+            return False
+        if old.key != att.key and att.handoff_indicator != 2:
+            return False
+        if old.end_reason == "revocation" and old.released >= att.first_pbu:
+            return old.key == att.key
+        return att.handoff_indicator != 1 and \
+            0 <= att.first_pbu - old.released <= self.bce_delete_delay
+
     def _handoff(self, mn: MobileNode, prev: Attachment, att: Attachment, txn: Transaction,
                  s: MobilitySignal) -> None:
         self._end(mn, prev, s.time, "handoff")
@@ -593,9 +704,13 @@ class Correlator:
                 self._diag(mn, "hoa-changed-on-handoff", s.time, [s.frame],
                            f"HoA {prev.ipv4_hoa} at {prev.mag} became {att.ipv4_hoa} at "
                            f"{att.mag}")
+        interruption = None
+        if prev.released is not None and att.first_pbu is not None and \
+                prev.released < att.first_pbu:
+            interruption = (s.time - prev.released) * 1000
         mn.handoffs.append(Handoff(prev.mag, att.mag, s.time,
                                    (s.time - txn.first_sent) * 1000, preserved,
-                                   [txn.frames[0], s.frame]))
+                                   [txn.frames[0], s.frame], interruption))
         if att.dhcp_mode is None:
             att.dhcp_mode = prev.dhcp_mode
 
@@ -633,7 +748,7 @@ class Correlator:
         sent = txn.sent_times[idx] if idx < len(txn.sent_times) else txn.first_sent
         txn.rtt_ms = (txn.answered - sent) * 1000
 
-    def _timeout(self, mn: MobileNode, txn: Transaction) -> None:
+    def _timeout(self, mn: MobileNode, txn: Transaction, end: float | None = None) -> None:
         txn.outcome = "timeout"
         for key in [k for k, (_, t) in self._pending.items() if t is txn]:
             del self._pending[key]
@@ -641,11 +756,29 @@ class Correlator:
                    f"{txn.kind} by {txn.mag} for {mn.id} never answered "
                    f"({len(txn.seqs)} PBUs)")
         if txn.kind == "registration":
+            gave_up = give_up_time(txn.sent_times or [txn.last_sent])
+            if end is not None:
+                gave_up = max(txn.last_sent, min(gave_up, end))
             for att in mn.attachments:
                 if att.mag == txn.mag and att.active and att.registered is None:
-                    att.failed = (txn.last_sent, "timeout")
+                    self._failed(mn, att, gave_up, "timeout")
+
+    def _failed(self, mn: MobileNode, att: Attachment, time: float, reason: str) -> None:
+        """A registration of a never-registered attachment failed: unless the MAG tries
+        again within the retransmission window, the attachment ends at the failure."""
+        att.failed = (time, reason)
+        heapq.heappush(self._failures, (time + self.retransmit_window, self._n, mn.uid, att,
+                                        att.failed))
 
     def _expire(self, now: float) -> None:
+        while self._give_ups and self._give_ups[0][0] < now:
+            due, _, uid, txn = heapq.heappop(self._give_ups)
+            if txn.outcome == "pending" and txn.last_sent + self.retransmit_window <= due:
+                self._timeout(self._mn(uid), txn)
+        while self._failures and self._failures[0][0] < now:
+            _, _, uid, att, failure = heapq.heappop(self._failures)
+            if att.active and att.registered is None and att.failed is failure:
+                self._end(self._mn(uid), att, *failure)
         while self._expiries and self._expiries[0][0] < now:
             due, _, uid, att = heapq.heappop(self._expiries)
             if att.active and att.expires is not None and \
@@ -669,6 +802,7 @@ class Correlator:
             mn.transactions.append(txn)
             for att in mn.attachments:
                 if att.mag == mag and att.active:
+                    att.released = s.time
                     self._end(mn, att, s.time, "revocation")
         self._bri[(str(s.dst), str(s.src), s.seq)] = (mn.uid if mn else 0, txn)
         return txn
@@ -741,7 +875,8 @@ class Correlator:
             ex.mode = "relay"
         ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
         att = mn.current(mac) or mn.current()
-        if att is None and mn.pending_since is None and s.op == 1:
+        if att is None and s.op == 1 and (mn.pending_since is None
+                                          or s.time - mn.pending_since[0] > 60):
             mn.pending_since = (s.time, s.frame)
         if att is not None:
             ex.mag = att.mag
@@ -758,8 +893,7 @@ class Correlator:
             if att is not None and int(s.yiaddr):
                 self._check_address(mn, att, s)
                 if att.dhcp_ack is None and not ex.renewal:
-                    att.dhcp_ack = s.time
-                    att.address_ms = ex.address_ms
+                    self._address_acquired(mn, att, ex)
                 if s.server_id is not None:
                     self._server_id(mn, att, str(s.server_id), s)
         elif s.type == T.OFFER and not s.relay_leg and att is not None and int(s.yiaddr):
@@ -787,23 +921,75 @@ class Correlator:
     def _server_id(self, mn: MobileNode, att: Attachment, sid: str, s: DhcpSignal) -> None:
         if att.server_id is None:
             att.server_id = sid
-            prev = next((a for a in reversed(mn.attachments[:mn.attachments.index(att)])
+            prev = next(((a.server_id, a.mag) for a in
+                         reversed(mn.attachments[:mn.attachments.index(att)])
                          if a.key == att.key and a.server_id), None)
-            if prev is not None and prev.server_id != sid:
+            if prev is None and mn.uid in self._past:
+                prev = self._past[mn.uid].server.get(att.key)
+            if prev is not None and prev[0] != sid:
                 self._diag(mn, "server-id-changed", s.time, [s.frame],
-                           f"DHCP server id {prev.server_id} at {prev.mag} became {sid} at "
+                           f"DHCP server id {prev[0]} at {prev[1]} became {sid} at "
                            f"{att.mag}")
 
     def _unicast_check(self, mn: MobileNode, att: Attachment, s: DhcpSignal) -> None:
         dst = str(s.dst)
         if att.server_id is not None and dst == att.server_id:
             return
-        for prev in mn.attachments:
-            if prev is not att and prev.server_id == dst and prev.mag != att.mag:
+        past = self._past[mn.uid].servers.get(dst, []) if mn.uid in self._past else []
+        for mag in [*past, *(p.mag for p in mn.attachments
+                            if p is not att and p.server_id == dst)]:
+            if mag != att.mag:
                 self._diag(mn, "unicast-to-previous-mag", s.time, [s.frame],
-                           f"DHCP REQUEST unicast to {dst}, the server of {prev.mag}, "
+                           f"DHCP REQUEST unicast to {dst}, the server of {mag}, "
                            f"while attached at {att.mag}")
                 return
+
+    # -- finished history out of memory ----------------------------------------------------
+
+    def _current_name(self, name: str) -> str:
+        seen = set()
+        while name in self._renamed and name not in seen:
+            seen.add(name)
+            name = self._renamed[name]
+        return name
+
+    def _past_end(self, mn: MobileNode, key: str) -> float:
+        past = self._past.get(mn.uid)
+        return past.end.get(key, float("-inf")) if past is not None else float("-inf")
+
+    def _summarise(self, now: float) -> None:
+        """Move what has finished (summarise=True) out of memory: the front of each MN's
+        lists up to the first item that may still change (history.py)."""
+        assert self._history is not None
+        cutoff, dhcp_cutoff = now - SETTLED, now - DHCP_SETTLED
+        done: set[int] = set()
+        for mn in self._roots():
+            n = _prefix(mn.attachments, lambda a: a.end is not None and a.end < cutoff)
+            if n >= BATCH:
+                past = self._past.setdefault(mn.uid, _Past())
+                for a in mn.attachments[:n]:
+                    past.add(a)
+                self._history.spill(mn, "attachments", n)
+            n = _prefix(mn.handoffs, lambda h: h.time < cutoff)
+            if n >= BATCH:
+                self._history.spill(mn, "handoffs", n)
+            n = _prefix(mn.transactions, lambda t: t.outcome != "pending" and max(
+                t.answered or t.last_sent, t.last_sent) < cutoff)
+            if n >= BATCH:
+                for t in mn.transactions[:n]:
+                    done.add(id(t))
+                    self._per_txn.pop((id(t), "retransmission"), None)
+                self._history.spill(mn, "transactions", n)
+            n = _prefix(mn.dhcp, lambda x: (x.messages[-1]["time"] if x.messages
+                                            else x.first) < dhcp_cutoff)
+            if n >= BATCH:
+                for x in mn.dhcp[:n]:
+                    if self._dhcp.get((x.xid, x.mac)) is x:
+                        del self._dhcp[(x.xid, x.mac)]
+                self._history.spill(mn, "dhcp", n)
+        if done:
+            self._pending = {k: v for k, v in self._pending.items() if id(v[1]) not in done}
+            self._open = {k: t for k, t in self._open.items() if id(t) not in done}
 
     # -- diagnostics ---------------------------------------------------------------------
 
@@ -821,3 +1007,44 @@ class Correlator:
         if once_for is not None:
             self._per_txn[(id(once_for), code)] = d
         (mn.diagnostics if mn is not None else self.report.diagnostics).append(d)
+
+
+def _prefix(items: list, finished) -> int:
+    """How many items at the front of ``items`` are finished."""
+    n = 0
+    for item in items:
+        if not finished(item):
+            break
+        n += 1
+    return n
+
+
+class _Past:
+    """What the correlator still asks about an MN's attachments that left memory: the
+    last end of each interface, the last DHCP server id learnt on it, and the MAGs where
+    each server id was learnt (in order)."""
+
+    __slots__ = ("end", "server", "servers")
+
+    def __init__(self) -> None:
+        self.end: dict[str, float] = {}
+        self.server: dict[str, tuple[str, str]] = {}
+        self.servers: dict[str, list[str]] = {}
+
+    def add(self, att: Attachment) -> None:
+        if att.end is not None:
+            self.end[att.key] = max(att.end, self.end.get(att.key, att.end))
+        if att.server_id:
+            self.server[att.key] = (att.server_id, att.mag)
+            mags = self.servers.setdefault(att.server_id, [])
+            if att.mag not in mags:
+                mags.append(att.mag)
+
+    def absorb(self, other: _Past) -> None:
+        for key, end in other.end.items():
+            self.end[key] = max(end, self.end.get(key, end))
+        for key, value in other.server.items():
+            self.server.setdefault(key, value)
+        for sid, mags in other.servers.items():
+            mine = self.servers.setdefault(sid, [])
+            mine.extend(m for m in mags if m not in mine)

@@ -5,6 +5,7 @@ correlator fills them; renderers only read them (docs/json-schema.md, docs/timel
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,7 @@ class Attachment:
     server_id: str | None = None
     refreshes: int = 0
     failed: tuple[float, str] | None = None  # last registration rejected / unanswered
+    released: float | None = None   # the MAG's de-registration PBU, or the LMA's BRI
 
     def close(self) -> None:
         """At the end of the capture: a never-registered attachment ends where it failed."""
@@ -153,6 +155,9 @@ class Handoff:
     handoff_ms: float | None
     hoa_preserved: bool | None
     frames: list[int] = field(default_factory=list)
+    # break-before-make: the old binding's release (de-registration PBU or BRI) before the
+    # new MAG's first PBU -> the new PBA; None when the old binding held until then
+    interruption_ms: float | None = None
 
 
 @dataclass(slots=True)
@@ -201,3 +206,17 @@ class Report:
     nodes: list[Node] = field(default_factory=list)
     mobile_nodes: list[MobileNode] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    history: Any = None             # the finished history out of memory (history.py)
+
+    def complete(self, mobile_nodes: list[MobileNode] | None = None) -> Iterator[MobileNode]:
+        """Each MN with its whole history, one at a time (what a summarising correlator
+        moved out of memory comes back while the MN is looked at)."""
+        for mn in self.mobile_nodes if mobile_nodes is None else mobile_nodes:
+            if self.history is None:
+                yield mn
+                continue
+            self.history.restore(mn)
+            try:
+                yield mn
+            finally:
+                self.history.release(mn)

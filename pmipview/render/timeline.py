@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pmipview.correlate.model import MobileNode, Report
+from pmipview.render.safe import safe_text
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
 
@@ -121,9 +122,27 @@ def header(r: Report) -> Text:
     return text
 
 
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ (or a tab or CR,
+    which some spreadsheets skip first) gets a leading ' (OWASP's CSV-injection rule);
+    numbers are left alone, control characters escaped."""
+    if not isinstance(value, str) or not value:
+        return value
+    text = safe_text(value)
+    return "'" + text if text[0] in "=+-@\t\r" else text
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO) -> None:
+        self._w = csv.writer(out)
+
+    def writerow(self, row: list[object]) -> None:
+        self._w.writerow([csv_cell(c) for c in row])
+
+
 def csv_text(r: Report, mns: list[MobileNode]) -> str:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = _SafeWriter(out)
     w.writerow(["mn", "nai", "macs", "mag", "interface", "start", "registered", "end",
                 "end_reason", "ipv4_hoa", "dhcp_mode", "handoff_indicator",
                 "access_technology", "address_ms", "attach_ms", "diagnostics"])

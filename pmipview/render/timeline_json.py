@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from pmipview.correlate.model import (
@@ -37,8 +39,8 @@ def attachment(a: Attachment) -> dict[str, Any]:
 
 def handoff(h: Handoff) -> dict[str, Any]:
     return {"from_mag": h.from_mag, "to_mag": h.to_mag, "time": h.time,
-            "handoff_ms": _ms(h.handoff_ms), "hoa_preserved": h.hoa_preserved,
-            "frames": h.frames}
+            "handoff_ms": _ms(h.handoff_ms), "interruption_ms": _ms(h.interruption_ms),
+            "hoa_preserved": h.hoa_preserved, "frames": h.frames}
 
 
 def transaction(t: Transaction) -> dict[str, Any]:
@@ -69,6 +71,20 @@ def mobile_node(mn: MobileNode) -> dict[str, Any]:
             "dhcp": [dhcp(x) for x in mn.dhcp],
             "diagnostics": [diagnostic(d) for d in sorted(mn.diagnostics,
                                                           key=lambda d: d.time)]}
+
+
+def write(r: Report, mobile_nodes: list[MobileNode] | None, out: Callable[[str], Any]) -> None:
+    """The same text as ``json.dumps(report(r, mobile_nodes))``, written MN by MN so that
+    the whole document is never in memory at once."""
+    mns = r.mobile_nodes if mobile_nodes is None else mobile_nodes
+    doc = report(r, [])
+    out(json.dumps({"capture": doc["capture"], "nodes": doc["nodes"]})[:-1])
+    out(', "mobile_nodes": [')
+    for i, mn in enumerate(r.complete(mns)):
+        out((", " if i else "") + json.dumps(mobile_node(mn)))
+    diags = [diagnostic(d) for d in sorted(
+        [*r.diagnostics, *(d for mn in mns for d in mn.diagnostics)], key=lambda d: d.time)]
+    out('], "diagnostics": ' + json.dumps(diags) + "}")
 
 
 def report(r: Report, mobile_nodes: list[MobileNode] | None = None) -> dict[str, Any]:

@@ -218,6 +218,9 @@ class Simulation:
             self._restart(ev.mag)
             return
         mn = self.sc.mns[[m.name for m in self.sc.mns].index(ev.mn)]
+        if ev.action == "revoke":
+            self._handle(self.lma, "lma", self.lma.cores["lma"].revoke(self.now, mn.nai))
+            return
         mac = ev.mac or mn.macs[0]
         client = self.mns[mn.name].cores[mac]
         current = self.attached.get(mac)

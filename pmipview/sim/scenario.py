@@ -88,7 +88,7 @@ class MNSpec:
 @dataclass(frozen=True, slots=True)
 class EventSpec:
     at: float
-    action: str                       # attach | handoff | detach | release | renew | restart
+    action: str                       # attach handoff detach release renew restart revoke
     mn: str | None
     mag: str | None = None
     iface: str = "wlan0"
@@ -124,7 +124,7 @@ class Scenario:
     timeline: tuple[dict[str, Any], ...] = field(default=())  # [[timeline]] facts
 
 
-ACTIONS = ("attach", "handoff", "detach", "release", "renew", "restart")
+ACTIONS = ("attach", "handoff", "detach", "release", "renew", "restart", "revoke")
 MUTATIONS = ("duplicate-hoa-request", "drop-mn-id", "drop-handoff-indicator",
              "drop-att", "drop-hoa-request")
 

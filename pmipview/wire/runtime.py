@@ -213,8 +213,10 @@ class Runtime:
                             c.send_errors += 1
                         else:
                             c.sent += 1
-                            for f in self._on_send:
-                                f(now, datagram, packet)
+                            if self._on_send:
+                                sent_at = self.clock()
+                                for f in self._on_send:
+                                    f(sent_at, datagram, packet)
                         break
                 else:
                     c.unroutable += 1

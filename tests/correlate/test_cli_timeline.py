@@ -378,3 +378,20 @@ def test_pcapng_with_two_capture_points(tmp_path):
     assert t["rtt_ms"] == pytest.approx(12.0, abs=1e-3)
     assert m["attachments"][0]["attach_ms"] == pytest.approx(12.0, abs=1e-3)
     assert d["diagnostics"] == []
+
+
+@pytest.mark.parametrize("name", ["tour.pcap", "break-before-make-deregistration.pcapng",
+                                  "multihomed-inter-interface.pcapng"])
+def test_the_streamed_json_is_the_document(name):
+    from pmipview.packets import Tally
+    from pmipview.pipeline import correlate
+    from pmipview.render import timeline_json
+    from pmipview.sources.capfile import open_capture
+
+    path = Path(__file__).resolve().parents[2] / "samples" / name
+    with open_capture(path) as reader:
+        report = correlate(reader, Tally())
+    for mns in (None, report.mobile_nodes[:1], []):
+        buf = io.StringIO()
+        timeline_json.write(report, mns, buf.write)
+        assert buf.getvalue() == json.dumps(timeline_json.report(report, mns))

@@ -88,7 +88,7 @@ def end_timeout(s: Script) -> float:
     s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1)
     s.pbu(1, MAG1, LMA, 11, nai=NAI1, mac=MN1)
     s.noise(100)
-    return 1
+    return 3  # the MAG gave up: its last PBU + twice the last back-off (1 s)
 
 
 @pytest.mark.parametrize("script,reason", [
@@ -348,3 +348,130 @@ def test_no_signaling_is_an_empty_report():
     r = s.report()
     assert r.frames == 5 and r.signaling_frames == 0
     assert r.mobile_nodes == [] and r.nodes == [] and r.diagnostics == []
+
+
+# -- failed attachments end at their failure ---------------------------------------------------
+
+def test_a_rejected_attachment_ends_at_the_reject_and_a_later_success_is_new():
+    s = Script()
+    s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1)
+    s.pba(0.005, MAG1, LMA, 10, nai=NAI1, mac=MN1, status=BAStatus.NOT_HOME_SUBNET)
+    s.pbu(600, MAG1, LMA, 11, nai=NAI1, mac=MN1)
+    s.pba(600.005, MAG1, LMA, 11, nai=NAI1, mac=MN1, hoa=HOA1)
+    m = mn(s.report(), NAI1)
+    failed, ok = m.attachments
+    assert (failed.end_reason, failed.end, failed.registered) == (
+        "rejected", pytest.approx(at(0.005), abs=1e-6), None)
+    assert (ok.start, ok.registered, ok.end_reason) == (
+        pytest.approx(at(600), abs=1e-6), pytest.approx(at(600.005), abs=1e-6),
+        "end-of-capture")
+    assert ok.attach_ms == approx_ms(5.0)
+    assert not m.handoffs
+
+
+def test_an_unanswered_attachment_ends_at_the_give_up_and_a_later_success_is_new():
+    s = Script()
+    for i, t in enumerate((0, 1, 3, 7)):           # back-off 1, 2, 4 s: gives up at 7 + 8
+        s.pbu(t, MAG1, LMA, 10 + i, nai=NAI1, mac=MN1)
+    s.pbu(300, MAG1, LMA, 20, nai=NAI1, mac=MN1)
+    s.pba(300.005, MAG1, LMA, 20, nai=NAI1, mac=MN1, hoa=HOA1)
+    m = mn(s.report(), NAI1)
+    failed, ok = m.attachments
+    assert (failed.end_reason, failed.end) == ("timeout", pytest.approx(at(15), abs=1e-6))
+    assert ok.start == pytest.approx(at(300), abs=1e-6) and ok.attach_ms == approx_ms(5.0)
+    assert [t.outcome for t in m.transactions] == ["timeout", "accepted"]
+
+
+def test_a_prompt_retry_after_a_reject_is_the_same_attachment():
+    # RFC 5844: 171 (HoA not authorized) -> the MAG asks again with 0.0.0.0 at once
+    s = Script()
+    s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1, hoa=HOA2, plen=24)
+    s.pba(0.005, MAG1, LMA, 10, nai=NAI1, mac=MN1, status=171)
+    s.pbu(0.010, MAG1, LMA, 11, nai=NAI1, mac=MN1)
+    s.pba(0.015, MAG1, LMA, 11, nai=NAI1, mac=MN1, hoa=HOA1)
+    att = only(mn(s.report(), NAI1).attachments)
+    assert att.end_reason == "end-of-capture" and att.attach_ms == approx_ms(15.0)
+
+
+def test_dhcp_after_a_failed_attachment_is_not_part_of_it():
+    s = Script()
+    s.pbu(0, MAG1, LMA, 10, nai=NAI1, mac=MN1)
+    s.pba(0.005, MAG1, LMA, 10, nai=NAI1, mac=MN1, status=BAStatus.NOT_HOME_SUBNET)
+    a = s.attach(900, MAG1, LMA, 11, nai=NAI1, mac=MN1, hoa=HOA1, xid=0x21, server_id=GW1)
+    m = mn(s.report(), NAI1)
+    failed, ok = m.attachments
+    assert failed.end == pytest.approx(at(0.005), abs=1e-6)
+    assert a.discover in ok.frames and a.discover not in failed.frames
+    assert ok.start == pytest.approx(at(900), abs=1e-6)
+    assert ok.attach_ms >= ok.address_ms
+
+
+# -- an attachment starts at its first DHCP message or first PBU --------------------------------
+
+def _init_reboot_nak_then_discover(s: Script, t: float, mag: str, seq: int, hi: int) -> list[int]:
+    """At ``mag`` the MN re-confirms HOA1 (INIT-REBOOT), is NAKed, DISCOVERs: the DISCOVER
+    makes the MAG register it (server mode); frames in time order."""
+    return [
+        s.dhcp(t, "REQUEST", 0x31, MN1, ZERO, BCAST, requested=HOA1),
+        s.dhcp(t + 0.002, "NAK", 0x31, MN1, GW1, BCAST, server_id=GW1,
+               mac_src=node_mac(mag)),
+        s.dhcp(t + 0.100, "DISCOVER", 0x32, MN1, ZERO, BCAST),
+        s.pbu(t + 0.102, mag, LMA, seq, nai=NAI1, mac=MN1, hi=hi),
+        s.pba(t + 0.110, mag, LMA, seq, nai=NAI1, mac=MN1, hi=hi, hoa=HOA1, gw=GW1),
+        s.dhcp(t + 0.111, "OFFER", 0x32, MN1, GW1, BCAST, yiaddr=HOA1, server_id=GW1,
+               mac_src=node_mac(mag)),
+        s.dhcp(t + 0.113, "REQUEST", 0x32, MN1, ZERO, BCAST, requested=HOA1, server_id=GW1),
+        s.dhcp(t + 0.114, "ACK", 0x32, MN1, GW1, BCAST, yiaddr=HOA1, server_id=GW1,
+               mac_src=node_mac(mag)),
+    ]
+
+
+def test_init_reboot_nak_then_discover_during_a_handoff_belongs_to_the_new_attachment():
+    s = Script()
+    first = s.attach(0, MAG1, LMA, 10, nai=NAI1, mac=MN1, hoa=HOA1, xid=0x11, server_id=GW1)
+    frames = _init_reboot_nak_then_discover(s, 60, MAG2, 20, hi=3)
+    m = mn(s.report(), NAI1)
+    old, new = m.attachments
+    assert new.start == pytest.approx(at(60), abs=1e-6)     # the INIT-REBOOT REQUEST
+    assert set(frames) <= set(new.frames)
+    assert not set(frames) & set(old.frames) and first.ack in old.frames
+    assert new.address_ms == approx_ms(14.0)               # DISCOVER -> ACK
+    assert new.attach_ms == approx_ms(114.0)
+    assert [x.mag for x in m.dhcp] == [MAG1, MAG2, MAG2]
+    assert only(m.handoffs).to_mag == MAG2
+
+
+def test_init_reboot_nak_then_discover_after_a_detach():
+    s = Script()
+    _registered(s)
+    s.pbu(50, MAG1, LMA, 11, nai=NAI1, mac=MN1, hi=4, lifetime=0, hoa=HOA1, plen=24)
+    s.pba(50.004, MAG1, LMA, 11, nai=NAI1, mac=MN1, hi=4, lifetime=0, hoa=HOA1)
+    frames = _init_reboot_nak_then_discover(s, 300, MAG1, 30, hi=1)
+    m = mn(s.report(), NAI1)
+    new = m.attachments[-1]
+    assert new.start == pytest.approx(at(300), abs=1e-6) and set(frames) <= set(new.frames)
+    assert new.attach_ms >= new.address_ms
+
+
+def test_a_retransmitted_discover_during_a_handoff_starts_the_new_attachment():
+    s = Script()
+    s.attach(0, MAG1, LMA, 10, nai=NAI1, mac=MN1, hoa=HOA1, xid=0x11, server_id=GW1)
+    d1 = s.dhcp(60, "DISCOVER", 0x41, MN1, ZERO, BCAST)
+    d2 = s.dhcp(64, "DISCOVER", 0x41, MN1, ZERO, BCAST)
+    s.pbu(64.002, MAG2, LMA, 20, nai=NAI1, mac=MN1, hi=3)
+    s.pba(64.010, MAG2, LMA, 20, nai=NAI1, mac=MN1, hi=3, hoa=HOA1)
+    s.dhcp(64.011, "OFFER", 0x41, MN1, GW1, BCAST, yiaddr=HOA1, server_id=GW1)
+    s.dhcp(64.013, "REQUEST", 0x41, MN1, ZERO, BCAST, requested=HOA1, server_id=GW1)
+    s.dhcp(64.014, "ACK", 0x41, MN1, GW1, BCAST, yiaddr=HOA1, server_id=GW1)
+    new = mn(s.report(), NAI1).attachments[-1]
+    assert new.start == pytest.approx(at(60), abs=1e-6) and {d1, d2} <= set(new.frames)
+    assert new.address_ms == approx_ms(4014.0) and new.attach_ms == approx_ms(4014.0)
+
+
+def test_a_stale_unanswered_discover_does_not_start_a_much_later_attachment():
+    s = Script()
+    s.dhcp(0, "DISCOVER", 0x51, MN1, ZERO, BCAST)            # nobody registers the MN
+    a = s.attach(1000, MAG1, LMA, 10, nai=NAI1, mac=MN1, hoa=HOA1, xid=0x52, server_id=GW1)
+    att = only(mn(s.report(), NAI1).attachments)
+    assert att.start == pytest.approx(at(1000), abs=1e-6) and a.discover in att.frames
+    assert att.attach_ms >= att.address_ms

@@ -1,0 +1,173 @@
+"""``pmipview lma``: the reference LMA core on real sockets."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from pmipview.cli.common import err, fail, out
+
+TRANSPORTS = ("auto", "udp4", "ipv6")
+
+
+def lma(
+    listen: Annotated[list[str] | None, typer.Option(
+        "--listen", "-l", help="Local address to serve (repeat for several): an IPv4 "
+        "address listens on UDP 5436 (RFC 5844 §4), an IPv6 one on a raw Mobility Header "
+        "socket (root or CAP_NET_RAW). 0.0.0.0 and :: serve every address.",
+        show_default="127.0.0.1")] = None,
+    transport: Annotated[str, typer.Option(
+        "--transport", "-t", help="auto (by address family), udp4 or ipv6.")] = "auto",
+    port: Annotated[int, typer.Option(
+        "--port", help="UDP port of the IPv4 transport (0: any free port, printed at "
+        "start).")] = 5436,
+    config: Annotated[str | None, typer.Option(
+        "--config", "-c", help="lma.toml: profiles per NAI, pools, router, lifetimes, "
+        "ordering, revocation, heartbeat (keys in docs/lma.md). SIGHUP re-reads its "
+        "profiles.", show_default=False)] = None,
+    pool: Annotated[str | None, typer.Option(
+        "--pool", help="IPv4 HoA prefix, e.g. 10.200.0.0/16: its first host is the default "
+        "router, the rest is handed out (overrides the config's pool).",
+        show_default="10.200.0.0/16")] = None,
+    log: Annotated[str | None, typer.Option(
+        "--log", help="Write one JSON line per transaction (PBU/PBA, BRI/BRA, heartbeat) "
+        "with RTT and status names.", show_default=False)] = None,
+    pcap: Annotated[str | None, typer.Option(
+        "--pcap", help="Write the LMA's own traffic as pcapng (pmipview timeline reads it).",
+        show_default=False)] = None,
+    duration: Annotated[float | None, typer.Option(
+        "--duration", help="Stop after this many seconds (default: until Ctrl-C or "
+        "SIGTERM).", show_default=False)] = None,
+    events: Annotated[bool, typer.Option(
+        "--events", help="Print every event of the core (registered, handoff, "
+        "rejected...) as a line.")] = False,
+    live: Annotated[bool | None, typer.Option(
+        "--live/--no-live", help="The live binding-cache table (default: when stdout is "
+        "a terminal).", show_default=False)] = None,
+) -> None:
+    """Run the reference LMA (RFC 5213 + RFC 5844) on real sockets.
+
+    With no config it accepts any NAI, gives IPv4 HoAs from 10.200.0.0/16 (or --pool)
+    and IPv6 prefixes only when the config names an hnp_pool.  While it runs, a terminal
+    shows the binding cache; --log and --pcap record what it did.  SIGHUP re-reads the
+    profiles of --config without dropping bindings; Ctrl-C or SIGTERM exits with a summary.
+
+    Examples:
+
+        pmipview lma --listen 127.0.0.1
+
+        pmipview lma --listen 192.0.2.1 --pool 10.10.0.0/16 --log lma.jsonl --pcap lma.pcapng
+
+        sudo pmipview lma --listen 2001:db8::1 --listen 192.0.2.1 --config lma.toml
+    """
+    from pmipview.agents.config import ConfigError, default_lma_config, load_lma_config
+    from pmipview.agents.lma import LMA
+    from pmipview.wire.transport import TransportError, open_signaling
+
+    if transport not in TRANSPORTS:
+        raise fail(f"--transport: {transport!r} is not one of {', '.join(TRANSPORTS)}", 2)
+    if not 0 <= port < 65536:
+        raise fail(f"--port: {port} is not a UDP port", 2)
+    if duration is not None and duration <= 0:
+        raise fail(f"--duration: must be positive, got {duration}", 2)
+    try:
+        cfg = load_lma_config(config, pool) if config else default_lma_config(pool)
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+    cfg.clock_offset = time.time() - time.monotonic()
+    addresses = listen or ["127.0.0.1"]
+    opened = []
+    try:
+        for address in addresses:
+            kind = transport if transport != "auto" else ("ipv6" if ":" in address else "udp4")
+            opened.append(open_signaling(kind, address, port))
+    except TransportError as exc:
+        for t in opened:
+            t.close()
+        raise fail(str(exc), 1) from None
+    core = LMA(cfg)
+    _serve(core, opened, config, pool, log, pcap, duration, events,
+           sys.stdout.isatty() if live is None else live)
+
+
+def _serve(core, transports, config, pool, log, pcap, duration, show_events, live) -> None:
+    from pmipview.render.bindings import live_view, summary_lines
+    from pmipview.render.safe import safe_text
+    from pmipview.wire.capture import CaptureWriter
+    from pmipview.wire.runtime import Runtime
+    from pmipview.wire.txlog import TransactionLog, jsonl_writer
+
+    observers: list[object] = []
+    txlog = cap = log_fh = None
+    try:
+        if log:
+            log_fh = open(log, "w", buffering=1)  # noqa: SIM115 - closed in finally
+            txlog = TransactionLog(jsonl_writer(log_fh))
+            observers.append(txlog)
+        if pcap:
+            cap = CaptureWriter(open(pcap, "wb"), "lma")  # noqa: SIM115
+            observers.append(cap)
+    except OSError as exc:
+        if log_fh is not None:
+            log_fh.close()
+        raise fail(f"cannot write {exc.filename}: {exc.strerror}", 1) from None
+
+    class _Printer:
+        def on_event(self, now: float, event) -> None:
+            out.print(safe_text(f"{now - started:9.3f}  {event}"), markup=False)
+
+    if show_events:
+        observers.append(_Printer())
+    rt = Runtime(core, transports, observers=observers)
+    where = ", ".join(t.name for t in transports)
+    started = rt.clock()
+
+    def reload(_sig: int) -> None:
+        from pmipview.agents.config import ConfigError, load_lma_config
+
+        if not config:
+            err.print("pmipview lma: SIGHUP: no --config to reload", markup=False)
+            return
+        try:
+            new = load_lma_config(config, pool)
+        except ConfigError as exc:
+            err.print(f"pmipview lma: SIGHUP: kept the old profiles: {exc}", markup=False,
+                      style="yellow")
+            return
+        core.reload(new.profiles, new.default_profile)
+        err.print(f"pmipview lma: reloaded {len(new.profiles)} profiles from {config} "
+                  f"({len(core)} bindings kept)", markup=False)
+
+    rt.on_signal(signal.SIGHUP, reload)
+    rt.on_signal(signal.SIGTERM, lambda _s: rt.stop())
+    rt.on_signal(signal.SIGINT, lambda _s: rt.stop())
+    cfg = core.config
+    err.print(f"pmipview lma: listening on {where}; HoA pool {cfg.pool.describe()}, "
+              f"router {cfg.default_router}", markup=False)
+    try:
+        if live:
+            from rich.live import Live
+
+            with Live(console=out, auto_refresh=False, transient=False) as view:
+                class _Table:
+                    def on_tick(self, now: float) -> None:
+                        view.update(live_view(core.bindings(), rt.counters, started, now,
+                                              where, core.revoking()), refresh=True)
+                rt.add_observer(_Table())
+                rt.run(duration=duration)
+        else:
+            rt.run(duration=duration)
+    finally:
+        if txlog is not None:
+            txlog.close(rt.clock())
+        if log_fh is not None:
+            log_fh.close()
+        if cap is not None:
+            cap.close()
+        rt.close()
+    for line in summary_lines(rt.counters, len(core), started, rt.clock()):
+        out.print(line, markup=False)
