@@ -189,7 +189,7 @@ def load(
             s.close()
     doc = summary(core, now, interrupted=driver.interrupted,
                   extra={"target": str(addr), "transport": transport,
-                         "foreign_datagrams": driver.foreign})
+                         "icmp_errors": driver.refused})
     out.print(summary_table(doc))
     try:
         if json_file:

@@ -57,7 +57,7 @@ class LoadConfig:
     retransmit: tuple[float, ...] = RETRANSMIT
     max_retransmissions: int = MAX_RETRANSMISSIONS
     drain: float = 3.0                   # after the last PBU, wait this long for answers
-    burst: int = 512                     # new PBUs per poll, at most (lets replies in)
+    burst: int = 64                      # new PBUs per poll, at most (lets replies in)
     model: TrafficModel = field(default_factory=TrafficModel)
     seed: int = 0
 
