@@ -68,7 +68,7 @@ class Driver:
     def __init__(self, core: LoadCore, transports: list[Udp4Transport | MhTransport],
                  target: IPv4Address | IPv6Address, port: int = PMIP6_CNTL_PORT, *,
                  interval: float = 1.0, on_row: Callable[[Row], None] | None = None,
-                 panel: Callable[[float], None] | None = None, panel_every: float = 0.5,
+                 panel: Callable[[float], None] | None = None, panel_every: float = 1.0,
                  keys: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
         self.core = core
         self.transports = transports

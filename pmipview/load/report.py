@@ -92,6 +92,7 @@ def summary(core: LoadCore, now: float, *, interrupted: bool = False,
         "attached_at_end": core.pop.attached,
         "mag_addresses": core.cfg.mags,
         "rate_requested": core.cfg.rate,
+        "rate_at_end": round(core.rate, 3),
         "interrupted": interrupted,
     }
     if extra:
