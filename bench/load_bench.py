@@ -290,7 +290,14 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--responders", default="reflector,lma")
     ap.add_argument("--sipp-rate", type=int, default=5000)
-    ap.add_argument("--out", default="bench/load_bench.json")
+    ap.add_argument("--search", default="",
+                    help="also run each responder at these rates (comma list, --search-"
+                         "duration s each) to find the highest rate with 0 timeouts")
+    ap.add_argument("--search-duration", type=float, default=15.0)
+    ap.add_argument("--no-sipp", action="store_true")
+    ap.add_argument("--search-only", action="store_true",
+                    help="skip the sustained and latency runs")
+    ap.add_argument("--out", default="bench/out/load_bench.json")
     a = ap.parse_args()
     if a.quick:
         a.duration, a.runs = 10.0, 1
@@ -301,14 +308,31 @@ def main() -> None:
         print(f"  {k:45s} {v:8.2f} µs", flush=True)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for responder in a.responders.split(","):
+        for responder in a.responders.split(",") if not a.search_only else ():
             for label, rate in (("sustained", a.rate), ("latency", a.latency_rate)):
                 runs = [one_run(responder, rate, a.duration, a.mns, tmp) for _ in range(a.runs)]
                 s = summarize(runs)
                 result[f"{responder} {label} {rate:.0f}/s"] = s
                 print(f"{responder:9s} {label:9s} {rate:>8.0f}/s -> {json.dumps(s)}", flush=True)
-    result["sipp"] = sipp(min(a.duration, 20.0), a.sipp_rate)
-    print(f"sipp uac->uas: {json.dumps(result['sipp'])}", flush=True)
+        if a.search:
+            for responder in a.responders.split(","):
+                steps = {}
+                for rate in (float(x) for x in a.search.split(",")):
+                    r = one_run(responder, rate, a.search_duration, a.mns, tmp)
+                    steps[f"{rate:.0f}"] = {k: r.get(k) for k in (
+                        "rate_per_s", "timeouts", "unfinished", "retransmissions",
+                        "max_lag_ms", "rtt_ms", "error")}
+                    print(f"{responder:9s} search    {rate:>8.0f}/s -> "
+                          f"{json.dumps(steps[f'{rate:.0f}'])}", flush=True)
+                ok = [float(k) for k, v in steps.items()
+                      if v.get("timeouts") == 0 and not v.get("unfinished")
+                      and not v.get("error")]
+                result[f"{responder} search"] = {"steps": steps,
+                                                 "highest_clean_rate": max(ok, default=None)}
+    if not a.no_sipp:
+        result["sipp"] = sipp(min(a.duration, 20.0), a.sipp_rate)
+        print(f"sipp uac->uas: {json.dumps(result['sipp'])}", flush=True)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"written {a.out}")
 
