@@ -94,6 +94,7 @@ class LoadCore:
         self.outstanding = 0
         self.rate = cfg.rate
         self.paused = False
+        self.blocked = False           # the last poll could not start a due PBU
         self.stopping = False          # no new transactions (end reached, q, SIGINT)
         self.start = 0.0
         self._t0 = 0.0                 # schedule origin (moves on a rate change / resume)
@@ -162,7 +163,9 @@ class LoadCore:
     def next_timer(self, now: float) -> float:
         """When ``poll`` has work: the next scheduled PBU or retransmission deadline."""
         due = [q[0][0] for q in self._timeouts if q]
-        if not self.stopping and not self.paused:
+        if not self.stopping and not self.paused and not self.blocked:
+            # (blocked: every MN busy or --max-outstanding reached; an answer or a
+            # timeout unblocks it, so there is nothing to do before either)
             need = self.stats.totals.started + 1 - self.target(now)
             due.append(now + max(need, 0.0) / self.rate if need > 0 else now)
         if self.cfg.duration is not None and self.sending_ended is None:
@@ -190,13 +193,16 @@ class LoadCore:
         limit = self.cfg.max_outstanding
         cap = self.cfg.transactions
         pick = self.pop.pick
+        self.blocked = False
         for _ in range(min(behind, self.cfg.burst)):
             if limit and self.outstanding >= limit:
+                self.blocked = True
                 break
             if cap is not None and totals.started >= cap:
                 break
             got = pick()
             if got is None:
+                self.blocked = True
                 break
             kind, mn, mag = got
             txn = _Txn(mn, kind, mag)
@@ -262,6 +268,7 @@ class LoadCore:
         txn.key = -1
         self._txn_of[txn.mn] = None
         self.outstanding -= 1
+        self.blocked = False
         self.pop.done(txn.mn, txn.kind, ok, hoa, plen)
 
     # -- receiving ----------------------------------------------------------------------

@@ -148,3 +148,12 @@ def test_a_restarted_generator_resyncs_sequence_numbers_on_135():
     t = again.stats.totals
     assert t.resyncs > 0 and t.stray == 0
     assert t.accepted == 60 and not t.rejected and t.timeouts == 0
+
+
+def test_blocked_generator_does_not_ask_to_be_woken_for_pacing():
+    core = LoadCore(LoadConfig(mns=2, rate=1000, mags=1, duration=10.0))
+    core.begin(0.0)
+    assert len(core.poll(0.01)) == 2          # both MNs busy now
+    assert core.poll(0.02) == [] and core.blocked
+    assert core.next_timer(0.02) > 0.5        # the retransmission, not "now"
+    assert core.lag(0.02) > 0                 # but the lag shows
