@@ -28,6 +28,7 @@ from pmipview.cli.dissect import dissect
 from pmipview.cli.ladder import ladder
 from pmipview.cli.live import live
 from pmipview.cli.lma import lma
+from pmipview.cli.load import load
 from pmipview.cli.mag import mag
 from pmipview.cli.plot import plot
 from pmipview.cli.probe import probe
@@ -75,7 +76,7 @@ app = typer.Typer(
 )
 
 for _command in (dissect, timeline, stats, live, ladder, plot, report, simulate, lma, mag,
-                 probe):
+                 probe, load):
     app.command(no_args_is_help=True)(_command)
 
 

@@ -1,0 +1,243 @@
+"""The I/O half of ``pmipview load``: sockets, the loop, keys, signals, the pcap sample.
+
+One socket per MAG address (a :mod:`pmipview.wire.transport` transport, so opening fails
+with the same one-line errors as the agents), one epoll, one monotonic clock.  The loop
+sends what :class:`~pmipview.load.core.LoadCore` says is due, reads every datagram that
+is waiting (raw bytes: the core reads PBAs in place, see :mod:`pmipview.load.wire`),
+closes a statistics row every interval and refreshes the live panel.  It never blocks
+longer than the next scheduled PBU, retransmission, row or panel refresh.
+
+SIGINT/SIGTERM stop at once (the summary is still printed); ``q`` stops sending and
+waits for the outstanding answers (up to the drain time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable
+from ipaddress import IPv4Address, IPv6Address
+
+from dissectors.link import LinkType
+from dissectors.mh_codes import PMIP6_CNTL_PORT
+from pmipview.load.core import LoadCore
+from pmipview.load.stats import Row
+from pmipview.sources.records import Record
+from pmipview.wire.codec import as_frame
+from pmipview.wire.transport import MhTransport, Udp4Transport
+
+RECV_BATCH = 512
+PCAP_MAX_FRAMES = 200_000   # the sample held for --pcap is bounded
+
+
+class PcapSample:
+    """Frames of the sampled MNs (``mn % every == 0``), both directions, up to a cap."""
+
+    def __init__(self, locals_: list, target: IPv4Address | IPv6Address,
+                 ports: list[int | None], dport: int | None, every: int) -> None:
+        self.locals = locals_
+        self.target = target
+        self.ports = ports
+        self.dport = dport
+        self.every = every
+        self.records: list[Record] = []
+        self.dropped = 0
+        self._wall0 = time.time_ns()
+        self._mono0 = time.monotonic()
+
+    def __call__(self, now: float, mag: int, outgoing: bool, payload: bytes, mn: int) -> None:
+        if len(self.records) >= PCAP_MAX_FRAMES:
+            self.dropped += 1
+            return
+        local, port = self.locals[mag], self.ports[mag]
+        if outgoing:
+            data = as_frame(local, self.target, payload, port, self.dport)
+        else:
+            data = as_frame(self.target, local, payload, self.dport, port)
+        ts = self._wall0 + int((now - self._mono0) * 1e9)
+        self.records.append(Record(len(self.records) + 1, ts, LinkType.RAW, data, 0,
+                                   len(data)))
+
+
+class Driver:
+    def __init__(self, core: LoadCore, transports: list[Udp4Transport | MhTransport],
+                 target: IPv4Address | IPv6Address, port: int = PMIP6_CNTL_PORT, *,
+                 interval: float = 1.0, on_row: Callable[[Row], None] | None = None,
+                 panel: Callable[[float], None] | None = None, panel_every: float = 1.0,
+                 keys: bool = False, clock: Callable[[], float] = time.monotonic) -> None:
+        self.core = core
+        self.transports = transports
+        self.udp = isinstance(target, IPv4Address)
+        self.dest = (str(target), port) if self.udp else (str(target), 0)
+        self.interval = interval
+        self.on_row = on_row
+        self.panel = panel
+        self.panel_every = panel_every
+        self.keys = keys
+        self.clock = clock
+        self.interrupted = False
+        self._socks = [t.sock for t in transports]
+        for sock in self._socks:
+            # connected: no address to parse per send, and the kernel drops datagrams
+            # from anyone but the target (what the source check would do, for free)
+            sock.connect(self.dest)
+        self.send_errors = 0
+        self.refused = 0        # ICMP errors: the target's port or host unreachable
+
+    # -- keys and signals ---------------------------------------------------------------
+
+    def key(self, now: float, ch: str) -> None:
+        """SIPp's keys: + - (10 %), * / (2×), p (pause/resume), q (stop cleanly)."""
+        core = self.core
+        factor = {"+": 1.1, "-": 1 / 1.1, "*": 2.0, "/": 0.5}.get(ch)
+        if factor is not None:
+            core.set_rate(now, core.rate * factor)
+        elif ch == "p":
+            core.pause(now, not core.paused)
+        elif ch == "q":
+            core.stop(now)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.interrupted = True
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        ep = select.epoll()
+        fds: dict[int, int] = {}
+        for i, t in enumerate(self.transports):
+            fds[t.fileno()] = i
+            ep.register(t.fileno(), select.EPOLLIN)
+        stdin = -1
+        old_tty = None
+        if self.keys:
+            stdin, old_tty = _cbreak()
+            if stdin >= 0:
+                ep.register(stdin, select.EPOLLIN)
+        old = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        # The loop's objects hold no cycles; a full collection over 100,000 MNs' state
+        # would stall it for tens of ms (p99 spikes), so the cyclic GC waits till the end.
+        gc_was = gc.isenabled()
+        gc.freeze()
+        gc.disable()
+        try:
+            self._loop(ep, fds, stdin)
+        finally:
+            if gc_was:
+                gc.enable()
+            for s, h in old.items():
+                signal.signal(s, h)
+            if old_tty is not None:
+                _restore(stdin, old_tty)
+            ep.close()
+
+    def _loop(self, ep: select.epoll, fds: dict[int, int], stdin: int) -> None:
+        core = self.core
+        clock = self.clock
+        socks = self._socks
+        send = self._send
+        now = clock()
+        core.begin(now)
+        next_row = now + self.interval
+        next_panel = now
+        while True:
+            if self.interrupted:
+                core.stop(clock())
+                break
+            now = clock()
+            outs = core.poll(now)
+            if outs:
+                send(outs)
+            if core.finished(now):
+                break
+            if now >= next_row:
+                row = core.close_interval(now)
+                if self.on_row is not None:
+                    self.on_row(row)  # type: ignore[arg-type]
+                next_row += self.interval
+                if next_row <= now:
+                    next_row = now + self.interval
+            if self.panel is not None and now >= next_panel:
+                self.panel(now)
+                next_panel = now + self.panel_every
+            wake = min(core.next_timer(now), next_row,
+                       next_panel if self.panel is not None else next_row)
+            timeout = wake - clock()
+            events = ep.poll(timeout if timeout > 0 else 0)
+            if not events:
+                continue
+            for fd, _ in events:
+                if fd == stdin:
+                    self._read_keys(stdin)
+                    continue
+                mag = fds[fd]
+                self._drain(mag, socks[mag])
+        now = clock()
+        if not core.stats.rows or now - core.start - core.stats.rows[-1].t > 0.05:
+            row = core.close_interval(now)
+            if self.on_row is not None:
+                self.on_row(row)  # type: ignore[arg-type]
+
+    def _drain(self, mag: int, sock) -> None:
+        core = self.core
+        receive = core.receive
+        recv = sock.recv
+        now = self.clock()
+        replies = []
+        for _ in range(RECV_BATCH):
+            try:
+                payload = recv(65535)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:   # an ICMP error (ECONNREFUSED: nobody at the target port)
+                self.refused += 1
+                continue
+            out = receive(now, mag, payload)
+            if out:
+                replies.extend(out)
+        if replies:
+            self._send(replies)
+
+    def _send(self, outs: list) -> None:
+        socks = self._socks
+        for mag, payload, _mn in outs:
+            try:
+                socks[mag].send(payload)
+            except OSError:   # a full socket buffer or no route: the PBU is retransmitted
+                self.send_errors += 1
+                self.core.stats.totals.send_errors += 1
+
+    def _read_keys(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 64)
+        except OSError:
+            return
+        now = self.clock()
+        for ch in data.decode("ascii", "replace"):
+            self.key(now, ch)
+
+
+def _cbreak() -> tuple[int, list | None]:
+    """stdin in cbreak mode (a key without Enter), when it is a terminal."""
+    try:
+        import termios
+        import tty
+    except ImportError:  # pragma: no cover - not on Linux
+        return -1, None
+    fd = sys.stdin.fileno() if sys.stdin is not None else -1
+    if fd < 0 or not os.isatty(fd):
+        return -1, None
+    old = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    return fd, old
+
+
+def _restore(fd: int, old: list) -> None:
+    import termios
+    with contextlib.suppress(OSError, termios.error):
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
