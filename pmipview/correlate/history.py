@@ -155,7 +155,10 @@ class SummaryMixin:
 
 
 def _prefix(items: list, finished) -> int:
-    """How many items at the front of ``items`` are finished."""
+    """How many items at the front of ``items`` are finished (0 when fewer than a batch
+    could be: not worth looking)."""
+    if len(items) < BATCH:
+        return 0
     n = 0
     for item in items:
         if not finished(item):
