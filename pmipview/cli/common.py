@@ -28,6 +28,14 @@ out = Console(highlight=False, soft_wrap=True,
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def drawing_width(width: int | None, fallback: int = 100) -> int:
+    """Columns for a drawing (ladder): ``--width``/the option, the terminal's, else
+    ``fallback`` (a drawing is laid out to a width; "unbounded" is not one)."""
+    if width:
+        return width
+    return out.width if out.width < UNBOUNDED else fallback
+
+
 # options of the whole program, set by the app's callback for each invocation
 SETTINGS = {"clock_correction": True}
 

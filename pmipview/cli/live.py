@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pmipview.cli.common import err, fail, out, pick_mns
+from pmipview.cli.common import drawing_width, err, fail, out, pick_mns
 from pmipview.cli.help import NAMES_HELP
 
 REFRESH = 0.5  # seconds between redraws
@@ -229,7 +229,7 @@ def _ladder(session: _Session, mn: Any) -> Any:
 
     with session.lock:
         drawing = build(session.correlator.snapshot(), mn, dict(session.keep))
-    rows = lines(drawing, out.width or 100)
+    rows = lines(drawing, drawing_width(None))
     height = max(10, (out.height or 40) - 16)
     return Group(*rows[-height:])
 
