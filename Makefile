@@ -63,6 +63,7 @@ samples: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/decode_rate.py
+	$(BIN)/python bench/shapes_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(DEMO_OUT)
