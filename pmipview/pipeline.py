@@ -20,7 +20,8 @@ def correlate(records: Iterable[Record], tally: Tally,
     ``keep_frames`` (for the decoded detail of each arrow; about 1 KB a frame)."""
     c = Correlator(names=names)
     feed = c.feed
-    for packet in scan(records, tally):
+    lite = keep is None or not keep_frames   # nobody reads the decoded options
+    for packet in scan(records, tally, lite=lite):
         s = signal_of(packet)
         if s is not None:
             feed(s)
