@@ -1,6 +1,7 @@
 """`make bench`: tshark and pmipview on the four shapes of bench/shapes.py, same run.
 
     BENCH_FRAMES=1000000 BENCH_RUNS=3 python bench/shapes_bench.py [shape ...]
+    BENCH_SRC=/path/to/other/checkout python bench/shapes_bench.py   # A/B: its pmipview
 
 For each shape: ``tshark -r F -Y "mipv6 or dhcp" -T fields -e frame.number``,
 ``pmipview dissect --summary --json``, ``pmipview timeline --json`` and the pure-Python
@@ -14,16 +15,35 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.dissect_bench import PY, measured
-from bench.shapes import OUT, SHAPES, default_frames, make
+from bench.dissect_bench import PY
+from bench.shapes import OUT, ROOT, SHAPES, default_frames, make
 
 FLOOR = ("import sys\nfrom pmipview.sources import open_source\n"
          "n = 0\nfor r in open_source(sys.argv[1]):\n    n += 1\nprint(n)\n")
+
+
+def measured(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall time, the child's peak RSS (KiB) and its stdout; run where BENCH_SRC says."""
+    wrapper = ("import resource,subprocess,sys,time;"
+               "t=time.perf_counter();p=subprocess.run(sys.argv[1:],capture_output=True);"
+               "w=time.perf_counter()-t;"
+               "sys.stdout.buffer.write(p.stdout);"
+               "sys.stderr.write(f'\\n@@{w} {resource.getrusage(resource.RUSAGE_CHILDREN)"
+               ".ru_maxrss} {p.returncode}\\n')")
+    src = os.environ.get("BENCH_SRC") or str(ROOT)
+    env = {**os.environ, "PYTHONPATH": src}
+    p = subprocess.run([PY, "-c", wrapper, *cmd], capture_output=True, text=True, cwd=src,
+                       env=env)
+    wall, rss, code = p.stderr.strip().splitlines()[-1].lstrip("@").split()
+    if int(code) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}): {p.stderr.strip()[:400]}")
+    return float(wall), int(rss), p.stdout
 
 
 def table(shape: str, path: Path, runs: int) -> str:
@@ -32,7 +52,7 @@ def table(shape: str, path: Path, runs: int) -> str:
         return (statistics.median(r[0] for r in results), max(r[1] for r in results),
                 results[-1][2])
 
-    f = str(path)
+    f = str(path.resolve())
     rows: list[tuple[str, float, int]] = []
     tshark = shutil.which("tshark")
     ts_w = None
@@ -78,7 +98,9 @@ def main() -> int:
         print(t, flush=True)
         out.append(t)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "shapes.md").write_text("\n".join(out))
+    name = "shapes-" + Path(os.environ["BENCH_SRC"]).name + ".md" \
+        if os.environ.get("BENCH_SRC") else "shapes.md"
+    (OUT / name).write_text("\n".join(out))
     return 0
 
 
