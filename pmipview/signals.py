@@ -15,7 +15,6 @@ from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.dhcp_lite import DhcpLite
 from dissectors.link import Ethernet
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat
-from dissectors.mh_codes import BAFlag, BUFlag
 from dissectors.mh_options import (
     AccessTechnologyOpt,
     HandoffIndicatorOpt,
@@ -194,7 +193,7 @@ def _mobility(p: Packet, t: float, mac_src: str | None, mh: object) -> MobilityS
         bu = isinstance(mh, BindingUpdate)
         return MobilitySignal(
             p.frame_no, t, p.interface, src, dst, mac_src, mh.short, mh.seq,
-            bool(mh.flags & (BUFlag.P if bu else BAFlag.P)), mh.lifetime * 4,
+            mh.proxy, mh.lifetime * 4,
             None if bu else int(mh.status), None, mn_id,
             lli.text if lli is not None else None,  # type: ignore[attr-defined]
             int(hi.hi) if hi is not None else None,  # type: ignore[attr-defined]
