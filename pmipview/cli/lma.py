@@ -97,24 +97,16 @@ def lma(
 def _serve(core, transports, config, pool, log, pcap, duration, show_events, live) -> None:
     from pmipview.render.bindings import live_view, summary_lines
     from pmipview.render.safe import safe_text
-    from pmipview.wire.capture import CaptureWriter
+    from pmipview.wire.outputs import NodeOutputs
     from pmipview.wire.runtime import Runtime
-    from pmipview.wire.txlog import TransactionLog, jsonl_writer
 
-    observers: list[object] = []
-    txlog = cap = log_fh = None
     try:
-        if log:
-            log_fh = open(log, "w", buffering=1)  # noqa: SIM115 - closed in finally
-            txlog = TransactionLog(jsonl_writer(log_fh))
-            observers.append(txlog)
-        if pcap:
-            cap = CaptureWriter(open(pcap, "wb"), "lma")  # noqa: SIM115
-            observers.append(cap)
+        outputs = NodeOutputs(log, pcap, "lma")
     except OSError as exc:
-        if log_fh is not None:
-            log_fh.close()
+        for t in transports:
+            t.close()
         raise fail(f"cannot write {exc.filename}: {exc.strerror}", 1) from None
+    observers = outputs.observers
 
     class _Printer:
         def on_event(self, now: float, event) -> None:
@@ -162,12 +154,7 @@ def _serve(core, transports, config, pool, log, pcap, duration, show_events, liv
         else:
             rt.run(duration=duration)
     finally:
-        if txlog is not None:
-            txlog.close(rt.clock())
-        if log_fh is not None:
-            log_fh.close()
-        if cap is not None:
-            cap.close()
+        outputs.close(rt.clock())
         rt.close()
     for line in summary_lines(rt.counters, len(core), started, rt.clock()):
         out.print(line, markup=False)

@@ -159,27 +159,17 @@ def _serve(core: Any, transports: list[Any], acc: Any, setup: Any, log: str | No
            pcap: str | None, duration: float | None, show_events: bool, live: bool) -> None:
     from pmipview.render.safe import safe_text
     from pmipview.wire.access import LinkWatcher
-    from pmipview.wire.capture import CaptureWriter
+    from pmipview.wire.outputs import NodeOutputs
     from pmipview.wire.runtime import Runtime
-    from pmipview.wire.txlog import TransactionLog, jsonl_writer
 
     cfg = core.config
-    observers: list[object] = []
-    txlog = cap = log_fh = None
     try:
-        if log:
-            log_fh = open(log, "w", buffering=1)  # noqa: SIM115 - closed in finally
-            txlog = TransactionLog(jsonl_writer(log_fh))
-            observers.append(txlog)
-        if pcap:
-            cap = CaptureWriter(open(pcap, "wb"), cfg.name)  # noqa: SIM115
-            observers.append(cap)
+        outputs = NodeOutputs(log, pcap, cfg.name)
     except OSError as exc:
-        if log_fh is not None:
-            log_fh.close()
         for t in transports:
             t.close()
         raise fail(f"cannot write {exc.filename}: {exc.strerror}", 1) from None
+    observers = outputs.observers
 
     def line(now: float, text: object) -> None:
         out.print(safe_text(f"{now - started:9.3f}  {text}"), markup=False, highlight=False)
@@ -225,12 +215,7 @@ def _serve(core: Any, transports: list[Any], acc: Any, setup: Any, log: str | No
             runtime.run(duration=duration, tick=0.25)
     finally:
         watcher.close()
-        if txlog is not None:
-            txlog.close(runtime.clock())
-        if log_fh is not None:
-            log_fh.close()
-        if cap is not None:
-            cap.close()
+        outputs.close(runtime.clock())
         runtime.close()
     _summary(runtime, core, acc, runtime.clock() - started)
 

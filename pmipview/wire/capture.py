@@ -10,27 +10,16 @@ file is complete after every flush (at most ``flush_every`` seconds behind).
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable
 from typing import BinaryIO
 
 from dissectors.link import LinkType
 from pmipview.agents.base import Packet
+from pmipview.sources.pcapng_stream import header
+from pmipview.sources.pcapng_stream import packet as epb
 from pmipview.wire.codec import Undecodable, as_frame
 from pmipview.wire.transport import Datagram
-
-_SHB, _IDB, _EPB = 0x0A0D0D0A, 0x00000001, 0x00000006
-_OPT_COMMENT, _OPT_END, _IF_NAME, _IF_TSRESOL, _SHB_APP = 1, 0, 2, 9, 4
-
-
-def _opt(code: int, value: bytes) -> bytes:
-    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
-
-
-def _block(btype: int, body: bytes) -> bytes:
-    blen = 12 + len(body)
-    return struct.pack("<II", btype, blen) + body + struct.pack("<I", blen)
 
 
 class CaptureWriter:
@@ -45,11 +34,7 @@ class CaptureWriter:
         self._offset = wall() - mono()
         self._flush_every = flush_every
         self._last_flush = mono()
-        shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + _opt(_SHB_APP, b"pmipview") \
-            + _opt(_OPT_END, b"")
-        idb = struct.pack("<HHI", LinkType.RAW, 0, 0) + _opt(_IF_NAME, name.encode()) \
-            + _opt(_IF_TSRESOL, bytes([9])) + _opt(_OPT_END, b"")
-        fh.write(_block(_SHB, shb) + _block(_IDB, idb))
+        fh.write(header([(LinkType.RAW, name)]))
         fh.flush()
 
     def _frame(self, now: float, d: Datagram, comment: str | None = None) -> None:
@@ -57,11 +42,7 @@ class CaptureWriter:
 
     def write_frame(self, now: float, data: bytes, comment: str | None = None) -> None:
         """One IP packet (LINKTYPE_RAW) as given, with an optional frame comment."""
-        ticks = int((now + self._offset) * 1e9)
-        opts = _opt(_OPT_COMMENT, comment.encode()) + _opt(_OPT_END, b"") if comment else b""
-        body = struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(data),
-                           len(data)) + data + b"\0" * (-len(data) % 4) + opts
-        self._parts.append(_block(_EPB, body))
+        self._parts.append(epb(0, int((now + self._offset) * 1e9), data, comment=comment))
         self.frames += 1
         if now - self._last_flush >= self._flush_every or len(self._parts) >= 4096:
             self.flush(now)

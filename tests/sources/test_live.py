@@ -91,10 +91,11 @@ def _send(ns: str, ifname: str, which: str) -> None:
                    check=True, cwd=ROOT, timeout=30)
 
 
-def _read_until(proc: subprocess.Popen, needle: str, timeout: float) -> str:
+def _read_until(proc: subprocess.Popen, needle: str, timeout: float,
+                stream: str = "stdout") -> str:
     seen = ""
     deadline = time.monotonic() + timeout
-    fd = proc.stdout.fileno()
+    fd = getattr(proc, stream).fileno()
     while needle not in seen and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
@@ -157,20 +158,6 @@ def test_sender_socket_family_is_available():
     assert hasattr(socket, "AF_PACKET") or sys.platform != "linux"
 
 
-def _stderr_until(proc: subprocess.Popen, needle: str, timeout: float) -> str:
-    seen = ""
-    deadline = time.monotonic() + timeout
-    fd = proc.stderr.fileno()
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            chunk = os.read(fd, 65536).decode(errors="replace")
-            if not chunk:
-                break
-            seen += chunk
-    return seen
-
-
 @pytest.mark.netns
 @pytest.mark.tshark
 def test_live_timeline_equals_the_file_timeline_of_what_it_wrote(veth, tmp_path):
@@ -188,7 +175,7 @@ def test_live_timeline_equals_the_file_timeline_of_what_it_wrote(veth, tmp_path)
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         # the command says so once tshark has written its capture header: it is capturing
-        assert "capturing on" in _stderr_until(proc, "capturing on", 60)
+        assert "capturing on" in _read_until(proc, "capturing on", 60, "stderr")
         subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", there, "--pps",
                         "400", str(ROOT / "samples" / "tour.pcap")], check=True,
                        capture_output=True, timeout=60)
