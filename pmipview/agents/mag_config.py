@@ -44,6 +44,7 @@ class MagSetup:
     transport: str
     realm: str
     link_down_hold: float
+    mac: str | None = None  # the access MAC the file asked for (None: the interface's)
 
 
 # --------------------------------------------------------------------------- converters
@@ -291,7 +292,8 @@ def build_setup(data: Mapping[str, Any], overrides: Mapping[str, Any] | None = N
         config = MAGConfig(**core)
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
-    return MagSetup(config, runner["access"], transport, realm, runner["link_down_hold"])
+    return MagSetup(config, runner["access"], transport, realm, runner["link_down_hold"],
+                    core.get("mac"))
 
 
 def load_setup(path: Path | None, overrides: Mapping[str, Any] | None = None) -> MagSetup:

@@ -139,10 +139,13 @@ class AddressPool:
             heapq.heappush(self._released, int(addr))
 
     def transfer(self, old: Hashable, new: Hashable) -> IPv4Address | None:
-        """Move an address from one owner key to another (e.g. DHCP client → session)."""
+        """Move an address from one owner key to another (e.g. DHCP client → session);
+        an address ``new`` held before is freed (an owner holds one address)."""
         addr = self._by_owner.pop(old, None)
         if addr is None:
             return None
+        if new != old:
+            self.release(new)
         self._owner[addr] = new
         self._by_owner[new] = addr
         return addr

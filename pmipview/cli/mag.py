@@ -131,9 +131,14 @@ def mag(
     local = cfg.ipv4 if setup.transport == "udp4" else cfg.ipv6
     opened: list[Any] = []
     try:
+        mac = _access_mac(setup.access)
+        if setup.mac is not None and setup.mac != mac:
+            raise TransportError(f"mac: the access interface {setup.access} has {mac}, not "
+                                 f"{setup.mac} (ip link set {setup.access} address "
+                                 f"{setup.mac})")
         signaling = open_signaling(setup.transport, str(local))
         opened.append(signaling)
-        core = MAG(replace(cfg, mac=_access_mac(setup.access)))
+        core = MAG(replace(cfg, mac=mac))
         acc = AccessTransport(setup.access, routers=lambda: _routers(core))
         opened.append(acc)
         relay = RelayTransport(cfg.relay_address) if cfg.dhcp_mode == "relay" \

@@ -54,3 +54,10 @@ def test_a_missing_interface_or_address_is_one_line():
     one_line_error(run(*BASE, "--access", "nosuch0"), 1)
     # 192.0.2.11 is on no interface of this machine
     one_line_error(run(*BASE, "--access", "lo"), 1, "192.0.2.11")
+
+
+def test_a_mac_that_is_not_the_interfaces_is_refused(tmp_path):
+    cfg = tmp_path / "mag.toml"
+    cfg.write_text('mac = "02:00:00:00:0a:99"\n')
+    one_line_error(run(*BASE, "--access", "lo", "--config", str(cfg)), 1,
+                   "lo has 00:00:00:00:00:00", "ip link set lo address")
