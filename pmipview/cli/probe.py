@@ -64,6 +64,9 @@ def probe(
     ] = "eth0",
     wait: Annotated[float, typer.Option(
         "--wait", help="With --mag: seconds the MN and the MAG get for each step.")] = 10.0,
+    dhcp: Annotated[str, typer.Option(
+        "--dhcp", help="With --mag: the MAG's DHCP role, server or relay (then the probe "
+        "listens on UDP 67 of --listen for what it relays).")] = "server",
 ) -> None:
     """Check an LMA against the MUSTs of RFC 5213 §5 and RFC 5844 §3.1/§4.
 
@@ -86,7 +89,7 @@ def probe(
 
     if mag:
         _mag_probe(target, listen, mn_netns, mn_iface, wait, only, list_, json_file, junit,
-                   pcap, timeout, tries, silence)
+                   pcap, timeout, tries, silence, dhcp)
         return
     if list_:
         _list(CATALOG)
@@ -118,11 +121,11 @@ def probe(
 
 
 def _mag_probe(target, listen, netns, iface, wait, only, list_, json_file, junit, pcap,
-               timeout, tries, silence) -> None:
+               timeout, tries, silence, dhcp) -> None:
     from pmipview.probe.driver import ERROR, FAIL, Timing
     from pmipview.probe.mag_checks import MAG_CATALOG, build_mag_driver, select_mag
     from pmipview.probe.mn import DhcpClientMn, MnError
-    from pmipview.probe.runner import close, run
+    from pmipview.probe.runner import DhcpServerSocket, close, run
     from pmipview.wire.capture import CaptureWriter
     from pmipview.wire.transport import TransportError, Udp4Transport
 
@@ -139,16 +142,23 @@ def _mag_probe(target, listen, netns, iface, wait, only, list_, json_file, junit
     lma_addr, _ = _target(listen, "udp4")
     if wait <= 0 or timeout <= 0 or silence <= 0 or tries < 1:
         raise fail("--wait, --timeout and --silence must be positive, --tries at least 1", 2)
+    if dhcp not in ("server", "relay"):
+        raise fail(f"--dhcp: {dhcp!r} is not server or relay", 2)
     try:
         mn = DhcpClientMn(netns, iface)
     except MnError as exc:
         raise fail(str(exc), 1) from None
+    socks: dict = {}
     try:
-        socks = {"mag0": Udp4Transport(lma_addr)}
+        socks["mag0"] = Udp4Transport(lma_addr)
+        if dhcp == "relay":
+            socks["mag0-dhcp"] = DhcpServerSocket(lma_addr)
     except TransportError as exc:
         mn.close()
+        close(socks)
         raise fail(str(exc), 1) from None
-    driver = build_mag_driver(addr, cases, timing=Timing(timeout, tries, silence), wait=wait)
+    driver = build_mag_driver(addr, cases, timing=Timing(timeout, tries, silence), wait=wait,
+                              relay=dhcp == "relay")
     cap = CaptureWriter(open(pcap, "wb"), "probe") if pcap else None  # noqa: SIM115
     err.print(f"pmipview probe --mag: {len(cases)} checks of {addr}, as its LMA on "
               f"{lma_addr}, MN on {iface}" + (f" in {netns}" if netns else ""), markup=False)

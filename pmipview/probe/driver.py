@@ -278,7 +278,8 @@ class Driver:
         if isinstance(packet, Undecodable):
             return frame, f"{label}: undecodable ({packet.reason})", self._flush()
         msg = packet.message
-        if packet.src != self.target:  # over a raw socket: another node's traffic
+        if packet.src != self.target and not sock.endswith("-dhcp"):  # over a raw
+            # socket: another node's traffic (relayed DHCP comes from the relay address)
             return frame, f"{label}: not from the target, ignored: {_short(msg)}", []
         comment = f"{label}: received {_short(msg)}"
         self._auto_answer(packet, sock)

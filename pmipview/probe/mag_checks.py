@@ -12,6 +12,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
+from dissectors.dhcp import DhcpMessage
 from dissectors.mh import BindingAck, BindingUpdate
 from dissectors.mh_codes import BAFlag, BAStatus, BUFlag, HoAReplyStatus
 from dissectors.mh_options import (
@@ -45,7 +46,9 @@ GRANT = 2  # 4 s units: an 8 s lifetime, so the refresh comes soon
 class MagState:
     """What the checks learnt, shared along the run."""
 
+    relay: bool = False  # the MAG relays DHCP to the probe (UDP 67 on --listen)
     pbu: Reply | None = None
+    relayed: Reply | None = None
     granted_at: float = 0.0
     bound: MnEvent | None = None
     registered: bool = False
@@ -78,13 +81,15 @@ class MagCtx:
             raise Stop(skipped(f"needs {what}"))
 
 
-def pba(pbu: BindingUpdate, status: int = 0, lifetime: int = GRANT) -> BindingAck:
-    """The PBA an LMA sends (RFC 5213 §5.3.6, RFC 5844 §3.1.2.2)."""
+def pba(pbu: BindingUpdate, status: int = 0, lifetime: int = GRANT,
+        relay: bool = False) -> BindingAck:
+    """The PBA an LMA sends (RFC 5213 §5.3.6, RFC 5844 §3.1.2.2); DHCP Support Mode S=1
+    (the MAG serves DHCP) or S=0 (it relays)."""
     echo = [o for o in pbu.options if not isinstance(o, IPv4HoARequest)]
     req = pbu.hoa_request
     if status == 0:
         echo += [IPv4HoAReply(HoAReplyStatus.SUCCESS, HOA, PLEN), IPv4DefaultRouter(ROUTER),
-                 IPv4DHCPSupportMode(True)]
+                 IPv4DHCPSupportMode(not relay)]
     elif req is not None:
         echo.append(IPv4HoAReply(HoAReplyStatus.ADMINISTRATIVELY_PROHIBITED, req.address,
                                  req.prefix_len))
@@ -117,16 +122,25 @@ def discover_pbu(ctx: MagCtx):
                       f"none within {ctx.wait:g} s")
     pbu = got.message
     wrong = _pbu_problems(pbu)  # type: ignore[arg-type]
-    yield Answer(got.packet, pba(pbu), "PBA accepting, HoA 10.211.0.2/24")  # type: ignore[arg-type]
+    yield Answer(got.packet, pba(pbu, relay=ctx.state.relay),  # type: ignore[arg-type]
+                 "PBA accepting, HoA 10.211.0.2/24")
     ctx.state.pbu, ctx.state.granted_at = got, ctx.driver.now
     ctx.state.registered = True
+    if ctx.state.relay:  # MAG-06 judges it; it comes now, after the PBA (RFC 5844 Fig. 9)
+        ctx.state.relayed = yield Listen(0, (DhcpMessage,), ctx.wait, "dhcp")
     if wrong:
         return failed("PBU with A and P, MN-ID, HI, ATT and one IPv4 HoA Request 0.0.0.0/0",
                       f"frame {got.frame}: {pbu.info()}; " + "; ".join(wrong))  # type: ignore[union-attr]
     return passed(f"frame {got.frame}: {pbu.info()}")  # type: ignore[union-attr]
 
 
+def _server_mode(ctx: MagCtx) -> None:
+    if ctx.state.relay:
+        raise Stop(skipped("relay mode: the probe does not answer DHCP as the server yet"))
+
+
 def offer_matches(ctx: MagCtx):
+    _server_mode(ctx)
     ctx.need("MAG-01's PBA", ctx.state.registered)
     got = yield from ctx.mn_event(("bound", "leasefail"))
     if got is None or got.message.kind != "bound":  # type: ignore[union-attr]
@@ -144,6 +158,7 @@ def offer_matches(ctx: MagCtx):
 
 
 def refresh(ctx: MagCtx):
+    _server_mode(ctx)
     ctx.need("MAG-01's registration", ctx.state.registered and ctx.state.pbu is not None)
     lifetime = GRANT * 4
     left = max(0.0, ctx.state.granted_at + lifetime - ctx.driver.now)
@@ -161,6 +176,7 @@ def refresh(ctx: MagCtx):
 
 
 def release(ctx: MagCtx):
+    _server_mode(ctx)
     ctx.need("a bound MN (MAG-02)", ctx.state.bound is not None)
     yield Mn("release")
     got = yield from ctx.pbu(lambda m: m.lifetime == 0)
@@ -174,6 +190,7 @@ def release(ctx: MagCtx):
 
 
 def refused(ctx: MagCtx):
+    _server_mode(ctx)
     yield Mn("stop")
     yield Mn("start", ("-n", "-t", "3", "-T", "1"))
     got = yield from ctx.pbu(lambda m: m.lifetime > 0)
@@ -193,8 +210,29 @@ def refused(ctx: MagCtx):
 def relay(ctx: MagCtx):
     if False:  # a generator like the others
         yield
-    return skipped("relay mode (giaddr, option 82) needs the probe as the DHCP server: "
-                   "not built yet")
+    if not ctx.state.relay:
+        return skipped("the MAG serves DHCP itself (run the MAG and the probe with "
+                       "--dhcp relay)")
+    ctx.need("MAG-01's PBA", ctx.state.registered)
+    got = ctx.state.relayed
+    if got is None:
+        return failed("the MN's DHCPDISCOVER relayed to the server (UDP 67 on --listen)",
+                      f"none within {ctx.wait:g} s of the PBA")
+    msg: DhcpMessage = got.message  # type: ignore[assignment]
+    wrong = []
+    if msg.giaddr == IPv4Address(0):
+        wrong.append("giaddr 0.0.0.0")
+    if msg.hops < 1:
+        wrong.append(f"hops {msg.hops}")
+    if msg.option(82) is None:
+        wrong.append("no option 82")
+    elif msg.remote_id_ipv4 != HOA:
+        wrong.append(f"option 82 Remote-ID {msg.remote_id_ipv4}, not the HoA {HOA}")
+    seen = f"frame {got.frame}: {msg.info()}"
+    if wrong:
+        return failed(f"giaddr set, hops >= 1, option 82 with Remote-ID {HOA} (the PBA's "
+                      "HoA)", f"{seen}; " + "; ".join(wrong))
+    return passed(seen)
 
 
 MAG_CATALOG: tuple[Case, ...] = (
@@ -214,18 +252,22 @@ MAG_CATALOG: tuple[Case, ...] = (
          "a PBA 170 to the MN's next registration", "the DHCP client binds nothing",
          refused),  # type: ignore[arg-type]
     Case("MAG-06", "relay: giaddr and option 82", "RFC 5844 §3.4.2",
-         "(relay mode)", "giaddr and option 82 in the relayed messages", relay),  # type: ignore[arg-type]
+         "(--dhcp relay) the PBA of MAG-01 with DHCP Support Mode S=0",
+         "the DISCOVER relayed to UDP 67 on --listen with giaddr, hops >= 1 and option 82 "
+         "whose Remote-ID is the HoA", relay),  # type: ignore[arg-type]
 )
 
 
-def build_mag_driver(mag: IPv4Address, cases, *, timing, wait: float = 10.0) -> Driver:
+def build_mag_driver(mag: IPv4Address, cases, *, timing, wait: float = 10.0,
+                     relay: bool = False) -> Driver:
     """A driver playing the LMA towards ``mag`` (one shared :class:`MagState`)."""
-    state = MagState()
+    state = MagState(relay=relay)
 
     def factory(driver: Driver, case: object) -> MagCtx:
         return MagCtx(driver, case, state, wait)
 
-    return Driver(cases, mag, [mag], factory, timing=timing)
+    return Driver(cases, mag, [mag], factory, timing=timing,
+                  sockets=frozenset({"dhcp", "mn"} if relay else {"mn"}))
 
 
 def select_mag(only: list[str] | None) -> list[Case]:

@@ -5,7 +5,8 @@ rules broken on purpose, for the MAG probe's fault tests (tests/probe/test_mag_p
 - ``other-hoa``: the MN is given another address than the PBA's (RFC 5844 §3.4.1);
 - ``late-refresh``: the re-registration leaves after the lifetime ended;
 - ``ignore-release``: a DHCPRELEASE de-registers nothing;
-- ``ignore-170``: a PBA 170 is taken as an acceptance of 10.211.0.9/24.
+- ``ignore-170``: a PBA 170 is taken as an acceptance of 10.211.0.9/24;
+- ``no-remote-id``: relayed DHCP carries option 82 without the HoA as Remote ID.
 """
 
 from __future__ import annotations
@@ -67,7 +68,15 @@ def _ignore_release() -> None:
     MAG._server_release = lambda self, entry, now, packet, msg: []
 
 
-FAULTS = {"no-att": _no_att, "other-hoa": lambda: _on_pba(_other_hoa),
+def _no_remote_id() -> None:
+    from pmipview.agents import mag_dhcp
+
+    relay = mag_dhcp.relay_request
+    mag_dhcp.relay_request = lambda msg, giaddr, circuit, remote: relay(msg, giaddr,
+                                                                       circuit, None)
+
+
+FAULTS = {"no-remote-id": _no_remote_id,"no-att": _no_att, "other-hoa": lambda: _on_pba(_other_hoa),
           "late-refresh": _late_refresh, "ignore-release": _ignore_release,
           "ignore-170": lambda: _on_pba(_accept_170)}
 

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.netns.topo import LMA_ADDR, MAG_ADDR, PMIPVIEW, Lab, missing_tools
+from tests.netns.topo import LMA_ADDR, MAG_ADDR, PMIPVIEW, RELAY_ADDR, Lab, missing_tools
 
 pytestmark = pytest.mark.netns
 
 
-@pytest.fixture
-def lab(tmp_path: Path):
+@pytest.fixture(params=["server"])
+def lab(tmp_path: Path, request):
     reason = missing_tools()
     if reason:
         pytest.skip(reason)
-    lab = Lab(tmp_path, "server")
+    lab = Lab(tmp_path, request.param)
     try:
         lab.build()
         yield lab
@@ -35,7 +35,9 @@ def start_mag(lab: Lab, faults: str | None = None) -> None:
     cfg.write_text('name = "mag1"\nlifetime = 12\nreregister_before = 4\n'
                    'link_down_hold = 3\n')
     args = ["--lma", LMA_ADDR, "--listen", MAG_ADDR[1], "--access", "acc0", "--dhcp",
-            "server", "--config", str(cfg), "--events", "--no-live"]
+            lab.mode, "--config", str(cfg), "--events", "--no-live"]
+    if lab.mode == "relay":
+        args += ["--dhcp-server", LMA_ADDR, "--relay-address", RELAY_ADDR[1]]
     cmd = [sys.executable, "-m", "tests.probe.faulty_mag", faults, *args] if faults \
         else [PMIPVIEW, "mag", *args]
     lab.start("mag1", 1, *cmd)
@@ -48,7 +50,8 @@ def probe(lab: Lab, *only: str) -> tuple[int, dict[str, dict]]:
     js = lab.dir / "probe.json"
     cmd = ["ip", "netns", "exec", lab.ns["lma"], PMIPVIEW, "probe", "--mag", MAG_ADDR[1],
            "--listen", LMA_ADDR, "--mn-netns", lab.ns["mn"], "--mn-iface", "mn0",
-           "--wait", "6", "--json", str(js), "--junit", str(lab.dir / "probe.xml")]
+           "--wait", "6", "--dhcp", lab.mode, "--json", str(js),
+           "--junit", str(lab.dir / "probe.xml")]
     if only:
         cmd += ["--only", ",".join(only)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
@@ -84,3 +87,22 @@ def test_a_mag_ignoring_170_fails(lab: Lab):
     code, got = probe(lab, "MAG-05")
     assert code == 1 and got["MAG-05"]["verdict"] == "FAIL", got
     assert "10.211.0.9" in got["MAG-05"]["observed"]
+
+
+@pytest.mark.parametrize("lab", ["relay"], indirect=True)
+def test_relay_mode_giaddr_and_option_82(lab: Lab):
+    start_mag(lab)
+    code, got = probe(lab)
+    verdicts = {k: c["verdict"] for k, c in got.items()}
+    assert verdicts == {"MAG-01": "PASS", "MAG-02": "SKIP", "MAG-03": "SKIP",
+                        "MAG-04": "SKIP", "MAG-05": "SKIP", "MAG-06": "PASS"}, got
+    assert code == 0
+    assert f"relay={RELAY_ADDR[1]}" in got["MAG-06"]["observed"]
+
+
+@pytest.mark.parametrize("lab", ["relay"], indirect=True)
+def test_a_relay_without_the_remote_id_fails(lab: Lab):
+    start_mag(lab, "no-remote-id")
+    code, got = probe(lab, "MAG-01", "MAG-06")
+    assert code == 1 and got["MAG-06"]["verdict"] == "FAIL", got
+    assert "Remote-ID None, not the HoA 10.211.0.2" in got["MAG-06"]["observed"]
