@@ -208,9 +208,15 @@ def _serve(core: Any, transports: list[Any], acc: Any, setup: Any, log: str | No
 
             head = f"pmipview mag {cfg.name} on {where}  (Ctrl-C to stop)"
             with Live(console=out, auto_refresh=False, transient=False) as view:
-                runtime.add_observer(Ticker(lambda now: view.update(
-                    binding_list(core, now, head), refresh=True)))
-                runtime.run(duration=duration, tick=0.25)
+                def draw(now: float) -> None:
+                    view.update(binding_list(core, now, head), refresh=True)
+
+                draw(runtime.clock())  # drawn at once, on every tick, and as it ends
+                runtime.add_observer(Ticker(draw))
+                try:
+                    runtime.run(duration=duration, tick=0.25)
+                finally:
+                    draw(runtime.clock())
         else:
             runtime.run(duration=duration, tick=0.25)
     finally:
