@@ -44,8 +44,9 @@ def binding_list(core: Any, now: float, head: str) -> Any:
     for b in rows[:40]:
         hoa = f"{b.ipv4_hoa}/{b.ipv4_prefix_len}" if b.ipv4_hoa is not None else "-"
         left = None if b.expiry is None else b.expiry - now
-        table.add_row(b.mac, safe_text(b.nai), safe_text(b.iface), b.state, hoa,
-                      str(b.default_router or "-"), _left(left), b.dhcp_state)
+        cells = (b.mac, safe_text(b.nai), safe_text(b.iface), b.state, hoa,
+                 str(b.default_router or "-"), _left(left), b.dhcp_state)
+        table.add_row(*(Text(c) for c in cells))  # a NAI is never parsed as rich markup
     return Group(Text(head, style="bold"), table)
 
 
