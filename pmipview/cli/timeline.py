@@ -29,7 +29,7 @@ def timeline(
     arrives): its attachments (MAG, registration and DHCP times, IPv4 HoA, DHCP mode,
     handoff indicator, why it ended), handoffs, PBU/PBA transactions with retransmissions,
     DHCP exchanges, and diagnostics graded like Wireshark's expert info.  Latency
-    definitions: docs/timeline.md.
+    definitions: docs/timeline.md.  On a live interface: pmipview live -i IFACE.
 
     Examples:
 
@@ -37,6 +37,8 @@ def timeline(
         pmipview timeline big.pcapng --mn mn1@example.net
         pmipview timeline cap.pcap --json | jq '.mobile_nodes[].handoffs'
         pmipview timeline cap.pcap --csv > attachments.csv
+        pmipview timeline mag1.pcapng lma.pcapng
+        tcpdump -i eth0 -w - 'udp port 5436' | pmipview timeline -
     """
     file = source_label(files)
     if as_json and as_csv:
