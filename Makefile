@@ -78,6 +78,7 @@ samples: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/decode_rate.py
 	$(BIN)/python bench/load_bench.py --quick --out bench/out/load_bench.json
+	$(BIN)/python bench/shapes_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(DEMO_OUT)

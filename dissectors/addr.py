@@ -6,6 +6,47 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv6Address
 
+
+class _Text4(IPv4Address):
+    """An ``IPv4Address`` that formats itself once: the correlator and the renderers turn
+    the same few addresses into text for every frame (``str`` of an IPv6 address costs
+    ~3 µs).  Equal, hashed, ordered and pickled like the plain class; same ``repr``."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, address: object) -> None:
+        super().__init__(address)  # type: ignore[arg-type]
+        self._text = IPv4Address.__str__(self)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"IPv4Address({self._text!r})"
+
+    def __reduce__(self) -> tuple:
+        return IPv4Address, (self._ip,)
+
+
+class _Text6(IPv6Address):
+    """The ``IPv6Address`` counterpart of :class:`_Text4`."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, address: object) -> None:
+        super().__init__(address)  # type: ignore[arg-type]
+        self._text = IPv6Address.__str__(self)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"IPv6Address({self._text!r})"
+
+    def __reduce__(self) -> tuple:
+        return IPv6Address, (self._ip,)
+
+
 _V4: dict[bytes, IPv4Address] = {}
 _V6: dict[bytes, IPv6Address] = {}
 _LIMIT = 1 << 16
@@ -17,7 +58,7 @@ def ipv4(packed: bytes) -> IPv4Address:
     if addr is None:
         if len(_V4) >= _LIMIT:
             _V4.clear()
-        addr = _V4[packed] = IPv4Address(packed)
+        addr = _V4[packed] = _Text4(packed)
     return addr
 
 
@@ -27,5 +68,5 @@ def ipv6(packed: bytes) -> IPv6Address:
     if addr is None:
         if len(_V6) >= _LIMIT:
             _V6.clear()
-        addr = _V6[packed] = IPv6Address(packed)
+        addr = _V6[packed] = _Text6(packed)
     return addr

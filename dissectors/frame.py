@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
 from .dhcp import DhcpMessage, decode_dhcp, encode_dhcp
+from .dhcp_lite import DhcpLite, scan_dhcp
 from .errors import DecodeError, Malformed
 from .ip import IPLayer, IPProto, IPv4, IPv6, decode_ipv4, decode_ipv6, encode_ipv4, encode_ipv6
 from .link import EtherType, LinkLayer, decode_link, encode_link, link_for
@@ -35,7 +36,7 @@ class Frame:
     ip: IPLayer | None = None
     udp: UDP | None = None
     mh: MobilityMessage | None = None
-    dhcp: DhcpMessage | None = None
+    dhcp: DhcpMessage | DhcpLite | None = None  # DhcpLite only from decode_frame(lite=True)
     malformed: Malformed | None = None
     warnings: tuple[Malformed, ...] = ()
     fragment: bool = False
@@ -91,8 +92,11 @@ class Frame:
         return text
 
 
-def decode_frame(linktype: int, data: bytes | memoryview) -> Frame:
-    """Decode one frame as far as it goes; never raises."""
+def decode_frame(linktype: int, data: bytes | memoryview, lite: bool = False) -> Frame:
+    """Decode one frame as far as it goes; never raises.
+
+    With ``lite``, a clean DHCP message becomes a :class:`DhcpLite` (the fields
+    correlation reads, no option objects); anything else is decoded in full."""
     buf = data if isinstance(data, bytes) else bytes(data)
     link = ip = udp = mh = dhcp = None
     offsets: list[tuple[str, int]] = []
@@ -135,7 +139,10 @@ def decode_frame(linktype: int, data: bytes | memoryview) -> Frame:
                 elif ports[0] in DHCP_PORTS or ports[1] in DHCP_PORTS:
                     offsets.append(("dhcp", off))
                     where = off
-                    dhcp, _ = decode_dhcp(buf[off:end])
+                    payload = buf[off:end]
+                    dhcp = scan_dhcp(payload) if lite else None
+                    if dhcp is None:
+                        dhcp, _ = decode_dhcp(payload)
     except DecodeError as exc:
         m = exc.malformed
         partial = exc.partial

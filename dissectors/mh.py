@@ -56,6 +56,8 @@ _UNSPECIFIED6 = IPv6Address(0)
 IPPROTO_NONE = 59
 
 
+_BU_P, _BA_P, _HB_R = int(BUFlag.P), int(BAFlag.P), int(HBFlag.R)
+
 @dataclass(slots=True, unsafe_hash=True)
 class MHWire:
     """How a decoded MH sat on the wire; kept out of equality (compare=False)."""
@@ -178,7 +180,7 @@ class BindingUpdate(_MHBase):
 
     @property
     def proxy(self) -> bool:
-        return bool(self.flags & BUFlag.P)
+        return bool(int.__and__(self.flags, _BU_P))  # no IntFlag.__and__: hot
 
     @property
     def lifetime_s(self) -> int:
@@ -215,7 +217,7 @@ class BindingAck(_MHBase):
 
     @property
     def proxy(self) -> bool:
-        return bool(self.flags & BAFlag.P)
+        return bool(int.__and__(self.flags, _BA_P))
 
     @property
     def accepted(self) -> bool:
@@ -275,7 +277,7 @@ class Heartbeat(_MHBase):
 
     @property
     def response(self) -> bool:
-        return bool(self.flags & HBFlag.R)
+        return bool(int.__and__(self.flags, _HB_R))
 
     @property
     def unsolicited(self) -> bool:

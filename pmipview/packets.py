@@ -93,9 +93,12 @@ def status_of(frame: Frame) -> str | None:
     return None
 
 
-def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
-         ) -> Iterator[Packet]:
+def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
+         lite: bool = False) -> Iterator[Packet]:
     """Pre-filter and decode ``records``; count every frame in ``tally``.
+
+    ``lite``: decode clean DHCP messages on demand only (``decode_frame(lite=True)``), for
+    callers that read signals and counts, never the options (timeline, --summary).
 
     The per-frame counters live in locals in the hot loop and are written back to
     ``tally`` before each packet is yielded and when the loop ends (or is closed).
@@ -140,7 +143,7 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False
             # a SPAN port...) is decoded once: decode_frame depends on the bytes only
             frame = recent.get(data)
             if frame is None or frame.linktype != rec.linktype:
-                frame = decode_frame(rec.linktype, data)
+                frame = decode_frame(rec.linktype, data, lite)
                 if len(recent) >= 4096:
                     recent.clear()
                 recent[data] = frame

@@ -22,7 +22,8 @@ def correlate(records: Iterable[Record], tally: Tally,
     ``report.complete()``; correlate/history.py)."""
     c = Correlator(names=names, summarise=summarise)
     feed = c.feed
-    for packet in scan(records, tally):
+    lite = keep is None or not keep_frames   # nobody reads the decoded options
+    for packet in scan(records, tally, lite=lite):
         s = signal_of(packet)
         if s is not None:
             feed(s)

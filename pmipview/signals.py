@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
 from dissectors.dhcp_codes import DhcpMessageType
+from dissectors.dhcp_lite import DhcpLite
 from dissectors.link import Ethernet
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat
-from dissectors.mh_codes import BAFlag, BUFlag
 from dissectors.mh_options import (
     AccessTechnologyOpt,
     HandoffIndicatorOpt,
@@ -131,13 +131,24 @@ def signal_of(p: Packet) -> Signal | None:
     if mh is not None and f.ip is not None:
         return _mobility(p, t, mac_src, mh)
     d = f.dhcp
+    if type(d) is DhcpLite and f.ip is not None:
+        mtype = d.message_type
+        return DhcpSignal(
+            p.frame_no, t, p.interface, f.ip.src, f.ip.dst, mac_src,  # type: ignore[arg-type]
+            f.link.dst if isinstance(f.link, Ethernet) else None,
+            int(mtype) if mtype is not None else 0,
+            getattr(mtype, "name", str(mtype)) if mtype is not None else "BOOTP",
+            d.xid, d.op, d.chaddr, d.client_mac, d.yiaddr, d.ciaddr, d.giaddr,
+            d.requested_ip, d.server_id, d.remote_id, d.hops,
+            f.udp.dport if f.udp is not None else 67)
     if d is not None and f.ip is not None:
         by_code: dict[int, object] = {}
         for opt in d.options:
             by_code.setdefault(int(opt.code), opt)
         mtype_opt, cid, rai = by_code.get(53), by_code.get(61), by_code.get(82)
         req, sid = by_code.get(50), by_code.get(54)
-        mtype = mtype_opt.message_type if mtype_opt is not None else None  # type: ignore[attr-defined]
+        # a 53 of the wrong length is kept raw: no message type, as DhcpMessage says
+        mtype = getattr(mtype_opt, "message_type", None)
         return DhcpSignal(
             p.frame_no, t, p.interface, f.ip.src, f.ip.dst, mac_src,  # type: ignore[arg-type]
             f.link.dst if isinstance(f.link, Ethernet) else None,
@@ -182,7 +193,7 @@ def _mobility(p: Packet, t: float, mac_src: str | None, mh: object) -> MobilityS
         bu = isinstance(mh, BindingUpdate)
         return MobilitySignal(
             p.frame_no, t, p.interface, src, dst, mac_src, mh.short, mh.seq,
-            bool(mh.flags & (BUFlag.P if bu else BAFlag.P)), mh.lifetime * 4,
+            mh.proxy, mh.lifetime * 4,
             None if bu else int(mh.status), None, mn_id,
             lli.text if lli is not None else None,  # type: ignore[attr-defined]
             int(hi.hi) if hi is not None else None,  # type: ignore[attr-defined]

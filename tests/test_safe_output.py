@@ -83,3 +83,29 @@ def test_csv_cells_cannot_be_formulas(capture: Path):
     assert not [c for c in cells if c[:1] in ("=", "+", "@") or
                 (c[:1] == "-" and not re.fullmatch(r"-[\d.]+", c))], cells
     assert any(c.startswith("'=HYPERLINK") for c in cells)
+
+
+def test_live_tables_show_rich_markup_in_a_nai_as_text():
+    """A NAI such as 'x[/]y' is shown as it is in the LMA's binding table and the live
+    dashboard: rich must never parse wire text as markup (a MarkupError killed lma)."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from pmipview.correlate.model import MobileNode
+    from pmipview.render.bindings import live_view
+    from pmipview.render.live import ViewState, dashboard
+    from pmipview.wire.runtime import Counters
+
+    nai = "x[/]y[bold]@e"
+    b = SimpleNamespace(session=1, nai=nai, mag="127.0.0.1", hoa=None, prefix_len=None,
+                        hnps=(), expires=100.0, lifetime=600, updated=1.0)
+    console = Console(width=200, record=True)
+    console.print(live_view([b], Counters(), 0.0, 1.0, "udp4", set()))
+    mn = MobileNode(uid=1, nais=[nai])
+    state = ViewState(filter="[/]", typing=True)
+    console.print(dashboard([mn], [], {"frames": 1, "signaling": 1, "malformed": 0},
+                            0.0, "lo", ViewState()))
+    console.print(dashboard([mn], [], {"frames": 1, "signaling": 1, "malformed": 0},
+                            0.0, "lo", state))
+    assert console.export_text().count(nai) == 3  # the filter "[/]" keeps it too

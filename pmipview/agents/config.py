@@ -157,7 +157,10 @@ def default_lma_config(pool: str | None = None) -> LMAConfig:
 
 
 def _with_pool(cidr: str, where: str, build: Any, **kw: Any) -> LMAConfig:
-    net = _net(where, "", cidr, IPv4Network) if "/" in cidr else None
+    try:
+        net = IPv4Network(cidr, strict=True) if "/" in cidr else None
+    except ValueError as exc:
+        raise ConfigError(f"{where}{cidr!r} is not a valid prefix ({exc})") from None
     if net is None or net.prefixlen > 30:
         raise ConfigError(f"{where}{cidr!r}: give a prefix of /30 or shorter, e.g. "
                           f"10.200.0.0/16")

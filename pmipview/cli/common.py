@@ -28,6 +28,14 @@ out = Console(highlight=False, soft_wrap=True,
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def drawing_width(width: int | None, fallback: int = 100) -> int:
+    """Columns for a drawing (ladder): ``--width``/the option, the terminal's, else
+    ``fallback`` (a drawing is laid out to a width; "unbounded" is not one)."""
+    if width:
+        return width
+    return out.width if out.width < UNBOUNDED else fallback
+
+
 # options of the whole program, set by the app's callback for each invocation
 SETTINGS = {"clock_correction": True}
 
@@ -160,18 +168,18 @@ def nothing_to_draw(file: str, tally: Tally) -> str:
     return f"{file}: no PMIPv6 or DHCP signaling in {tally.frames} frames"
 
 
-def check_output(path: str, allowed: tuple[str, ...]) -> str:
+def check_output(path: str, allowed: tuple[str, ...], option: str = "-o") -> str:
     """The output's extension, checked before any work: known and in a writable folder."""
     ext = os.path.splitext(path)[1].lower()
     if ext not in allowed:
-        raise fail(f"-o {path}: unknown output extension {ext or '(none)'!r}; use one of "
+        raise fail(f"{option} {path}: unknown output extension {ext or '(none)'!r}; use one of "
                    f"{', '.join(allowed)}", 2)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise fail(f"-o {path}: folder {folder} does not exist", 1)
+        raise fail(f"{option} {path}: folder {folder} does not exist", 1)
     if not os.access(folder, os.W_OK) or (os.path.exists(path)
                                           and not os.access(path, os.W_OK)):
-        raise fail(f"-o {path}: not writable", 1)
+        raise fail(f"{option} {path}: not writable", 1)
     return ext
 
 

@@ -144,7 +144,8 @@ def dissect(
     try:
         if listing and not as_json and not detail_view:
             out.print(packet_list.header(time_mode))
-        for packet in scan(progress(source, source), tally, everything=everything):
+        for packet in scan(progress(source, source), tally, everything=everything,
+                           lite=summary_only):
             if not listing or not wanted(packet):
                 continue
             _show(packet, tally, prev_ts, time_mode, as_json, detail_view)

@@ -16,6 +16,7 @@ import typer
 from pmipview.cli.common import (
     at_least,
     check_output,
+    drawing_width,
     err,
     fail,
     load_report,
@@ -118,7 +119,7 @@ def ladder(
     if not drawing.arrows:
         raise fail(f"{chosen.id}: no message in the chosen window", 1)
     if output is None:
-        _to_terminal(drawing, width or out.width, pager and sys.stdout.isatty(), out)
+        _to_terminal(drawing, drawing_width(width), pager and sys.stdout.isatty(), out)
     else:
         written = _to_file(drawing, output, ext or "", per_page, fail)
         err.print(f"wrote {', '.join(written)} ({len(drawing.arrows)} messages"

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pmipview.cli.common import err, fail, out, pick_mns
+from pmipview.cli.common import check_output, drawing_width, err, fail, out, pick_mns
 from pmipview.cli.help import NAMES_HELP
 
 REFRESH = 0.5  # seconds between redraws
@@ -71,6 +71,8 @@ def live(
         raise fail("--ring-files and --ring-size need --write FILE", 2)
     if ring_size and not ring_files:
         raise fail("--ring-size needs --ring-files N (how many files to keep)", 2)
+    if write is not None:
+        check_output(write, (".pcapng",), "--write")
     name_map = _names(names)
     try:
         source = open_source(None, interface=interface, bpf=capture_filter, count=count,
@@ -120,7 +122,7 @@ class _Session:
         self.tally = Tally()
         self.correlator = Correlator(names=names, reorder_window=LIVE_REORDER)
         self.keep: dict[int, Any] = {}
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.done = threading.Event()
         self.error: str | None = None
         self.write, self.ring_files, self.ring_bytes = write, ring_files, ring_bytes
@@ -165,15 +167,17 @@ class _Session:
         except (OSError, ValueError) as exc:  # the pipe closed under us by stop()
             if not self.done.is_set():
                 self.error = str(exc)
+        except Exception as exc:  # reported at the end: never a silent exit 0
+            self.error = f"the capture stopped: {exc!r}"
         finally:
             self.done.set()
 
     def snapshot(self) -> tuple[list, list, float | None]:
-        with self.lock:
-            r = self.correlator.snapshot()
-            diags = sorted([*r.diagnostics, *(d for m in r.mobile_nodes for d in m.diagnostics)],
-                           key=lambda d: d.time)
-            return list(r.mobile_nodes), diags[-20:], r.start
+        """The MNs, recent diagnostics and start; call with ``lock`` held."""
+        r = self.correlator.snapshot()
+        diags = sorted([*r.diagnostics, *(d for m in r.mobile_nodes for d in m.diagnostics)],
+                       key=lambda d: d.time)
+        return list(r.mobile_nodes), diags[-20:], r.start
 
     def counts(self) -> dict[str, Any]:
         t = self.tally
@@ -205,13 +209,16 @@ def _dashboard(session: _Session, where: str) -> None:
     try:
         with Live(console=out, auto_refresh=False, screen=False, transient=True) as view:
             while not session.done.is_set() and not state.notes:
-                mns, diags, start = session.snapshot()
-                shown = visible(mns, state.filter)
-                state.selected = min(state.selected, max(0, len(shown) - 1))
-                ladder = _ladder(session, shown[state.selected]) if state.ladder and shown \
-                    else None
-                view.update(dashboard(mns, diags, session.counts(), start, where, state,
-                                      ladder), refresh=True)
+                # drawn under the lock: the snapshot's lists are the correlator's own
+                with session.lock:
+                    mns, diags, start = session.snapshot()
+                    shown = visible(mns, state.filter)
+                    chosen = min(state.selected, max(0, len(shown) - 1))
+                    state.selected = chosen
+                    ladder = _ladder(session, shown[chosen]) if state.ladder and shown \
+                        else None
+                    view.update(dashboard(mns, diags, session.counts(), start, where, state,
+                                          ladder), refresh=True)
                 if keys is not None:
                     keys.wait(REFRESH)
                 else:
@@ -227,9 +234,8 @@ def _ladder(session: _Session, mn: Any) -> Any:
     from pmipview.render.ladder.model import build
     from pmipview.render.ladder.terminal import lines
 
-    with session.lock:
-        drawing = build(session.correlator.snapshot(), mn, dict(session.keep))
-    rows = lines(drawing, out.width or 100)
+    drawing = build(session.correlator.snapshot(), mn, session.keep)  # lock held by caller
+    rows = lines(drawing, drawing_width(None))
     height = max(10, (out.height or 40) - 16)
     return Group(*rows[-height:])
 

@@ -149,8 +149,13 @@ def _serve(core, transports, config, pool, log, pcap, duration, show_events, liv
                     def on_tick(self, now: float) -> None:
                         view.update(live_view(core.bindings(), rt.counters, started, now,
                                               where, core.revoking()), refresh=True)
-                rt.add_observer(_Table())
-                rt.run(duration=duration)
+                table = _Table()
+                table.on_tick(rt.clock())  # drawn at once, on every tick, and as it ends
+                rt.add_observer(table)
+                try:
+                    rt.run(duration=duration)
+                finally:
+                    table.on_tick(rt.clock())
         else:
             rt.run(duration=duration)
     finally:

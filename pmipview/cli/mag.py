@@ -44,8 +44,9 @@ def binding_list(core: Any, now: float, head: str) -> Any:
     for b in rows[:40]:
         hoa = f"{b.ipv4_hoa}/{b.ipv4_prefix_len}" if b.ipv4_hoa is not None else "-"
         left = None if b.expiry is None else b.expiry - now
-        table.add_row(b.mac, safe_text(b.nai), safe_text(b.iface), b.state, hoa,
-                      str(b.default_router or "-"), _left(left), b.dhcp_state)
+        cells = (b.mac, safe_text(b.nai), safe_text(b.iface), b.state, hoa,
+                 str(b.default_router or "-"), _left(left), b.dhcp_state)
+        table.add_row(*(Text(c) for c in cells))  # a NAI is never parsed as rich markup
     return Group(Text(head, style="bold"), table)
 
 
@@ -209,14 +210,15 @@ def _serve(core: Any, transports: list[Any], acc: Any, setup: Any, log: str | No
 
             head = f"pmipview mag {cfg.name} on {where}  (Ctrl-C to stop)"
             with Live(console=out, auto_refresh=False, transient=False) as view:
-                def show(now: float) -> None:
+                def draw(now: float) -> None:
                     view.update(binding_list(core, now, head), refresh=True)
-                show(runtime.clock())
-                runtime.add_observer(Ticker(show))
+
+                draw(runtime.clock())  # drawn at once, on every tick, and as it ends
+                runtime.add_observer(Ticker(draw))
                 try:
                     runtime.run(duration=duration, tick=0.25)
                 finally:
-                    show(runtime.clock())  # the table as it was at exit
+                    draw(runtime.clock())
         else:
             runtime.run(duration=duration, tick=0.25)
     finally:

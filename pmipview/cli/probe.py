@@ -49,6 +49,24 @@ def probe(
     silence: Annotated[float, typer.Option(
         "--silence", help="Seconds without an answer that count as 'ignored' (and the wait "
         "for a revocation).")] = 1.5,
+    mag: Annotated[bool, typer.Option(
+        "--mag", help="Probe a MAG instead: TARGET is the MAG's IPv4 address; the probe "
+        "plays its LMA on --listen and drives a DHCP client (udhcpc) on the access link "
+        "(--mn-netns, --mn-iface).")] = False,
+    listen: Annotated[str | None, typer.Option(
+        "--listen", help="With --mag: the LMA address the MAG sends to (UDP 5436).",
+        show_default=False)] = None,
+    mn_netns: Annotated[str | None, typer.Option(
+        "--mn-netns", help="With --mag: the network namespace of the MN's interface.",
+        show_default=False)] = None,
+    mn_iface: Annotated[str, typer.Option(
+        "--mn-iface", help="With --mag: the MN's interface on the MAG's access link.")
+    ] = "eth0",
+    wait: Annotated[float, typer.Option(
+        "--wait", help="With --mag: seconds the MN and the MAG get for each step.")] = 10.0,
+    dhcp: Annotated[str, typer.Option(
+        "--dhcp", help="With --mag: the MAG's DHCP role, server or relay (then the probe "
+        "listens on UDP 67 of --listen for what it relays).")] = "server",
 ) -> None:
     """Check an LMA against the MUSTs of RFC 5213 §5 and RFC 5844 §3.1/§4.
 
@@ -69,6 +87,10 @@ def probe(
     from pmipview.probe.driver import ERROR, FAIL, Timing
     from pmipview.probe.profile import ProbeProfile, ProfileError, load_profile
 
+    if mag:
+        _mag_probe(target, listen, mn_netns, mn_iface, wait, only, list_, json_file, junit,
+                   pcap, timeout, tries, silence, dhcp)
+        return
     if list_:
         _list(CATALOG)
         return
@@ -98,10 +120,77 @@ def probe(
         raise typer.Exit(1)
 
 
-def _list(catalog) -> None:
+def _mag_probe(target, listen, netns, iface, wait, only, list_, json_file, junit, pcap,
+               timeout, tries, silence, dhcp) -> None:
+    from pmipview.probe.driver import ERROR, FAIL, Timing
+    from pmipview.probe.mag_checks import MAG_CATALOG, build_mag_driver, select_mag
+    from pmipview.probe.mn import DhcpClientMn, MnError
+    from pmipview.probe.runner import DhcpServerSocket, close, run
+    from pmipview.wire.capture import CaptureWriter
+    from pmipview.wire.transport import TransportError, Udp4Transport
+
+    if list_:
+        _list(MAG_CATALOG, "MAG")
+        return
+    try:
+        cases = select_mag(only)
+    except ValueError as exc:
+        raise fail(f"--only: {exc}", 2) from None
+    if target is None or listen is None:
+        raise fail("--mag needs TARGET (the MAG's address) and --listen (the LMA's)", 2)
+    addr, kind = _target(target, "udp4")
+    lma_addr, _ = _target(listen, "udp4")
+    if wait <= 0 or timeout <= 0 or silence <= 0 or tries < 1:
+        raise fail("--wait, --timeout and --silence must be positive, --tries at least 1", 2)
+    if dhcp not in ("server", "relay"):
+        raise fail(f"--dhcp: {dhcp!r} is not server or relay", 2)
+    try:
+        mn = DhcpClientMn(netns, iface)
+    except MnError as exc:
+        raise fail(str(exc), 1) from None
+    socks: dict = {}
+    try:
+        socks["mag0"] = Udp4Transport(lma_addr)
+        if dhcp == "relay":
+            socks["mag0-dhcp"] = DhcpServerSocket(lma_addr)
+    except TransportError as exc:
+        mn.close()
+        close(socks)
+        raise fail(str(exc), 1) from None
+    driver = build_mag_driver(addr, cases, timing=Timing(timeout, tries, silence), wait=wait,
+                              relay=dhcp == "relay")
+    cap = CaptureWriter(open(pcap, "wb"), "probe") if pcap else None  # noqa: SIM115
+    err.print(f"pmipview probe --mag: {len(cases)} checks of {addr}, as its LMA on "
+              f"{lma_addr}, MN on {iface}" + (f" in {netns}" if netns else ""), markup=False)
+    interrupted = False
+    try:
+        run(driver, socks, cap, mn=mn)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        mn.close()
+        close(socks)
+        if cap is not None:
+            cap.close()
+    results = driver.results
+    _reports(results, f"pmipview probe --mag {target} (LMA {listen})", target, kind,
+             [lma_addr], _no_profile(), json_file, junit)
+    if interrupted:
+        raise fail(f"interrupted: {len(results)} of {len(cases)} checks ran", 1)
+    if any(r.status in (FAIL, ERROR) for r in results):
+        raise typer.Exit(1)
+
+
+def _no_profile():
+    from pmipview.probe.profile import ProbeProfile
+
+    return ProbeProfile()
+
+
+def _list(catalog, what: str = "LMA") -> None:
     from rich.table import Table
 
-    t = Table(title="pmipview probe: the LMA catalog")
+    t = Table(title=f"pmipview probe: the {what} catalog")
     for col in ("ID", "RFC", "check", "sends", "passes"):
         t.add_column(col, overflow="fold")
     for c in catalog:

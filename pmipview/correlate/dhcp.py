@@ -5,7 +5,7 @@ address acquisition, server id checks); a mixin of the
 from __future__ import annotations
 
 from dissectors.dhcp_codes import DhcpMessageType as T
-from pmipview.correlate.model import Attachment, DhcpExchange, MobileNode
+from pmipview.correlate.model import Attachment, DhcpExchange, DhcpOutcome, MobileNode, NodeRole
 from pmipview.correlate.timing import BROADCAST, ZERO
 from pmipview.signals import DhcpSignal
 
@@ -24,7 +24,7 @@ class DhcpMixin:
                 continue
             if ex.renewal:
                 continue
-            if ex.outcome == "ack" or ex.first < boundary:
+            if ex.outcome == DhcpOutcome.ACK or ex.first < boundary:
                 break
             self._move_exchange(mn, ex, att)
 
@@ -62,7 +62,7 @@ class DhcpMixin:
         for ex in mn.dhcp:
             if ex.mag is None and ex.first >= att.start - 1e-9 and ex.mac in (att.key, ""):
                 ex.mag = att.mag
-                if ex.outcome == "ack" and not ex.renewal and att.dhcp_ack is None:
+                if ex.outcome == DhcpOutcome.ACK and not ex.renewal and att.dhcp_ack is None:
                     self._address_acquired(mn, att, ex)
                 if ex.server_id and att.server_id is None:
                     att.server_id = ex.server_id
@@ -79,10 +79,10 @@ class DhcpMixin:
         mn = self._resolve(keys, s.time)
         mac = macs[0] if macs else ""
         if s.relay_leg:
-            self._node(s.dst if s.op == 1 else s.src, "dhcp-server")
+            self._node(s.dst if s.op == 1 else s.src, NodeRole.DHCP_SERVER)
         ex = self._dhcp.get((s.xid, mac))
         if ex is None or (s.type == T.DISCOVER and ex.messages and not s.relay_leg
-                          and ex.outcome != "pending"):
+                          and ex.outcome != DhcpOutcome.PENDING):
             ex = DhcpExchange(s.xid, mac, s.time,
                               renewal=s.type == T.REQUEST and int(s.ciaddr) != 0)
             self._dhcp[(s.xid, mac)] = ex
@@ -103,10 +103,10 @@ class DhcpMixin:
         if s.server_id is not None and s.op == 2:
             ex.server_id = str(s.server_id)
         if s.type == T.NAK and not s.relay_leg:
-            ex.outcome = "nak"
+            ex.outcome = DhcpOutcome.NAK
             self._diag(mn, "dhcp-nak", s.time, [s.frame], f"DHCPNAK xid 0x{s.xid:08x}")
         elif s.type == T.ACK and not s.relay_leg:
-            ex.outcome, ex.acked, ex.yiaddr = "ack", s.time, str(s.yiaddr)
+            ex.outcome, ex.acked, ex.yiaddr = DhcpOutcome.ACK, s.time, str(s.yiaddr)
             if att is not None and int(s.yiaddr):
                 self._check_address(mn, att, s)
                 if att.dhcp_ack is None and not ex.renewal:
@@ -115,15 +115,15 @@ class DhcpMixin:
                     self._server_id(mn, att, str(s.server_id), s)
         elif s.type == T.OFFER and not s.relay_leg and att is not None and int(s.yiaddr):
             self._check_address(mn, att, s)
-        elif s.relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == "pending":
+        elif s.relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == DhcpOutcome.PENDING:
             # the server's answer on the relay leg (the client leg may not be captured)
-            ex.outcome = "ack" if s.type == T.ACK else "nak"
+            ex.outcome = DhcpOutcome.ACK if s.type == T.ACK else DhcpOutcome.NAK
             if s.type == T.ACK:
                 ex.yiaddr = str(s.yiaddr)
         elif s.type == T.RELEASE:
-            ex.outcome = "released"
+            ex.outcome = DhcpOutcome.RELEASED
         elif s.type == T.DECLINE:
-            ex.outcome = "declined"
+            ex.outcome = DhcpOutcome.DECLINED
         if s.type == T.REQUEST and not s.relay_leg and s.dst != BROADCAST and \
                 int(s.ciaddr) and att is not None:
             self._unicast_check(mn, att, s)

@@ -34,10 +34,14 @@ from pmipview.correlate.model import (
     Attachment,
     DhcpExchange,
     Diagnostic,
+    EndReason,
     MobileNode,
     Node,
+    NodeRole,
+    Outcome,
     Report,
     Transaction,
+    TxnKind,
 )
 from pmipview.correlate.nodes import NodesMixin
 from pmipview.correlate.revocation import RevocationMixin
@@ -130,11 +134,11 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         end = self.now if end is None else max(end, self.now)
         self._expire(end)
         for _, (uid, txn) in list(self._pending.items()):
-            if txn.outcome == "pending" and txn.kind != "heartbeat":
+            if txn.outcome == Outcome.PENDING and txn.kind != TxnKind.HEARTBEAT:
                 self._timeout(self._mn(uid), txn, end)
         for _, (uid, txn) in list(self._bri.items()):
-            if txn.outcome == "pending":
-                txn.outcome = "timeout"
+            if txn.outcome == Outcome.PENDING:
+                txn.outcome = Outcome.TIMEOUT
                 self._diag(self._mn(uid), "revocation-failed", txn.first_sent, txn.frames,
                            f"BRI seq {txn.seqs[0]} to {txn.mag} never answered")
         mns = sorted(self._roots(), key=lambda m: m.first_seen)
@@ -200,7 +204,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                     and obj.answered is not None and s.time > obj.answered:
                 old, obj.answered = obj.answered, s.time
                 self._latencies(obj, s.seq)
-                if obj.kind == "registration" and obj.outcome == "accepted":
+                if obj.kind == TxnKind.REGISTRATION and obj.outcome == Outcome.ACCEPTED:
                     self._registration_seen_later(obj, old, s.time)
         elif isinstance(obj, DhcpExchange):
             for m in obj.messages:
@@ -254,12 +258,12 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
 
     def _purpose(self, mn: MobileNode, mag: str, s: MobilitySignal) -> str:
         if s.lifetime == 0:
-            return "deregistration"
+            return TxnKind.DEREGISTRATION
         current = mn.current(self._iface_key(s))
         if s.hi == 5 or (current is not None and current.mag == mag
                          and current.registered is not None):
-            return "refresh"
-        return "registration"
+            return TxnKind.REFRESH
+        return TxnKind.REGISTRATION
 
     @staticmethod
     def _iface_key(s: MobilitySignal) -> str:
@@ -268,8 +272,8 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         return f"att:{s.att}" if s.att is not None else "att:?"
 
     def _pbu(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, "mag", s.mac_src)
-        lma = self._node(s.dst, "lma")
+        mag = self._node(s.src, NodeRole.MAG, s.mac_src)
+        lma = self._node(s.dst, NodeRole.LMA)
         keys = self._keys_of(s)
         if not keys:
             return None
@@ -292,7 +296,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         # retransmission of an unanswered PBU?
         open_key = (mn.uid, mag, purpose, self._iface_key(s))
         txn = self._open.get(open_key)
-        if txn is not None and txn.outcome == "pending" and \
+        if txn is not None and txn.outcome == Outcome.PENDING and \
                 s.time - txn.last_sent <= self.retransmit_window:
             txn.seqs.append(s.seq)
             txn.frames.append(s.frame)
@@ -302,7 +306,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                        f"{mag} retransmitted the PBU (seq {txn.seqs[-2]} -> {s.seq}, "
                        f"attempt {len(txn.seqs)})", once_for=txn)
         else:
-            if txn is not None and txn.outcome == "pending":
+            if txn is not None and txn.outcome == Outcome.PENDING:
                 self._timeout(mn, txn)
             txn = Transaction(purpose, mag, lma, [s.seq], [s.frame], s.time, s.time,
                               mn=mn.id, hi=s.hi, lifetime_requested=s.lifetime,
@@ -313,7 +317,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         self._pending[(str(s.src), str(s.dst), s.seq)] = (mn.uid, txn)
         heapq.heappush(self._give_ups, (s.time + self.retransmit_window, self._n, mn.uid, txn))
         # the attachment this registration is about
-        if purpose == "registration":
+        if purpose == TxnKind.REGISTRATION:
             key = self._iface_key(s)
             att = mn.current(key)
             if att is None or att.mag != mag:
@@ -336,8 +340,8 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         return txn
 
     def _pba(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.dst, "mag")
-        lma = self._node(s.src, "lma", s.mac_src)
+        mag = self._node(s.dst, NodeRole.MAG)
+        lma = self._node(s.src, NodeRole.LMA, s.mac_src)
         found = self._pending.pop((str(s.dst), str(s.src), s.seq), None)
         if found is None:
             keys = self._keys_of(s)
@@ -362,7 +366,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         txn.hoa_status = s.hoa_status
         self._latencies(txn, s.seq)
         accepted = s.status is not None and s.status < 128
-        txn.outcome = "accepted" if accepted else "rejected"
+        txn.outcome = Outcome.ACCEPTED if accepted else Outcome.REJECTED
         if not s.proxy:
             self._diag(mn, "pba-without-p-flag", s.time, [s.frame],
                        f"{s.kind} seq {s.seq} from {lma} has no P flag")
@@ -379,12 +383,12 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                        f"lifetime {s.lifetime} s granted, {txn.lifetime_requested} s asked")
         if accepted:
             self._accepted(mn, txn, s, mag)
-        elif txn.kind == "registration":
+        elif txn.kind == TxnKind.REGISTRATION:
             att = self._attachment_of(mn, mag, s)
             if att is not None and att.registered is None and att.active:
                 # the MAG may retry (e.g. 171 -> 0.0.0.0): same attachment until it gives up
                 att.frames.append(s.frame)
-                self._failed(mn, att, s.time, "rejected")
+                self._failed(mn, att, s.time, EndReason.REJECTED)
         return txn
 
     @staticmethod
@@ -400,7 +404,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
 
     def _accepted(self, mn: MobileNode, txn: Transaction, s: MobilitySignal, mag: str) -> None:
         att = self._attachment_of(mn, mag, s)
-        if txn.kind == "deregistration":
+        if txn.kind == TxnKind.DEREGISTRATION:
             if att is not None and att.active:
                 if att.hnps and not s.hnps and (txn.hoa_requested or s.hoa_reply):
                     # RFC 5844 §3.1.2.5: the IPv4 HoA alone is de-registered (no HNP in the
@@ -409,7 +413,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                         del self._hoa_holder[att.ipv4_hoa]
                     return
                 att.released = txn.first_sent
-                self._end(mn, att, s.time, "detach")
+                self._end(mn, att, s.time, EndReason.DETACH)
             return
         if att is None or not att.active:
             att = Attachment(mag, txn.first_sent, self._iface_key(s),
@@ -425,7 +429,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         att.lifetime = s.lifetime
         att.expires = s.time + (s.lifetime or 0)
         heapq.heappush(self._expiries, (att.expires + self.expiry_grace, self._n, mn.uid, att))
-        if txn.kind == "refresh":
+        if txn.kind == TxnKind.REFRESH:
             att.refreshes += 1
         hoa = str(s.hoa_reply) if s.hoa_reply is not None and (s.hoa_status or 0) < 128 \
             and s.hoa_reply != ZERO else None
@@ -456,7 +460,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
     def _end(self, mn: MobileNode, att: Attachment, time: float, reason: str) -> None:
         if att.end is None:
             att.end, att.end_reason = time, reason
-            if att.ipv4_hoa and reason in ("detach", "expired") and \
+            if att.ipv4_hoa and reason in (EndReason.DETACH, EndReason.EXPIRED) and \
                     self._hoa_holder.get(att.ipv4_hoa) == mn.uid:
                 del self._hoa_holder[att.ipv4_hoa]
 
@@ -473,19 +477,19 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         txn.rtt_ms = (txn.answered - sent) * 1000
 
     def _timeout(self, mn: MobileNode, txn: Transaction, end: float | None = None) -> None:
-        txn.outcome = "timeout"
+        txn.outcome = Outcome.TIMEOUT
         for key in [k for k, (_, t) in self._pending.items() if t is txn]:
             del self._pending[key]
         self._diag(mn, "pbu-unanswered", txn.last_sent, txn.frames,
                    f"{txn.kind} by {txn.mag} for {mn.id} never answered "
                    f"({len(txn.seqs)} PBUs)")
-        if txn.kind == "registration":
+        if txn.kind == TxnKind.REGISTRATION:
             gave_up = give_up_time(txn.sent_times or [txn.last_sent])
             if end is not None:
                 gave_up = max(txn.last_sent, min(gave_up, end))
             for att in mn.attachments:
                 if att.mag == txn.mag and att.active and att.registered is None:
-                    self._failed(mn, att, gave_up, "timeout")
+                    self._failed(mn, att, gave_up, EndReason.TIMEOUT)
 
     def _failed(self, mn: MobileNode, att: Attachment, time: float, reason: str) -> None:
         """A registration of a never-registered attachment failed: unless the MAG tries
@@ -497,7 +501,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
     def _expire(self, now: float) -> None:
         while self._give_ups and self._give_ups[0][0] < now:
             due, _, uid, txn = heapq.heappop(self._give_ups)
-            if txn.outcome == "pending" and txn.last_sent + self.retransmit_window <= due:
+            if txn.outcome == Outcome.PENDING and txn.last_sent + self.retransmit_window <= due:
                 self._timeout(self._mn(uid), txn)
         while self._failures and self._failures[0][0] < now:
             _, _, uid, att, failure = heapq.heappop(self._failures)
@@ -508,7 +512,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             if att.active and att.expires is not None and \
                     att.expires + self.expiry_grace <= due + 1e-9:
                 mn = self._mn(uid)
-                self._end(mn, att, att.expires, "expired")
+                self._end(mn, att, att.expires, EndReason.EXPIRED)
                 self._diag(mn, "binding-expired", att.expires, att.frames[-1:],
                            f"binding at {att.mag} expired (lifetime {att.lifetime} s, "
                            f"no refresh)")

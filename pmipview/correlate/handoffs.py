@@ -5,7 +5,7 @@ revocation for the new MAG, and break-before-make within MinDelayBeforeBCEDelete
 
 from __future__ import annotations
 
-from pmipview.correlate.model import Attachment, Handoff, MobileNode, Transaction
+from pmipview.correlate.model import Attachment, EndReason, Handoff, MobileNode, Transaction
 from pmipview.signals import MobilitySignal
 
 
@@ -18,7 +18,7 @@ class HandoffMixin:
                 continue
             if not other.active:
                 if self._released_for(other, att):
-                    other.end_reason = "handoff"
+                    other.end_reason = EndReason.HANDOFF
                     return other
                 continue
             if other.key == att.key and other.mag != att.mag:
@@ -37,18 +37,18 @@ class HandoffMixin:
         same mobility session (the same interface, or HI=2 from another interface), and the
         new PBU says it is a handoff (HI 2, 3 or 4 — HI=1 is a new attachment)."""
         if old.mag == att.mag or att.first_pbu is None or old.released is None or \
-                old.end_reason not in ("detach", "revocation"):
+                old.end_reason not in (EndReason.DETACH, EndReason.REVOCATION):
             return False
         if old.key != att.key and att.handoff_indicator != 2:
             return False
-        if old.end_reason == "revocation" and old.released >= att.first_pbu:
+        if old.end_reason == EndReason.REVOCATION and old.released >= att.first_pbu:
             return old.key == att.key
         return att.handoff_indicator != 1 and \
             0 <= att.first_pbu - old.released <= self.bce_delete_delay
 
     def _handoff(self, mn: MobileNode, prev: Attachment, att: Attachment, txn: Transaction,
                  s: MobilitySignal) -> None:
-        self._end(mn, prev, s.time, "handoff")
+        self._end(mn, prev, s.time, EndReason.HANDOFF)
         preserved = None
         if prev.ipv4_hoa and att.ipv4_hoa:
             preserved = prev.ipv4_hoa == att.ipv4_hoa

@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
-from pmipview.correlate.model import Attachment, MobileNode
+from pmipview.correlate.model import Attachment, MobileNode, Outcome
 from pmipview.correlate.timing import DHCP_SETTLED, SETTLED
 
 SECTIONS = ("attachments", "handoffs", "transactions", "dhcp")
@@ -135,7 +135,7 @@ class SummaryMixin:
             n = _prefix(mn.handoffs, lambda h: h.time < cutoff)
             if n >= BATCH:
                 self._history.spill(mn, "handoffs", n)
-            n = _prefix(mn.transactions, lambda t: t.outcome != "pending" and max(
+            n = _prefix(mn.transactions, lambda t: t.outcome != Outcome.PENDING and max(
                 t.answered or t.last_sent, t.last_sent) < cutoff)
             if n >= BATCH:
                 for t in mn.transactions[:n]:

@@ -7,7 +7,54 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+# The vocabularies of the model, one place each.  StrEnum members are the strings they
+# name (JSON, CSV and comparisons with plain strings are unchanged).
+class TxnKind(StrEnum):
+    REGISTRATION = "registration"
+    REFRESH = "refresh"
+    DEREGISTRATION = "deregistration"
+    REVOCATION = "revocation"
+    HEARTBEAT = "heartbeat"
+
+
+class Outcome(StrEnum):
+    """Of a transaction."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    TIMEOUT = "timeout"
+
+
+class DhcpOutcome(StrEnum):
+    PENDING = "pending"
+    ACK = "ack"
+    NAK = "nak"
+    RELEASED = "released"
+    DECLINED = "declined"
+
+
+class EndReason(StrEnum):
+    """Why an attachment ended."""
+
+    HANDOFF = "handoff"
+    DETACH = "detach"
+    REVOCATION = "revocation"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    TIMEOUT = "timeout"
+    END_OF_CAPTURE = "end-of-capture"
+
+
+class NodeRole(StrEnum):
+    MAG = "mag"
+    LMA = "lma"
+    DHCP_SERVER = "dhcp-server"
+
 
 # Diagnostic codes: (severity, what it means).  One place; tests and docs use these.
 DIAGNOSTICS: dict[str, tuple[str, str]] = {
@@ -69,7 +116,7 @@ class Transaction:
     setup_ms: float | None = None
     status: int | None = None
     status_name: str | None = None
-    outcome: str = "pending"        # accepted rejected timeout pending
+    outcome: str = Outcome.PENDING  # Outcome
     hi: int | None = None
     lifetime_requested: int | None = None
     lifetime_granted: int | None = None
@@ -90,7 +137,7 @@ class DhcpExchange:
     first: float
     mode: str = "server"            # server (at the MAG) or relay
     messages: list[dict[str, Any]] = field(default_factory=list)
-    outcome: str = "pending"        # ack nak released declined pending
+    outcome: str = DhcpOutcome.PENDING  # DhcpOutcome
     yiaddr: str | None = None
     server_id: str | None = None
     acked: float | None = None
@@ -133,7 +180,7 @@ class Attachment:
             if self.registered is None and self.failed is not None:
                 self.end, self.end_reason = self.failed
             else:
-                self.end_reason = "end-of-capture"
+                self.end_reason = EndReason.END_OF_CAPTURE
 
     @property
     def active(self) -> bool:

@@ -3,7 +3,7 @@ mixin of the :class:`~pmipview.correlate.engine.Correlator`."""
 
 from __future__ import annotations
 
-from pmipview.correlate.model import Node
+from pmipview.correlate.model import Node, NodeRole
 
 
 class NodesMixin:
@@ -25,8 +25,8 @@ class NodesMixin:
                 self._nodes.append(node)
             node.addresses.append(text)
             self._node_of_addr[text] = node
-        if role == "lma" and node.role != "lma":
-            node.role = "lma"  # a DHCP server co-located with the LMA
+        if role == NodeRole.LMA and node.role != NodeRole.LMA:
+            node.role = NodeRole.LMA  # a DHCP server co-located with the LMA
         if mac is not None and mac not in node.macs:
             node.macs.add(mac)
             self._merge_by_mac(node, mac)

@@ -4,30 +4,30 @@
 from __future__ import annotations
 
 from dissectors.mh_codes import BRAStatus, name_of
-from pmipview.correlate.model import Transaction
+from pmipview.correlate.model import EndReason, NodeRole, Outcome, Transaction, TxnKind
 from pmipview.signals import MobilitySignal
 
 
 class RevocationMixin:
     def _bri_signal(self, s: MobilitySignal) -> Transaction | None:
-        lma = self._node(s.src, "lma", s.mac_src)
-        mag = self._node(s.dst, "mag")
+        lma = self._node(s.src, NodeRole.LMA, s.mac_src)
+        mag = self._node(s.dst, NodeRole.MAG)
         keys = self._keys_of(s)
         mn = self._resolve(keys, s.time) if keys else None
-        txn = Transaction("revocation", mag, lma, [s.seq], [s.frame], s.time, s.time,
+        txn = Transaction(TxnKind.REVOCATION, mag, lma, [s.seq], [s.frame], s.time, s.time,
                           mn=mn.id if mn else None, sent_times=[s.time])
         if mn is not None:
             mn.transactions.append(txn)
             for att in mn.attachments:
                 if att.mag == mag and att.active:
                     att.released = s.time
-                    self._end(mn, att, s.time, "revocation")
+                    self._end(mn, att, s.time, EndReason.REVOCATION)
         self._bri[(str(s.dst), str(s.src), s.seq)] = (mn.uid if mn else 0, txn)
         return txn
 
     def _bra_signal(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, "mag", s.mac_src)
-        self._node(s.dst, "lma")
+        mag = self._node(s.src, NodeRole.MAG, s.mac_src)
+        self._node(s.dst, NodeRole.LMA)
         found = self._bri.pop((str(s.src), str(s.dst), s.seq), None)
         if found is None:
             self._diag(None, "orphan-reply", s.time, [s.frame],
@@ -38,8 +38,8 @@ class RevocationMixin:
         txn.answered, txn.status = s.time, s.status
         txn.status_name = name_of(BRAStatus, s.status or 0)
         self._latencies(txn)
-        txn.outcome = "accepted" if (s.status or 0) < 128 else "rejected"
-        if txn.outcome == "rejected":
+        txn.outcome = Outcome.ACCEPTED if (s.status or 0) < 128 else Outcome.REJECTED
+        if txn.outcome == Outcome.REJECTED:
             self._diag(self._mn(uid) if uid else None, "revocation-failed", s.time,
                        txn.frames, f"BRA {s.status} {txn.status_name}")
         return txn
@@ -47,7 +47,7 @@ class RevocationMixin:
     def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
         a, b = str(s.src), str(s.dst)
         if s.kind == "HB-Req":
-            txn = Transaction("heartbeat", a, b, [s.seq], [s.frame], s.time, s.time,
+            txn = Transaction(TxnKind.HEARTBEAT, a, b, [s.seq], [s.frame], s.time, s.time,
                               sent_times=[s.time])
             self._hb[(a, b, s.seq)] = txn
             return txn
@@ -62,6 +62,6 @@ class RevocationMixin:
         if txn is not None:
             txn.frames.append(s.frame)
             txn.answered = s.time
-            txn.outcome = "accepted"
+            txn.outcome = Outcome.ACCEPTED
             self._latencies(txn)
         return txn

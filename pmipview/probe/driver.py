@@ -75,7 +75,33 @@ class Listen:
     where: Callable[[MobilityMessage], bool] | None = None
 
 
-Step = Ask | Listen
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """Send ``message`` back to where ``to`` came from (the probe playing the LMA)."""
+
+    to: Packet
+    message: MobilityMessage
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Mn:
+    """Tell the runner to act as the mobile node: ``start`` / ``release`` / ``stop`` its
+    DHCP client (``args``: extra client options)."""
+
+    action: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MnEvent:
+    """What the mobile node's DHCP client reported (``bound``, ``leasefail``...)."""
+
+    kind: str
+    data: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+Step = Ask | Listen | Answer | Mn
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +278,8 @@ class Driver:
         if isinstance(packet, Undecodable):
             return frame, f"{label}: undecodable ({packet.reason})", self._flush()
         msg = packet.message
-        if packet.src != self.target:  # over a raw socket: another node's traffic
+        if packet.src != self.target and not sock.endswith("-dhcp"):  # over a raw
+            # socket: another node's traffic (relayed DHCP comes from the relay address)
             return frame, f"{label}: not from the target, ignored: {_short(msg)}", []
         comment = f"{label}: received {_short(msg)}"
         self._auto_answer(packet, sock)
@@ -261,6 +288,17 @@ class Driver:
             self._match()
         self._advance()
         return frame, comment, self._flush()
+
+    def mn_event(self, now: float, event: MnEvent) -> list[Transmission]:
+        """The mobile node's DHCP client reported something (no frame: not a datagram)."""
+        self.now = now
+        if self._gen is not None:
+            name = self.sock_name(0, "mn")
+            self._inbox.append(_Inbox(0, Packet(self.target, self.target, event, name),  # type: ignore[arg-type]
+                                      name))
+            self._match()
+        self._advance()
+        return self._flush()
 
     def timer(self, now: float) -> list[Transmission]:
         self.now = now
@@ -370,6 +408,18 @@ class Driver:
 
     def _start_step(self, step: Step) -> None:
         after = len(self._inbox)
+        if isinstance(step, Answer):
+            to = step.to
+            case = self.current
+            what = step.note or _short(step.message)
+            self._emit(Packet(to.dst, to.src, step.message, to.iface, to.dport, to.sport),
+                       f"{case.id} {case.name}: {what}")
+            self._resume(None)
+            return
+        if isinstance(step, Mn):
+            self._out.append(step)  # type: ignore[arg-type]
+            self._resume(None)
+            return
         if isinstance(step, Ask):
             timeout = step.wait if step.wait is not None else self.timing.initial
             self._wait = _Wait(step, self.now + timeout, timeout, 1, after)
@@ -392,8 +442,9 @@ class Driver:
             if isinstance(step, Listen) and step.where is not None and not step.where(msg):
                 continue
             nai = getattr(msg, "mn_id", None)
-            if nai is not None and nai not in self.check_nais:
-                continue  # a late answer about an earlier check's MN
+            if self.nais and nai is not None and nai not in self.check_nais:
+                continue  # a late answer about an earlier check's MN (the MAG probe
+                # names no MNs: the MAG does)
             fit = _answers(step.message, msg) if isinstance(step, Ask) else YES
             if fit == NO:
                 continue

@@ -22,9 +22,10 @@ from ipaddress import IPv4Address, IPv6Address
 from dissectors.ip import IPv6, encode_ipv6
 from dissectors.mh_codes import IPPROTO_MH
 from pmipview.agents.base import Address, Packet
-from pmipview.probe.driver import Driver, Transmission
+from pmipview.probe.driver import Driver, Mn, Transmission
+from pmipview.probe.mn import DhcpClientMn
 from pmipview.wire.capture import CaptureWriter
-from pmipview.wire.codec import encode_payload
+from pmipview.wire.codec import decode_dhcp_datagram, encode_payload
 from pmipview.wire.transport import (
     Datagram,
     MhTransport,
@@ -33,6 +34,44 @@ from pmipview.wire.transport import (
 )
 
 Transport = Udp4Transport | MhTransport
+MN_KEY = "\0mn"
+
+
+class DhcpServerSocket:
+    """UDP 67 on the probe's LMA address: what a MAG in relay mode relays to its DHCP
+    server (the MAG probe's relay check)."""
+
+    def __init__(self, address: IPv4Address) -> None:
+        self.name, self.local, self.port = f"dhcp {address}:67", address, 67
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self.sock.bind((str(address), 67))
+        except OSError as exc:
+            self.sock.close()
+            raise TransportError(f"cannot open UDP {address}:67 for the relayed DHCP: "
+                                 f"{exc.strerror}") from None
+        self.sock.setblocking(False)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def receive(self, limit: int = 64) -> list:
+        got = []
+        for _ in range(limit):
+            try:
+                payload, peer = self.sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                continue
+            src = IPv4Address(peer[0])
+            d = Datagram(payload, src, self.local, peer[1], 67)
+            got.append((d, decode_dhcp_datagram(payload, src, self.local, peer[1], 67,
+                                                "mag0-dhcp")))
+        return got
 
 
 def open_sockets(mags: list[Address]) -> dict[str, Transport]:
@@ -80,15 +119,32 @@ def close(socks: dict[str, Transport]) -> None:
 
 
 def run(driver: Driver, socks: dict[str, Transport], capture: CaptureWriter | None = None,
-        clock: Callable[[], float] = time.monotonic) -> None:
-    """Run the driver until every check has a verdict."""
+        clock: Callable[[], float] = time.monotonic, mn: DhcpClientMn | None = None) -> None:
+    """Run the driver until every check has a verdict (``mn``: the mobile node that the
+    driver's :class:`Mn` steps act on, for the MAG probe)."""
     sel = selectors.DefaultSelector()
     for name, t in socks.items():
         sel.register(t.fileno(), selectors.EVENT_READ, name)
     recent: deque[bytes] = deque(maxlen=64)  # what we sent: loopback echoes on raw sockets
+    mn_fd: list[int | None] = [None]
 
-    def handle(outs: list[Transmission]) -> None:
+    def watch_mn() -> None:
+        fd = mn.fileno() if mn is not None else None
+        if fd != mn_fd[0]:
+            if mn_fd[0] is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    sel.unregister(mn_fd[0])
+            if fd is not None:
+                sel.register(fd, selectors.EVENT_READ, MN_KEY)
+            mn_fd[0] = fd
+
+    def handle(outs: list) -> None:
         for tx in outs:
+            if isinstance(tx, Mn):
+                if mn is not None:
+                    mn.do(tx)
+                    watch_mn()
+                continue
             _send(tx, socks, capture, clock(), recent)
 
     try:
@@ -98,6 +154,11 @@ def run(driver: Driver, socks: dict[str, Transport], capture: CaptureWriter | No
             timeout = 0.05 if due is None else max(0.0, due - clock())
             for key, _ in sel.select(timeout):
                 name = key.data
+                if name == MN_KEY:
+                    for event in mn.read() if mn is not None else []:  # type: ignore[union-attr]
+                        handle(driver.mn_event(clock(), event))
+                    watch_mn()
+                    continue
                 for d, packet in socks[name].receive():
                     if name.endswith("-bad"):
                         continue  # a copy of what the main raw socket reads too

@@ -42,7 +42,9 @@ def binding_table(bindings: Sequence[Any], now: float, pending: set[int] | None 
             "expiring" if left < min(10.0, b.lifetime / 4) else "active")
         hnp = ", ".join(str(n) for n in b.hnps) or "-"
         hoa = f"{b.hoa}/{b.prefix_len}" if b.hoa is not None else "-"
-        table.add_row(safe_text(b.nai), safe_text(b.mag), hoa, hnp, _left(left), state)
+        # Text cells: a NAI such as "x[/]y" is shown, never parsed as rich markup
+        table.add_row(*(Text(v) for v in (safe_text(b.nai), safe_text(b.mag), hoa, hnp,
+                                          _left(left), state)))
     if len(rows) > max_rows:
         table.caption = f"... and {len(rows) - max_rows} more (see --log)"
     return table

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pmipview.correlate.model import Diagnostic, MobileNode, Report
+from pmipview.render.safe import safe_text
 from pmipview.render.timeline import latencies, percentile
 
 MAX_MNS = 25
@@ -73,9 +74,9 @@ def visible(mns: Sequence[MobileNode], text: str) -> list[MobileNode]:
 
 
 def mn_table(mns: Sequence[MobileNode], start: float | None, state: ViewState) -> Table:
-    table = Table(title=f"mobile nodes: {len(mns)}" + (
-        f" matching {state.filter!r}" if state.filter else ""), title_justify="left",
-        header_style="bold")
+    title = Text(f"mobile nodes: {len(mns)}" + (
+        f" matching {safe_text(state.filter)!r}" if state.filter else ""))
+    table = Table(title=title, title_justify="left", header_style="bold")
     for col in ("", "MN", "state", "MAG", "HoA", "att", "hoff", "last event", "at s"):
         table.add_column(col, overflow="fold")
     for i, mn in enumerate(mns[:MAX_MNS]):
@@ -83,9 +84,10 @@ def mn_table(mns: Sequence[MobileNode], start: float | None, state: ViewState) -
         when, what = last_event(mn)
         style = "reverse" if i == state.selected else (
             "red" if st in ("rejected", "timeout") else None)
-        table.add_row("▶" if i == state.selected else "", mn.id, st, mag or "-", hoa or "-",
-                      str(len(mn.attachments)), str(len(mn.handoffs)), what,
-                      f"{when - start:.1f}" if start is not None else "", style=style)
+        cells = ("▶" if i == state.selected else "", mn.id, st, mag or "-", hoa or "-",
+                 str(len(mn.attachments)), str(len(mn.handoffs)), what,
+                 f"{when - start:.1f}" if start is not None else "")
+        table.add_row(*(Text(c) for c in cells), style=style)  # never parsed as markup
     if len(mns) > MAX_MNS:
         table.caption = f"... {len(mns) - MAX_MNS} more (type / to filter)"
     return table
@@ -105,11 +107,11 @@ def latency_line(mns: Sequence[MobileNode]) -> Text:
 
 def diagnostics_table(diags: Sequence[Diagnostic]) -> Table:
     table = Table(title="recent diagnostics", title_justify="left", show_header=False,
-                  box=None)
+                  box=None, min_width=40)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for d in list(diags)[-MAX_DIAGS:]:
-        table.add_row(d.severity, f"{d.code}: {d.message}")
+        table.add_row(Text(d.severity), Text(f"{d.code}: {d.message}"))
     if not diags:
         table.add_row("", "none")
     return table
@@ -133,7 +135,7 @@ def dashboard(mns: Sequence[MobileNode], diags: Sequence[Diagnostic], counts: di
     head.append(KEYS, style="dim")
     parts: list[Any] = [head, counters_text(counts), latency_line(mns)]
     if state.typing:
-        parts.append(Text(f"filter: {state.filter}▏", style="bold yellow"))
+        parts.append(Text(f"filter: {safe_text(state.filter)}▏", style="bold yellow"))
     if state.ladder and ladder is not None:
         parts.append(ladder)
     else:

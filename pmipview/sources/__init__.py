@@ -33,8 +33,10 @@ def _clock_offsets(paths: list[str]) -> list:
     """One extra read of each file: the clock offset of each against the first."""
     from pmipview.sources.clock import offsets
 
-    readers = [open_source(p) for p in paths]
+    readers: list = []
     try:
+        for p in paths:
+            readers.append(open_source(p))
         return offsets(readers, paths)
     finally:
         for r in readers:
@@ -62,11 +64,11 @@ def open_source(path: str | Sequence[str] | None = None, *, interface: str | Non
                 src = open_source(p)
                 assert not isinstance(src, MergedSource)
                 opened.append(src)
+            clock = _clock_offsets(paths) if clock_correction and STDIN not in paths else []
         except BaseException:
             for src in opened:
                 src.close()
             raise
-        clock = _clock_offsets(paths) if clock_correction and STDIN not in paths else []
         return MergedSource(opened, paths, clock)
     if path == STDIN:
         reader = open_capture(sys.stdin.buffer)

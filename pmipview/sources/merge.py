@@ -10,8 +10,8 @@ memory does not grow with the number of frames.
 The clocks of the capture points are corrected by the offsets that ``clock.py``
 estimates from the messages seen at both (the first file is the reference clock).
 Frames with equal timestamps keep their order within each file and are taken from the
-files by position, then in the order the files were given (a capture split in two and
-given in order reads back as it was).
+files in the order they were given (a capture cut in two, as editcap -c does, and given
+in order reads back as it was).
 """
 
 from __future__ import annotations
@@ -54,13 +54,13 @@ class MergedSource:
         for i, rec in enumerate(source):
             if shift:
                 rec = replace(rec, ts_ns=rec.ts_ns + shift)
-            yield rec.ts_ns, i, k, rec
+            yield rec.ts_ns, k, i, rec
 
     def __iter__(self) -> Iterator[Record]:
         # interface numbers in order of first appearance, one per (file, interface)
         offsets: dict[tuple[int, int], int] = {}
         merged = heapq.merge(*(self._records(k) for k in range(len(self.sources))))
-        for number, (_, _, k, rec) in enumerate(merged, start=1):
+        for number, (_, k, _, rec) in enumerate(merged, start=1):
             key = (k, rec.interface)
             iface = offsets.get(key)
             if iface is None:

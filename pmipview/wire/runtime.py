@@ -52,6 +52,7 @@ class Counters:
     undecodable: Counter[str] = field(default_factory=Counter)   # reason -> count
     events: Counter[str] = field(default_factory=Counter)        # kind -> count
     core_errors: int = 0       # a core raised (a bug): the datagram is dropped, we go on
+    observer_errors: int = 0   # a log, capture or table failed (a full disk): counted
 
 
 class Runtime:
@@ -114,7 +115,7 @@ class Runtime:
         for signum in data:
             handler = self._signals.get(signum)
             if handler is not None:
-                handler(signum)
+                self._observe(handler, signum)
 
     def call(self, fn: Callable[[float], list[Output]]) -> list[Output]:
         """Feed the core an event of the caller's (``lambda now: mag.link_up(now, ...)``)."""
@@ -151,14 +152,20 @@ class Runtime:
             if now >= next_tick:
                 next_tick = now + tick
                 for f in self._on_tick:
-                    f(now)
+                    self._observe(f, now)
+
+    def _observe(self, f: Callable[..., Any], *args: Any) -> None:
+        try:
+            f(*args)
+        except Exception:  # an observer must not stop the node (a full disk, a bug)
+            self.counters.observer_errors += 1
 
     def step(self, timeout: float | None = 0.0) -> None:
         """One round: wait up to ``timeout`` for input, handle it, run due timers."""
         for key, _ in self._sel.select(timeout):
             transport = key.data
             if transport is None:
-                self._readers[key.fd]()
+                self._observe(self._readers[key.fd])
             else:
                 self._read(transport)
         self._timers()
@@ -173,7 +180,7 @@ class Runtime:
         receive = self.core.receive
         for datagram, packet in got:
             for f in self._on_receive:
-                f(now, datagram, packet)
+                self._observe(f, now, datagram, packet)
             if isinstance(packet, Undecodable):
                 c.undecodable[packet.reason.split(":")[0]] += 1
                 continue
@@ -197,7 +204,7 @@ class Runtime:
                 return
             self._handle(now, outputs)
             nxt = self.core.next_timer()
-            if nxt == due and not outputs:
+            if nxt is not None and nxt <= due:
                 return  # a core that keeps asking for the same instant: wait for input
             due = nxt
 
@@ -216,14 +223,14 @@ class Runtime:
                             if self._on_send:
                                 sent_at = self.clock()
                                 for f in self._on_send:
-                                    f(sent_at, datagram, packet)
+                                    self._observe(f, sent_at, datagram, packet)
                         break
                 else:
                     c.unroutable += 1
             elif isinstance(out, Event):
                 c.events[out.kind] += 1
                 for f in self._on_event:
-                    f(now, out)
+                    self._observe(f, now, out)
 
     def close(self) -> None:
         for t in self.transports:

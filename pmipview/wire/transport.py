@@ -117,7 +117,10 @@ class Udp4Transport(_Socketed):
                 and packet.dport is not None)
 
     def send(self, packet: Packet) -> Datagram | None:
-        payload = encode_payload(packet)
+        payload = _encoded(packet)
+        if payload is None:
+            self.send_errors += 1
+            return None
         dport = packet.dport or PMIP6_CNTL_PORT
         try:
             if self._wild and packet.src != IPv4Address(0):
@@ -131,6 +134,16 @@ class Udp4Transport(_Socketed):
             return None
         src = packet.src if self._wild else self.local
         return Datagram(payload, src, packet.dst, self.port, dport)
+
+
+def _encoded(packet: Packet) -> bytes | None:
+    """The payload, or None when the message cannot be encoded (a PBA that echoes a
+    2 kB PBU's options runs past the 2,048-byte Mobility Header limit): counted as a send
+    error by the caller, never raised into the loop."""
+    try:
+        return encode_payload(packet)
+    except (ValueError, OverflowError, struct.error):
+        return None
 
 
 def _pktinfo4(ancillary: list[tuple[int, int, bytes]]) -> IPv4Address | None:
@@ -189,7 +202,10 @@ class MhTransport(_Socketed):
                 and packet.dport is None)
 
     def send(self, packet: Packet) -> Datagram | None:
-        payload = encode_payload(packet)
+        payload = _encoded(packet)
+        if payload is None:
+            self.send_errors += 1
+            return None
         try:
             self.sock.sendto(payload, (str(packet.dst), 0))
         except OSError:

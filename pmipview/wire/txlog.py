@@ -85,22 +85,30 @@ class TransactionLog:
         self._write = write
         self.timeout = timeout
         self._offset = wall() - mono()
-        self._open: dict[tuple[str, str, int], _Open] = {}
+        self._open: dict[tuple[str, str, object], _Open] = {}
         self.finished = 0
 
     def _line(self, now: float, kind: str, **fields: Any) -> None:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now + self._offset))
-        frac = f"{(now + self._offset) % 1:.6f}"[1:]
+        us = round((now + self._offset) * 1_000_000)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000))
         self.finished += 1
-        self._write({"time": f"{stamp}{frac}Z", "kind": kind,
+        self._write({"time": f"{stamp}.{us % 1_000_000:06d}Z", "kind": kind,
                      **{k: v for k, v in fields.items() if v is not None}})
+
+    @staticmethod
+    def _key(peer: str, kind: str, msg: Any) -> tuple[str, str, object]:
+        """A PBU and its PBA pair by MN: a retransmission carries a new sequence number
+        (RFC 6275 §11.8) and the PBA echoes the MN-ID; BRI/BRA and heartbeats by number."""
+        if kind == PBU and msg.mn_id is not None:
+            return (peer, kind, msg.mn_id)
+        return (peer, kind, msg.seq)
 
     def _seen(self, now: float, direction: str, d: Datagram, packet: Packet) -> None:
         msg = packet.message
         peer = _peer(d.src, d.sport) if direction == "in" else _peer(d.dst, d.dport)
         req = _request_key(msg)
         if req is not None:
-            key = (peer, req, msg.seq)
+            key = self._key(peer, req, msg)
             known = self._open.get(key)
             if known is not None and known.direction == direction:
                 known.tries += 1
@@ -109,7 +117,7 @@ class TransactionLog:
             return
         ans = _answer_key(msg)
         if ans is not None:
-            key = (peer, ans, msg.seq)
+            key = self._key(peer, ans, msg)
             opened = self._open.pop(key, None)
             self._finish(now, opened, msg, peer, ans)
             return

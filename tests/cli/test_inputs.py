@@ -27,13 +27,15 @@ def timeline_json(*args: str, stdin: bytes | None = None) -> dict:
 
 
 def split(sample: str, tmp: Path) -> tuple[Path, Path]:
-    """The sample's frames alternately into two pcapng files (each keeps its interfaces)."""
+    """The sample cut in two pcapng files at its middle frame, as ``editcap -c`` does
+    (each keeps its interfaces)."""
     with open_source(sample) as src:
         records = list(src)
         interfaces = [(i.linktype, i.name) for i in src.interfaces] or None
     halves = (tmp / "a.pcapng", tmp / "b.pcapng")
-    for k, path in enumerate(halves):
-        write_pcapng(path, records[k::2], interfaces)
+    half = len(records) // 2
+    for part, path in zip((records[:half], records[half:]), halves, strict=True):
+        write_pcapng(path, part, interfaces)
     return halves
 
 

@@ -185,40 +185,60 @@ def test_bad_listen_and_busy_port_are_one_line():
         one_line_error(r, 1, "already in use")
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="raw IPPROTO_MH sockets and dumpcap need root")
+IPV6_CLIENT = """
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+from dissectors.mh import BindingAck, decode_mh, encode_mh
+from tests.agents.test_lma import pbu
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135)
+s.bind(("::1", 0))
+s.settimeout(20)
+s.sendto(encode_mh(pbu(hnps=(), seq=11)), ("::1", 0))
+while True:  # a raw socket also reads its own PBU back on loopback
+    msg = decode_mh(s.recv(65535))[0]
+    if isinstance(msg, BindingAck):
+        break
+print(int(msg.status), msg.seq)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="raw IPPROTO_MH sockets, namespaces and "
+                    "dumpcap need root")
 def test_ipv6_transport_checksums_seen_by_tshark(tmp_path: Path):
     """Over IPv6 the kernel computes the MH checksum; a capture of loopback holds frames
-    whose checksum our decoder verifies and tshark decodes without complaint."""
+    whose checksum our decoder verifies and tshark decodes without complaint.  In a
+    namespace of its own: every raw MH socket on a host's ::1 sees every other's traffic."""
+    ns = f"pvl{random.randrange(16**6):06x}"
+    root = str(Path(__file__).resolve().parents[2])
+    run = ["ip", "netns", "exec", ns]
     cap = tmp_path / "lo.pcapng"
-    dumpcap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", "ip6 proto 135", "-w",
-                                str(cap)], stderr=subprocess.PIPE, text=True)
-    proc = None
+    subprocess.run(["ip", "netns", "add", ns], check=True, timeout=DEADLINE)
+    dumpcap = proc = None
     try:
-        deadline = time.monotonic() + DEADLINE
-        while not cap.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)  # dumpcap opens the file just before it starts capturing
-        proc = subprocess.Popen([sys.executable, "-m", "pmipview", "lma", "--listen", "::1",
-                                 "--no-live", "--duration", "30"], stderr=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
+        subprocess.run([*run, "ip", "link", "set", "lo", "up"], check=True, timeout=DEADLINE)
+        dumpcap = subprocess.Popen([*run, "dumpcap", "-q", "-i", "lo", "-f", "ip6 proto 135",
+                                    "-w", str(cap)], stderr=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([dumpcap.stderr], [], [], DEADLINE)  # "File: ..." once
+        assert ready, "dumpcap did not start"                         # it captures
+        proc = subprocess.Popen([*run, sys.executable, "-m", "pmipview", "lma", "--listen",
+                                 "::1", "--no-live", "--duration", "60"],
+                                stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         ready, _, _ = select.select([proc.stderr], [], [], DEADLINE)
         assert ready and "ipv6 mh ::1" in proc.stderr.readline()
-        with socket.socket(socket.AF_INET6, socket.SOCK_RAW, 135) as s:
-            s.bind(("::1", 0))
-            s.settimeout(DEADLINE)
-            s.sendto(v4(seq=11), ("::1", 0))
-            while True:  # a raw socket also reads its own PBU back on loopback
-                msg = decode_mh(s.recv(65535))[0]
-                if isinstance(msg, BindingAck):
-                    break
-        assert msg.status == BAStatus.ACCEPTED and msg.seq == 11
+        answer = subprocess.run([*run, sys.executable, "-c", IPV6_CLIENT, root],
+                                capture_output=True, text=True, timeout=DEADLINE)
+        assert answer.stdout.split() == [str(int(BAStatus.ACCEPTED)), "11"], answer.stderr
         time.sleep(0.5)
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=DEADLINE)
-        dumpcap.send_signal(signal.SIGTERM)
-        dumpcap.communicate(timeout=DEADLINE)
+        for p in (proc, dumpcap):
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.communicate(timeout=DEADLINE)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.communicate()
+        subprocess.run(["ip", "netns", "del", ns], timeout=DEADLINE)
     from pmipview.packets import Tally, scan
     from pmipview.sources import open_source
 

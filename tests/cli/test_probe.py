@@ -288,6 +288,9 @@ def test_list_shows_the_catalog():
     r = probe("--list")
     assert r.exit_code == 0
     assert "LMA-01" in r.stdout and "LMA-22" in r.stdout and "RFC 5844" in r.stdout
+    r = probe("--mag", "--list")
+    assert r.exit_code == 0
+    assert "MAG-01" in r.stdout and "MAG-06" in r.stdout and "LMA-01" not in r.stdout
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [
@@ -298,6 +301,11 @@ def test_list_shows_the_catalog():
     (["127.0.0.1", "--mag-addresses", "::1"], 2, ["not IPv4"]),
     (["127.0.0.1", "--mag-addresses", "10.255.255.77"], 1, ["no such local address"]),
     (["127.0.0.1", "--tries", "0"], 2, ["--tries"]),
+    (["--mag", "192.0.2.11"], 2, ["--listen"]),
+    (["--mag", "192.0.2.11", "--listen", "::1"], 2, ["needs an IPv4"]),
+    (["--mag", "192.0.2.11", "--listen", "127.0.0.1", "--only", "MAG-9"], 2,
+     ["unknown check MAG-9"]),
+    (["--mag", "192.0.2.11", "--listen", "127.0.0.1", "--wait", "0"], 2, ["--wait"]),
 ])
 def test_usage_errors_are_one_line(args, code, words):
     one_line_error(probe(*args), code, *words)

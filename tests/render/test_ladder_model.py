@@ -180,3 +180,15 @@ def test_same_number_again_on_one_interface_is_drawn_as_a_retransmission():
     assert [(x.kind, x.outcome) for x in lad.arrows] == [
         ("PBU", "request"), ("PBU", "retransmission"), ("PBA", "ok")]
     assert lad.arrows[1].tag == "↻ retransmission"
+
+
+def test_an_arrow_seen_at_both_capture_points_says_when_it_arrived():
+    """The MAG2 capture sees the handoff PBU leave, the LMA's sees it arrive: the arrow is
+    drawn at the sender's sighting and its label gives the time to the receiver's."""
+    ladder = ladder_of(Path("samples/handover-server-mode.pcapng"))
+    pbu = arrow(ladder, "PBU seq 1 · HI 3")
+    assert len(pbu.frames) == 2 and pbu.arrived is not None
+    assert pbu.transit_ms == pytest.approx((pbu.arrived - pbu.time) * 1000)
+    assert 0 < pbu.transit_ms < 50 and pbu.text.endswith(f"arrived +{pbu.transit_ms:.3f} ms")
+    single = [a for a in ladder.arrows if len(a.frames) == 1]
+    assert single and all(a.transit_ms is None and "arrived" not in a.text for a in single)

@@ -79,6 +79,7 @@ class Arrow:
     outcome: str                    # one of OUTCOMES
     detail: list[tuple[str, str]] = field(default_factory=list)  # decoded fields
     also_frames: list[int] = field(default_factory=list)        # other capture points
+    arrived: float | None = None    # the last sighting: at the receiver's capture point
 
     @property
     def frames(self) -> list[int]:
@@ -90,10 +91,20 @@ class Arrow:
         return OUTCOME_TAGS.get(self.outcome)
 
     @property
+    def transit_ms(self) -> float | None:
+        """Seen at two capture points: from the sender's sighting to the receiver's."""
+        if self.arrived is None or self.arrived <= self.time:
+            return None
+        return (self.arrived - self.time) * 1000
+
+    @property
     def text(self) -> str:
-        """The label as every backend writes it: with its outcome tag."""
+        """The label as every backend writes it: with its outcome tag, and the one-way
+        time to the receiver's capture point when the message was seen at two."""
         tag = self.tag
-        return f"{self.label} · {tag}" if tag else self.label
+        text = f"{self.label} · {tag}" if tag else self.label
+        transit = self.transit_ms
+        return text if transit is None else f"{text} · arrived +{transit:.3f} ms"
 
 
 @dataclass(slots=True)
@@ -355,6 +366,7 @@ def build(report: Report, mn: MobileNode, messages: Mapping[int, tuple[Signal, F
         prev = last.get(key)
         if prev is not None and another_sighting(s.time - prev[0].time, s.iface == prev[1]):
             prev[0].also_frames.append(s.frame)  # the correlator's rule, so both agree
+            prev[0].arrived = s.time
             continue
         arrow = Arrow(s.frame, s.time, index[a], index[b], _kind(s), text,
                       _outcome(s, retransmitted, unanswered),

@@ -1,0 +1,134 @@
+"""DHCP on demand: the ~15 fields correlation reads, straight from the bytes.
+
+``decode_dhcp`` builds one object per option (15-25 a message on a relayed network) and
+costs most of a DHCP frame's time; ``timeline``, ``stats``, ``ladder`` and ``dissect
+--summary`` only read the header and options 50, 53, 54, 61 and 82.  :func:`scan_dhcp`
+walks the option TLVs once without building them and returns a :class:`DhcpLite`, or
+None whenever the full decoder would say anything but "clean": a fault, a warning
+(typed option of the wrong length, MTU below 68, missing End, reserved flags, option 82
+that does not parse...) or option overload.  The caller then decodes in full, so the
+two paths agree on every frame (tests/dissectors/test_dhcp_lite.py runs both on every
+sample and on the fuzz corpus).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+
+from dissectors.addr import ipv4
+from dissectors.dhcp import (
+    _HEADER,
+    _MESSAGE_TYPES,
+    ADDRESS_CODES,
+    ADDRESS_LIST_CODES,
+    BROADCAST_FLAG,
+    MAGIC_COOKIE,
+    OPTIONS_OFFSET,
+    TYPED_OPTION_CODES,
+    UINT_WIDTHS,
+    DhcpClientIdOption,
+    DhcpMessageType,
+    _Decoder,
+    _format_chaddr,
+)
+
+_COOKIE = MAGIC_COOKIE.to_bytes(4, "big")
+_MIN_UINT = {26: 68, 57: 576}
+#: fixed-length typed options: code -> (length, minimum value or 0)
+_RULE: dict[int, tuple[int, int]] = {}
+for _c in ADDRESS_CODES:
+    _RULE[_c] = (4, 0)
+for _c, _w in UINT_WIDTHS.items():
+    _RULE[_c] = (_w, _MIN_UINT.get(_c, 0))
+
+
+@dataclass(slots=True)
+class DhcpLite:
+    """What :class:`~dissectors.dhcp.DhcpMessage` gives correlation, for a clean message."""
+
+    op: int
+    htype: int
+    hops: int
+    xid: int
+    chaddr: str
+    ciaddr: IPv4Address
+    yiaddr: IPv4Address
+    giaddr: IPv4Address
+    message_type: DhcpMessageType | int | None
+    client_mac: str | None
+    requested_ip: IPv4Address | None
+    server_id: IPv4Address | None
+    remote_id: IPv4Address | None
+    warnings: tuple = ()
+
+
+def scan_dhcp(data: bytes) -> DhcpLite | None:
+    """The fields of the clean DHCP message ``data`` (a UDP payload), or None."""
+    n = len(data)
+    if n < OPTIONS_OFFSET or data[236:240] != _COOKIE:
+        return None
+    (op, htype, hlen, hops, xid, _secs, flags, _ci, _yi, _si, _gi, chaddr_field,
+     _sname, _file) = _HEADER.unpack_from(data, 0)
+    if flags & ~BROADCAST_FLAG or hlen > 16:
+        return None
+    mtype = cid = req = sid = rai = None
+    rule = _RULE
+    typed = TYPED_OPTION_CODES
+    i = OPTIONS_OFFSET
+    while True:
+        if i >= n:
+            return None               # End missing: a warning
+        code = data[i]
+        if code == 0:
+            i += 1
+            continue
+        if code == 255:
+            break
+        if i + 1 >= n:
+            return None
+        length = data[i + 1]
+        j = i + 2 + length
+        if j > n:
+            return None
+        if code in typed:
+            if length == 0:
+                return None
+            r = rule.get(code)
+            if r is not None:
+                if length != r[0]:
+                    return None
+                if r[1] and int.from_bytes(data[i + 2:j], "big") < r[1]:
+                    return None
+                if code == 50:
+                    if req is None:
+                        req = ipv4(data[i + 2:j])
+                elif code == 54 and sid is None:
+                    sid = ipv4(data[i + 2:j])
+            elif code == 53:
+                if length != 1:
+                    return None
+                if mtype is None:
+                    mtype = _MESSAGE_TYPES.get(data[i + 2], data[i + 2])
+            elif code in ADDRESS_LIST_CODES:
+                if length % 4:
+                    return None
+            elif code == 61:
+                if length < 2:
+                    return None
+                if cid is None:
+                    cid = DhcpClientIdOption(data[i + 2], data[i + 3:j]).mac or ""
+            elif code == 82:          # every 82 must parse clean; the first one counts
+                dec = _Decoder(data, {})
+                opt = dec.relay_agent_info(data[i + 2:j], i)
+                if opt is None or dec.warnings:
+                    return None
+                if rai is None:
+                    rai = opt.remote_id_ipv4 or False
+            elif code == 52:
+                return None           # option overload: the full decoder's business
+        i = j
+    return DhcpLite(op, htype, hops, xid,
+                    _format_chaddr(htype, hlen, chaddr_field).lower() if htype == 1 else "",
+                    ipv4(data[12:16]), ipv4(data[16:20]), ipv4(data[24:28]), mtype,
+                    cid or None, req, sid, rai or None)
