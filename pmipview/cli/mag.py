@@ -140,7 +140,8 @@ def mag(
         signaling = open_signaling(setup.transport, str(local))
         opened.append(signaling)
         core = MAG(replace(cfg, mac=mac))
-        acc = AccessTransport(setup.access, routers=lambda: _routers(core))
+        known: set = set()
+        acc = AccessTransport(setup.access, routers=lambda: _routers(core, known))
         opened.append(acc)
         relay = RelayTransport(cfg.relay_address) if cfg.dhcp_mode == "relay" \
             and cfg.relay_address is not None else None
@@ -232,11 +233,13 @@ def _access_mac(iface: str) -> str:
     return interface_mac(iface)
 
 
-def _routers(core: Any) -> set:
-    routers = {b.default_router for b in core.bindings() if b.default_router is not None}
+def _routers(core: Any, known: set) -> set:
+    """The addresses to answer ARP for: every default router a PBA gave (remembered, so
+    an MN that comes back before its new PBA still finds its router) and the server id."""
+    known.update(b.default_router for b in core.bindings() if b.default_router is not None)
     if core.config.dhcp_server_id is not None:
-        routers.add(core.config.dhcp_server_id)
-    return routers
+        known.add(core.config.dhcp_server_id)
+    return known
 
 
 def _summary(runtime: Any, core: Any, acc: Any, elapsed: float) -> None:
@@ -245,6 +248,7 @@ def _summary(runtime: Any, core: Any, acc: Any, elapsed: float) -> None:
     bound = sum(1 for b in core.bindings() if b.state == "registered")
     parts = [f"ran {elapsed:.1f} s", f"{c.received} datagrams in", f"{c.sent} out",
              f"{acc.counters.arp_replies} ARP replies",
+             f"{acc.counters.arp_announcements} router announcements",
              f"{bound} MN(s) still registered"]
     parts += [f"{n} {k}" for k, n in sorted(events.items()) if k in (
         "registered", "refreshed", "deregistered", "rejected", "gave-up", "revoked",

@@ -10,7 +10,8 @@ cannot do that, so the access interface gets a raw ``AF_PACKET`` socket:
   :func:`dissectors.frame.build_frame` (broadcast or to ``chaddr``).  It also answers ARP
   for the MNs' default router (the MAG *is* the MN's router, RFC 5213 §6.8; every MAG of
   the domain should use the same access MAC, so the MN's ARP cache stays right after a
-  handoff): without it an MN could not unicast its RENEWING REQUEST or RELEASE.
+  handoff): without it an MN could not unicast its RENEWING REQUEST or RELEASE.  After
+  each DHCPACK it also tells the client where its router is (an unsolicited ARP reply).
 - :class:`RelayTransport` is the relay leg: a UDP socket on ``relay_address:67``
   (the giaddr) that sends the relayed requests to the DHCP server and gets its replies.
 - :class:`LinkWatcher` follows the access interface's state through rtnetlink
@@ -33,6 +34,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from dissectors.dhcp import DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpMessage
+from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.frame import build_frame, decode_frame
 from dissectors.link import Ethernet, EtherType, LinkType, normalize_mac, parse_mac
 from pmipview.agents.base import BACKHAUL, Packet
@@ -83,6 +85,7 @@ class AccessCounters:
     dhcp: int = 0            # DHCP requests given to the core
     ignored: int = 0         # frames that are neither DHCP to port 67 nor ARP for us
     arp_replies: int = 0
+    arp_announcements: int = 0  # unsolicited replies for the router after a DHCPACK
 
 
 class AccessTransport:
@@ -184,14 +187,33 @@ class AccessTransport:
         target = IPv4Address(tpa)
         if spa == tpa or target not in set(self.routers()):
             return
-        reply = (sha + self._mac_raw + struct.pack("!H", EtherType.ARP)
+        if self._arp_reply(sha, tpa, spa):
+            self.counters.arp_replies += 1
+
+    def _arp_reply(self, to_mac: bytes, router: bytes, to_ip: bytes) -> bool:
+        reply = (to_mac + self._mac_raw + struct.pack("!H", EtherType.ARP)
                  + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2)
-                 + self._mac_raw + tpa + sha + spa)
+                 + self._mac_raw + router + to_mac + to_ip)
         try:
             self.sock.send(reply)
-            self.counters.arp_replies += 1
         except OSError:
             self.send_errors += 1
+            return False
+        return True
+
+    def _announce(self, msg: DhcpMessage) -> None:
+        """After a DHCPACK: an unsolicited ARP reply "router is at <our MAC>" to the client.
+
+        A client that asked for its router before the MAG knew it (just after a handoff,
+        while the PBU was in flight) holds a failed neighbour entry, and its next unicast
+        (the RELEASE) would be dropped by its own kernel; the reply refreshes an entry it
+        has and creates none it has not (Linux ``arp_accept`` 0)."""
+        to_mac = normalize_mac(msg.chaddr) if msg.htype == 1 and msg.hlen == 6 else None
+        if to_mac is None or msg.yiaddr == IPv4Address(0):
+            return
+        for router in msg.routers or ():
+            if self._arp_reply(parse_mac(to_mac), router.packed, msg.yiaddr.packed):
+                self.counters.arp_announcements += 1
 
     # -- sending
 
@@ -210,6 +232,9 @@ class AccessTransport:
         except OSError:
             self.send_errors += 1
             return None
+        msg = packet.message
+        if isinstance(msg, DhcpMessage) and msg.message_type == DhcpMessageType.ACK:
+            self._announce(msg)
         return Datagram(encode_payload(packet), packet.src, packet.dst, sport, dport)
 
 

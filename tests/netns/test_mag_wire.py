@@ -90,6 +90,8 @@ def test_attach_handoff_release_refused(lab):
     for i in (1, 2):
         assert lab.stop(f"mag{i}") == 0
         assert "pmipview mag:" in lab.text(f"mag{i}.out")
+        # after each DHCPACK the MAG told the MN where its router is
+        assert " 0 router announcements" not in lab.text(f"mag{i}.out")
     # 6. the merged capture tells the same story
     merged = lab.merged_capture()
     res = subprocess.run([PMIPVIEW, "timeline", str(merged), "--json"], capture_output=True,
