@@ -125,7 +125,8 @@ def _mag_probe(target, listen, netns, iface, wait, only, list_, json_file, junit
     from pmipview.probe.driver import ERROR, FAIL, Timing
     from pmipview.probe.mag_checks import MAG_CATALOG, build_mag_driver, select_mag
     from pmipview.probe.mn import DhcpClientMn, MnError
-    from pmipview.probe.runner import DhcpServerSocket, close, run
+    from pmipview.probe.runner import close, run
+    from pmipview.wire.access import RelayTransport
     from pmipview.wire.capture import CaptureWriter
     from pmipview.wire.transport import TransportError, Udp4Transport
 
@@ -152,7 +153,8 @@ def _mag_probe(target, listen, netns, iface, wait, only, list_, json_file, junit
     try:
         socks["mag0"] = Udp4Transport(lma_addr)
         if dhcp == "relay":
-            socks["mag0-dhcp"] = DhcpServerSocket(lma_addr)
+            # what the MAG relays to its DHCP server: UDP 67 on the probe's LMA address
+            socks["mag0-dhcp"] = RelayTransport(lma_addr, iface="mag0-dhcp")
     except TransportError as exc:
         mn.close()
         close(socks)

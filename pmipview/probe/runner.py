@@ -25,7 +25,7 @@ from pmipview.agents.base import Address, Packet
 from pmipview.probe.driver import Driver, Mn, Transmission
 from pmipview.probe.mn import DhcpClientMn
 from pmipview.wire.capture import CaptureWriter
-from pmipview.wire.codec import decode_dhcp_datagram, encode_payload
+from pmipview.wire.codec import encode_payload
 from pmipview.wire.transport import (
     Datagram,
     MhTransport,
@@ -35,43 +35,6 @@ from pmipview.wire.transport import (
 
 Transport = Udp4Transport | MhTransport
 MN_KEY = "\0mn"
-
-
-class DhcpServerSocket:
-    """UDP 67 on the probe's LMA address: what a MAG in relay mode relays to its DHCP
-    server (the MAG probe's relay check)."""
-
-    def __init__(self, address: IPv4Address) -> None:
-        self.name, self.local, self.port = f"dhcp {address}:67", address, 67
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self.sock.bind((str(address), 67))
-        except OSError as exc:
-            self.sock.close()
-            raise TransportError(f"cannot open UDP {address}:67 for the relayed DHCP: "
-                                 f"{exc.strerror}") from None
-        self.sock.setblocking(False)
-
-    def fileno(self) -> int:
-        return self.sock.fileno()
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def receive(self, limit: int = 64) -> list:
-        got = []
-        for _ in range(limit):
-            try:
-                payload, peer = self.sock.recvfrom(65535)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                continue
-            src = IPv4Address(peer[0])
-            d = Datagram(payload, src, self.local, peer[1], 67)
-            got.append((d, decode_dhcp_datagram(payload, src, self.local, peer[1], 67,
-                                                "mag0-dhcp")))
-        return got
 
 
 def open_sockets(mags: list[Address]) -> dict[str, Transport]:

@@ -39,7 +39,15 @@ from dissectors.frame import build_frame, decode_frame
 from dissectors.link import Ethernet, EtherType, LinkType, normalize_mac, parse_mac
 from pmipview.agents.base import BACKHAUL, Packet
 from pmipview.wire.codec import Undecodable, decode_dhcp_datagram, encode_payload
-from pmipview.wire.transport import BATCH, RCVBUF, Datagram, Decoded, TransportError
+from pmipview.wire.transport import (
+    BATCH,
+    RCVBUF,
+    Datagram,
+    Decoded,
+    TransportError,
+    encoded,
+    open_error,
+)
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -252,23 +260,20 @@ class RelayTransport:
 
     send_errors = 0
 
-    def __init__(self, address: IPv4Address, port: int = DHCP_SERVER_PORT) -> None:
+    def __init__(self, address: IPv4Address, port: int = DHCP_SERVER_PORT,
+                 iface: str = BACKHAUL) -> None:
+        """``iface``: the name the decoded packets carry and that :meth:`accepts` answers
+        for (the MAG probe listens on its LMA's address as the relay's server)."""
         self.name = f"dhcp relay {address}:{port}"
         self.local = address
+        self.iface = iface
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self.sock.bind((str(address), port))
         except OSError as exc:
             self.sock.close()
-            reason = exc.strerror or str(exc)
-            if exc.errno == errno.EADDRINUSE:
-                reason = "address already in use (is a DHCP server or relay running?)"
-            elif exc.errno == errno.EADDRNOTAVAIL:
-                reason = "no such local address (add the relay address to an interface)"
-            elif exc.errno == errno.EACCES:
-                reason = "port 67 needs root or CAP_NET_BIND_SERVICE"
-            raise TransportError(f"cannot open the DHCP relay on {address}:{port}: "
-                                 f"{reason}") from None
+            raise open_error("the DHCP relay", f"{address}:{port}", exc,
+                             "is a DHCP server or relay running?") from None
         self.port = self.sock.getsockname()[1]
         self.sock.setblocking(False)
 
@@ -290,14 +295,17 @@ class RelayTransport:
             src = IPv4Address(peer[0])
             d = Datagram(payload, src, self.local, peer[1], self.port)
             got.append((d, decode_dhcp_datagram(payload, src, self.local, peer[1],
-                                                self.port, BACKHAUL)))
+                                                self.port, self.iface)))
         return got
 
     def accepts(self, packet: Packet) -> bool:
-        return packet.iface == BACKHAUL and isinstance(packet.message, DhcpMessage)
+        return packet.iface == self.iface and isinstance(packet.message, DhcpMessage)
 
     def send(self, packet: Packet) -> Datagram | None:
-        payload = encode_payload(packet)
+        payload = encoded(packet)
+        if payload is None:
+            self.send_errors += 1
+            return None
         dport = packet.dport or DHCP_SERVER_PORT
         try:
             self.sock.sendto(payload, (str(packet.dst), dport))

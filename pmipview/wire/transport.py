@@ -42,12 +42,16 @@ class Datagram:
 Decoded = tuple[Datagram, Packet | Undecodable]
 
 
-def _open_error(what: str, address: object, exc: OSError) -> TransportError:
+def open_error(what: str, address: object, exc: OSError,
+               busy: str = "is another LMA or MAG running?") -> TransportError:
+    """A socket that cannot be bound, as one line that says what to do about it."""
     reason = exc.strerror or str(exc)
     if exc.errno == errno.EADDRINUSE:
-        reason = "address already in use (is another LMA or MAG running?)"
+        reason = f"address already in use ({busy})"
     elif exc.errno == errno.EADDRNOTAVAIL:
         reason = "no such local address (add it to an interface, or pick another)"
+    elif exc.errno == errno.EACCES:
+        reason = "a port below 1024 needs root or CAP_NET_BIND_SERVICE"
     return TransportError(f"cannot open {what} on {address}: {reason}")
 
 
@@ -84,7 +88,7 @@ class Udp4Transport(_Socketed):
             self.sock.bind((str(address), port))
         except OSError as exc:
             self.sock.close()
-            raise _open_error("UDP", f"{address}:{port}", exc) from None
+            raise open_error("UDP", f"{address}:{port}", exc) from None
         self.port = self.sock.getsockname()[1]
         self.name = f"udp4 {address}:{self.port}"
         self._tune()
@@ -117,7 +121,7 @@ class Udp4Transport(_Socketed):
                 and packet.dport is not None)
 
     def send(self, packet: Packet) -> Datagram | None:
-        payload = _encoded(packet)
+        payload = encoded(packet)
         if payload is None:
             self.send_errors += 1
             return None
@@ -136,7 +140,7 @@ class Udp4Transport(_Socketed):
         return Datagram(payload, src, packet.dst, self.port, dport)
 
 
-def _encoded(packet: Packet) -> bytes | None:
+def encoded(packet: Packet) -> bytes | None:
     """The payload, or None when the message cannot be encoded (a PBA that echoes a
     2 kB PBU's options runs past the 2,048-byte Mobility Header limit): counted as a send
     error by the caller, never raised into the loop."""
@@ -171,12 +175,12 @@ class MhTransport(_Socketed):
                 "the IPv6 transport needs a raw IPPROTO_MH socket: run as root or with "
                 "CAP_NET_RAW, or use --transport udp4") from None
         except OSError as exc:
-            raise _open_error("a raw Mobility Header socket", address, exc) from None
+            raise open_error("a raw Mobility Header socket", address, exc) from None
         try:
             self.sock.bind((str(address), 0))
         except OSError as exc:
             self.sock.close()
-            raise _open_error("a raw Mobility Header socket", address, exc) from None
+            raise open_error("a raw Mobility Header socket", address, exc) from None
         self._tune()
         self._wild = address == IPv6Address(0)
         if self._wild:
@@ -202,7 +206,7 @@ class MhTransport(_Socketed):
                 and packet.dport is None)
 
     def send(self, packet: Packet) -> Datagram | None:
-        payload = _encoded(packet)
+        payload = encoded(packet)
         if payload is None:
             self.send_errors += 1
             return None
