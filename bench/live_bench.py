@@ -1,12 +1,20 @@
 """Can ``pmipview live`` keep up?  tcpreplay plays a shape of bench/shapes.py into a veth
 pair in a network namespace at a fixed rate; ``pmipview live -i`` captures the other end.
 
-    sudo python bench/live_bench.py [--shape mh-noise] [--frames 200000] [--pps 50000]
+    sudo python bench/live_bench.py [--shape mh-noise] [--frames 100000]
+                                    [--pps 10000 50000 100000] [--via dumpcap tshark]
 
-For each rate it prints: frames sent (tcpreplay), frames read by the live timeline,
-frames the capture says it dropped, the achieved rate, the live process's peak RSS, and
-whether the live timeline JSON equals ``pmipview timeline`` of its own --write file.
-Root, iproute2, tcpreplay and tshark are needed.  Results: docs/performance.md (live).
+``--via dumpcap`` is today's capture path (dumpcap writes a file, the analysis follows it);
+``--via tshark`` runs the same command with no dumpcap on its PATH, so that it falls back
+to the tshark pipe (the path before): A/B in one run.
+
+For each rate and path it prints: frames sent (tcpreplay), frames read by the live
+timeline, frames lost (sent and not read), frames the capture says it dropped, the
+seconds from the end of the replay to the exit of ``pmipview live`` after SIGINT (its
+final lag: it stops dumpcap 0.5 s after the signal, drains the file, then writes the
+JSON), the live process's CPU time (user+sys) and peak RSS, and whether the live
+timeline JSON equals ``pmipview timeline`` of its own --write file.
+Root, iproute2, tcpreplay, dumpcap and tshark are needed.  Results: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -15,9 +23,12 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -32,63 +43,90 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
-def _peak_kb(pid: int) -> int | None:
-    """The process's peak resident set so far (VmHWM), in kB."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    m = re.search(r"VmHWM:\s+(\d+) kB", text)
-    return int(m.group(1)) if m else None
+def _path_without_dumpcap(tmp: Path) -> str:
+    """A PATH holding tshark alone: ``pmipview live`` then falls back to the tshark pipe."""
+    tshark = shutil.which("tshark")
+    assert tshark is not None
+    (tmp / "tshark").symlink_to(tshark)
+    return str(tmp)
 
 
-def one(shape_file: Path, pps: int, out: Path) -> dict:
+def _interruptible() -> None:
+    """In the child: SIGINT as at a terminal, even when this bench runs in the background
+    (where the shell starts it with SIGINT ignored, and Python then keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def one(shape_file: Path, pps: int, out: Path, via: str) -> dict:
     tag = uuid.uuid4().hex[:6]
     ns, here, there = f"pvb{tag}", f"pvx{tag}", f"pvy{tag}"
     run(["ip", "netns", "add", ns])
-    try:
-        run(["ip", "link", "add", here, "type", "veth", "peer", "name", there])
-        run(["ip", "link", "set", there, "netns", ns])
-        run(["ip", "link", "set", here, "up"])
-        run(["ip", "netns", "exec", ns, "ip", "link", "set", there, "up"])
-        written = out / f"live-{pps}.pcapng"
-        live = subprocess.Popen(
-            [sys.executable, "-m", "pmipview", "live",
-             "-i", here, "--json", "--no-dashboard", "--write", str(written)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        seen = ""
-        while "capturing on" not in seen and time.monotonic() < deadline:
-            seen += os.read(live.stderr.fileno(), 4096).decode(errors="replace")
-        replay = run(["ip", "netns", "exec", ns, "tcpreplay", "-i", there, "--pps", str(pps),
-                      str(shape_file)], timeout=3600)
-        sent = int(re.search(r"Actual: (\d+) packets", replay.stdout).group(1))
-        rate = re.search(r"Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps", replay.stdout)
-        time.sleep(2)
-        peak_kb = _peak_kb(live.pid)
-        live.send_signal(signal.SIGINT)
-        stdout, stderr = live.communicate(timeout=600)
-        doc = json.loads(stdout)
-        file = run([sys.executable, "-m", "pmipview", "timeline", str(written), "--json"],
-                   cwd=ROOT, timeout=600)
-        dropped = re.search(r"dropped (\d+) frames", stderr)
-
-        return {"pps_asked": pps, "pps_sent": float(rate.group(1)) if rate else None,
-                "sent": sent, "read": doc["capture"]["frames"],
-                "dropped": int(dropped.group(1)) if dropped else 0,
-                "rss_mb": peak_kb / 1024 if peak_kb else None,
-                "equal_to_file": json.loads(file.stdout)["mobile_nodes"]
-                == doc["mobile_nodes"]}
-    finally:
-        subprocess.run(["ip", "link", "del", here], capture_output=True)
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        if via == "tshark":
+            env["PATH"] = _path_without_dumpcap(Path(tmp))
+        try:
+            run(["ip", "link", "add", here, "type", "veth", "peer", "name", there])
+            run(["ip", "link", "set", there, "netns", ns])
+            run(["ip", "link", "set", here, "up"])
+            run(["ip", "netns", "exec", ns, "ip", "link", "set", there, "up"])
+            written = out / f"live-{via}-{pps}.pcapng"
+            live = subprocess.Popen(
+                [sys.executable, "-m", "pmipview", "live",
+                 "-i", here, "--json", "--no-dashboard", "--write", str(written)],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                preexec_fn=_interruptible)
+            seen = b""
+            deadline = time.monotonic() + 60
+            while b"capturing on" not in seen and time.monotonic() < deadline:
+                chunk = os.read(live.stderr.fileno(), 4096)
+                if not chunk:
+                    break
+                seen += chunk
+            streams: dict[str, bytes] = {}
+            readers = [threading.Thread(target=lambda k=k, f=f: streams.__setitem__(k, f.read()))
+                       for k, f in (("out", live.stdout), ("err", live.stderr))]
+            for t in readers:
+                t.start()
+            replay = run(["ip", "netns", "exec", ns, "tcpreplay", "-i", there, "--pps",
+                          str(pps), str(shape_file)], timeout=3600)
+            replayed = time.monotonic()
+            live.send_signal(signal.SIGINT)
+            _, status, usage = os.wait4(live.pid, 0)
+            exited = time.monotonic()
+            live.returncode = os.waitstatus_to_exitcode(status)
+            for t in readers:
+                t.join()
+            sent = int(re.search(r"Actual: (\d+) packets", replay.stdout).group(1))
+            rate = re.search(r"Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps", replay.stdout)
+            stderr = (seen + streams["err"]).decode(errors="replace")
+            if live.returncode != 0:
+                raise SystemExit(f"live exited {live.returncode}: {stderr[-500:]}")
+            doc = json.loads(streams["out"])
+            file = run([sys.executable, "-m", "pmipview", "timeline", str(written), "--json"],
+                       cwd=ROOT, timeout=600)
+            dropped = re.search(r"dropped (\d+) frames", stderr)
+            read = doc["capture"]["frames"]
+            return {"via": via, "pps_asked": pps,
+                    "pps_sent": float(rate.group(1)) if rate else None,
+                    "sent": sent, "read": read, "lost": max(0, sent - read),
+                    "dropped": int(dropped.group(1)) if dropped else 0,
+                    "catch_up_s": exited - replayed,
+                    "cpu_s": usage.ru_utime + usage.ru_stime,
+                    "rss_mb": usage.ru_maxrss / 1024,
+                    "equal_to_file": json.loads(file.stdout)["mobile_nodes"]
+                    == doc["mobile_nodes"]}
+        finally:
+            subprocess.run(["ip", "link", "del", here], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shape", default="mh-noise")
-    ap.add_argument("--frames", type=int, default=200_000)
-    ap.add_argument("--pps", type=int, nargs="+", default=[10_000, 50_000])
+    ap.add_argument("--frames", type=int, default=100_000)
+    ap.add_argument("--pps", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    ap.add_argument("--via", nargs="+", choices=("dumpcap", "tshark"), default=["dumpcap"])
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("live_bench: needs root (network namespaces, tcpreplay)", file=sys.stderr)
@@ -96,12 +134,15 @@ def main() -> int:
     shape_file = make(args.shape, args.frames)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
-    print(f"{'pps asked':>9} {'pps sent':>9} {'sent':>8} {'read':>8} {'dropped':>8} "
-          f"{'RSS MB':>7}  equal to the file")
+    print(f"{'via':>7} {'pps asked':>9} {'pps sent':>9} {'sent':>7} {'read':>7} {'lost':>6} "
+          f"{'dropped':>7} {'catch-up s':>10} {'CPU s':>6} {'RSS MB':>6}  equal to the file",
+          flush=True)
     for pps in args.pps:
-        r = one(shape_file, pps, out)
-        print(f"{r['pps_asked']:>9} {r['pps_sent'] or 0:>9.0f} {r['sent']:>8} {r['read']:>8} "
-              f"{r['dropped']:>8} {r['rss_mb'] or 0:>7.0f}  {r['equal_to_file']}")
+        for via in args.via:
+            r = one(shape_file, pps, out, via)
+            print(f"{r['via']:>7} {r['pps_asked']:>9} {r['pps_sent'] or 0:>9.0f} {r['sent']:>7} "
+                  f"{r['read']:>7} {r['lost']:>6} {r['dropped']:>7} {r['catch_up_s']:>10.1f} "
+                  f"{r['cpu_s']:>6.1f} {r['rss_mb']:>6.0f}  {r['equal_to_file']}", flush=True)
     return 0
 
 

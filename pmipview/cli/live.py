@@ -30,8 +30,9 @@ def live(
     write: Annotated[str | None, typer.Option(
         "--write", "-w", help="Keep what was seen in this pcapng file.")] = None,
     ring_files: Annotated[int | None, typer.Option(
-        "--ring-files", help="With --write: a ring buffer of this many files "
-        "(NAME_00001.pcapng...), like dumpcap -b files:N.")] = None,
+        "--ring-files", help="With --write and --ring-size: a ring buffer of this many "
+        "files (dumpcap -b files:N; dumpcap names them NAME_00001_YYYYmmddHHMMSS.pcapng).")
+        ] = None,
     ring_size: Annotated[int | None, typer.Option(
         "--ring-size", help="With --ring-files: start a new file after this many kB "
         "(dumpcap -b filesize:kB).")] = None,
@@ -49,8 +50,10 @@ def live(
 
     Keys: ↑/↓ (or k/j) select an MN, Enter shows its ladder as it grows, / filters by
     NAI, MAC or HoA, Esc clears, q stops.  Ctrl-C, q, --duration or --count end the
-    capture and print the final timeline (or --json).  Drops the capture reports are shown,
-    never hidden.
+    capture; what was captured is analysed to the end, then the final timeline (or --json)
+    is printed.  dumpcap captures to a file that the analysis follows, so a burst faster
+    than the analysis makes it lag (shown: frames and seconds behind), not drop.  Drops the
+    capture reports are shown, never hidden.
 
     Examples:
 
@@ -71,14 +74,21 @@ def live(
         raise fail("--ring-files and --ring-size need --write FILE", 2)
     if ring_size and not ring_files:
         raise fail("--ring-size needs --ring-files N (how many files to keep)", 2)
+    if ring_files and not ring_size:
+        raise fail("--ring-files needs --ring-size kB (when to start the next file)", 2)
     if write is not None:
         check_output(write, (".pcapng",), "--write")
     name_map = _names(names)
     try:
         source = open_source(None, interface=interface, bpf=capture_filter, count=count,
-                             duration=duration)
+                             duration=duration, write=write, ring_files=ring_files,
+                             ring_kb=ring_size)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    if source.note:
+        err.print(f"pmipview: {source.note}", style="yellow", markup=False)
     session = _Session(source, name_map, write, ring_files,
                        ring_size * 1000 if ring_size else None)
     show = sys.stdout.isatty() if dashboard is None else dashboard
@@ -125,7 +135,10 @@ class _Session:
         self.lock = threading.RLock()
         self.done = threading.Event()
         self.error: str | None = None
-        self.write, self.ring_files, self.ring_bytes = write, ring_files, ring_bytes
+        self.stopping = False
+        # the source writes --write itself (dumpcap), else we do (the tshark pipe)
+        self.write = write if getattr(source, "written", None) is None else None
+        self.ring_files, self.ring_bytes = ring_files, ring_bytes
         self.stream: Any = None
         self.report: Any = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -164,8 +177,8 @@ class _Session:
                         self.keep[packet.frame_no] = (s, None)
         except CaptureError as exc:
             self.error = str(exc)
-        except (OSError, ValueError) as exc:  # the pipe closed under us by stop()
-            if not self.done.is_set():
+        except (OSError, ValueError) as exc:  # the files closed under us by a hard stop
+            if not self.stopping:
                 self.error = str(exc)
         except Exception as exc:  # reported at the end: never a silent exit 0
             self.error = f"the capture stopped: {exc!r}"
@@ -181,14 +194,40 @@ class _Session:
 
     def counts(self) -> dict[str, Any]:
         t = self.tally
+        frames, nbytes = self.behind()
+        lag = None
+        if frames or nbytes:  # seconds behind: the wall clock against the last frame read
+            lag = max(0.0, time.time() - t.max_ts_ns / 1e9) if t.max_ts_ns else None
+        elif frames == 0:
+            lag = 0.0
         return {"frames": t.frames, "signaling": t.decoded, "malformed": t.malformed,
                 "dropped": getattr(self.source, "dropped", None) if self.done.is_set()
-                else None}
+                else None, "behind": frames, "behind_bytes": nbytes, "lag": lag}
+
+    def behind(self) -> tuple[int | None, int]:
+        """(frames, bytes) captured and not analysed yet; (None, 0) when the source cannot
+        tell (the tshark pipe)."""
+        behind = getattr(self.source, "behind", None)
+        return behind() if behind is not None else (None, 0)
 
     def stop(self) -> None:
-        self.done.set()
+        """End the capture, then let the analysis read what was captured (a second Ctrl-C
+        gives up on that: the frames not read are said)."""
+        self.stopping = True
+        getattr(self.source, "stop", self.source.close)()
+        if self._thread.is_alive():
+            frames, _ = self.behind()
+            if frames:
+                err.print(f"capture stopped: analysing the {frames} frames behind "
+                          f"(Ctrl-C again to give up)", style="dim", markup=False)
+            try:
+                self._thread.join()
+            except KeyboardInterrupt:
+                frames, _ = self.behind()
+                self.error = f"stopped before the analysis caught up ({frames} frames not read)"
         self.source.close()
         self._thread.join(10)
+        self.done.set()
         if self.stream is not None:
             self.stream.close()
         t = self.tally
@@ -325,6 +364,12 @@ def _final(session: _Session, as_json: bool, mn: str | None) -> None:
     if session.stream is not None:
         err.print(f"wrote {', '.join(session.stream.written)} ({session.stream.frames} "
                   f"frames)", markup=False)
+    import os
+
+    kept = [f for f in getattr(session.source, "written", None) or [] if os.path.exists(f)]
+    if kept:  # dumpcap's files (a ring has removed the oldest)
+        err.print(f"wrote {', '.join(kept)} ({session.tally.frames} frames captured)",
+                  markup=False)
     dropped = getattr(session.source, "dropped", None)
     if dropped:
         err.print(f"pmipview: the capture dropped {dropped} frames: the timeline misses "

@@ -123,7 +123,28 @@ def counters_text(counts: dict[str, Any]) -> Text:
                 f"malformed {counts['malformed']}  ")
     text.append(f"dropped {drops if drops is not None else 'unknown until the end'}",
                 style="bold red" if drops else "dim")
+    text.append("  ")
+    text.append_text(lag_text(counts))
     return text
+
+
+LAG_WARN = 1.0  # s behind the wire: shown in yellow past this
+
+
+def lag_text(counts: dict[str, Any]) -> Text:
+    """How far the analysis is behind the capture: frames (dumpcap's count, at most half a
+    second old, so a lower bound), the bytes on disk not read yet, and seconds."""
+    frames, nbytes, lag = counts.get("behind"), counts.get("behind_bytes") or 0, \
+        counts.get("lag")
+    if frames is None and not nbytes:
+        return Text("lag unknown (tshark pipe)", style="dim")
+    if not frames and nbytes < 4096:
+        return Text("caught up", style="green")
+    parts = [f"≥{frames} frames" if frames else None,
+             f"{nbytes / 1e6:.1f} MB" if nbytes >= 100_000 else f"{nbytes} B",
+             f"{lag:.1f} s" if lag is not None else None]
+    return Text("behind " + ", ".join(p for p in parts if p),
+                style="bold yellow" if (lag or 0) > LAG_WARN else "yellow")
 
 
 KEYS = "↑/↓ or k/j select · Enter ladder · / filter · Esc clear · q stop"

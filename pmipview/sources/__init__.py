@@ -6,7 +6,8 @@ in ns, link type, bytes, interface) and exposes ``problem`` (why reading stopped
 
 - :func:`open_source` with a path: our native streaming pcap/pcapng(.gz) reader; a file
   it does not know (snoop, ERF, ...) is handed to tshark and streamed back as pcapng.
-- :func:`open_source` with an interface: tshark captures live (see ``tshark.py``).
+- :func:`open_source` with an interface: dumpcap captures to a file that we follow while it
+  grows (``follow.py``); without dumpcap, tshark's pipe (``tshark.py``).
 - ``-`` reads a pcap or pcapng stream from standard input (``tcpdump -w - | ...``).
 - several paths are merged by time into one source (``merge.py``).
 """
@@ -18,11 +19,13 @@ import sys
 from collections.abc import Sequence
 
 from pmipview.sources.capfile import CaptureReader, open_capture, write_pcap, write_pcapng
+from pmipview.sources.follow import DumpcapSource, live
 from pmipview.sources.merge import MergedSource
 from pmipview.sources.records import CaptureError, ReadProblem, Record
-from pmipview.sources.tshark import TsharkSource, converted, live
+from pmipview.sources.tshark import TsharkSource, converted
 
-__all__ = ["STDIN", "CaptureError", "CaptureReader", "MergedSource", "ReadProblem", "Record",
+__all__ = ["STDIN", "CaptureError", "CaptureReader", "DumpcapSource", "MergedSource",
+           "ReadProblem", "Record",
            "TsharkSource", "open_source", "write_pcap", "write_pcapng"]
 
 
@@ -46,11 +49,15 @@ def _clock_offsets(paths: list[str]) -> list:
 def open_source(path: str | Sequence[str] | None = None, *, interface: str | None = None,
                 bpf: str | None = None, count: int | None = None,
                 duration: float | None = None, clock_correction: bool = True,
-                ) -> CaptureReader | TsharkSource | MergedSource:
+                write: str | None = None, ring_files: int | None = None,
+                ring_kb: int | None = None,
+                ) -> CaptureReader | TsharkSource | DumpcapSource | MergedSource:
     """Open a capture file (``-``: standard input), several files merged by time, or a
-    live interface; CaptureError with a one-line reason."""
+    live interface (kept in ``write``, a ring of ``ring_files`` of ``ring_kb`` when
+    given); CaptureError with a one-line reason."""
     if interface is not None:
-        return live(interface, bpf, count, duration)
+        return live(interface, bpf, count, duration, write=write, ring_files=ring_files,
+                    ring_kb=ring_kb)
     assert path is not None
     if not isinstance(path, str):
         paths = list(path)

@@ -1,4 +1,5 @@
-"""Sources that need tshark: live interfaces, and file formats our reader does not know.
+"""Sources that need tshark: file formats our reader does not know, and live interfaces
+when there is no dumpcap (``follow.py`` captures with dumpcap and follows its file).
 
 pyshark finds tshark (honouring its configuration) and lists the capture interfaces.
 The packets themselves come from tshark as a pcapng stream on a pipe, read by our own
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 
@@ -73,6 +75,8 @@ class TsharkSource:
                                ) from None
         self.size: int | None = None
         self.problem = None
+        self.note: str | None = None
+        self.written: list[str] | None = None  # the caller writes --write from the records
 
     @property
     def dropped(self) -> int | None:
@@ -103,6 +107,12 @@ class TsharkSource:
             if line.startswith(("tshark:", "dumpcap:")):
                 return line.split(":", 1)[1].strip()
         return lines[0] if lines else ""
+
+    def stop(self) -> None:
+        """End the capture; the records go on until the pipe is drained."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.send_signal(signal.SIGINT)
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -146,13 +156,19 @@ class _Peekable:
         self._buf.close()
 
 
-def live(interface: str, bpf: str | None = None, count: int | None = None,
-         duration: float | None = None) -> TsharkSource:
-    """Capture on ``interface`` (with a BPF capture filter) until stopped."""
+def check_interface(interface: str) -> None:
+    """CaptureError naming the interfaces there are, when ``interface`` is not one."""
     known = interfaces()
     if known and interface not in known and not interface.isdigit():
         raise CaptureError(f"no such interface: {interface} (tshark sees: "
                            f"{', '.join(known[:12])}{', ...' if len(known) > 12 else ''})")
+
+
+def live(interface: str, bpf: str | None = None, count: int | None = None,
+         duration: float | None = None) -> TsharkSource:
+    """Capture on ``interface`` through tshark's pipe (with a BPF capture filter) until
+    stopped; ``follow.live`` captures with dumpcap instead when there is one."""
+    check_interface(interface)
     args = [tshark_path(), "-i", interface, "-q", "-l", "-F", "pcapng", "-w", "-"]
     if bpf:
         args += ["-f", bpf]

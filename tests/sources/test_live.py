@@ -1,6 +1,9 @@
 """Live capture for real: a veth pair into a network namespace, frames sent with our own
 encoders from inside the namespace, ``pmipview dissect -i`` listing them as they arrive,
-and Ctrl-C (SIGINT) ending with the summary.  Needs root, ``ip netns`` and tshark."""
+and Ctrl-C (SIGINT) ending with the summary.  Needs root, ``ip netns`` and tshark (and
+dumpcap, the capture path; without it the tshark pipe is tested).  The waits are for
+conditions (a line shown, the frames in the file, the process exited), each with a
+generous deadline, never a fixed sleep."""
 
 from __future__ import annotations
 
@@ -86,6 +89,33 @@ SENDER = textwrap.dedent("""
 """)
 
 
+def _interruptible() -> None:
+    """In the child: SIGINT as at a terminal, even when the tests run in the background
+    (a shell starts background jobs with SIGINT ignored, and Python keeps it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    """Wait until ``condition()`` holds (checked every 0.1 s); fail saying ``what``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"after {timeout:.0f} s: {what}")
+        time.sleep(0.1)
+
+
+def _frames_of(path: Path) -> list[bytes]:
+    """The frames in a capture file so far (a file still being written: up to its last
+    complete block)."""
+    from pmipview.sources import CaptureError, open_capture
+
+    try:
+        with open_capture(str(path)) as reader:
+            return [r.data for r in reader]
+    except CaptureError:  # not there yet, or no complete header yet
+        return []
+
+
 def _send(ns: str, ifname: str, which: str) -> None:
     subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", SENDER, ifname, which],
                    check=True, cwd=ROOT, timeout=30)
@@ -114,26 +144,29 @@ def test_live_capture_lists_frames_as_they_arrive_and_stops_on_ctrl_c(veth):
         [sys.executable, "-m", "pmipview", "dissect", "-i", here, "-f",
          "udp port 5436 or udp port 67 or udp port 68"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "COLUMNS": "250"})
+        env={**os.environ, "COLUMNS": "250"}, preexec_fn=_interruptible)
     try:
-        # tshark needs a moment to open the interface: send until the first frame shows.
+        # said once the capture has its interface open; a frame sent before that is not
+        # seen, so send again until the first one shows (each send waits long enough for
+        # the capture to flush: dumpcap writes its file every half second)
+        assert "capturing on" in _read_until(proc, "capturing on", 60, "stderr")
         out = ""
-        for _ in range(20):
+        for _ in range(6):
             _send(ns, there, "pbu")
-            out += _read_until(proc, "PBU seq=4242", 1.0)
+            out += _read_until(proc, "PBU seq=4242", 10)
             if "PBU seq=4242" in out:
                 break
         assert "PBU seq=4242 A P lifetime=600s MN-ID=live@example.net HoA-Req=0.0.0.0" in out
         # each later frame is listed while the capture is still running
         _send(ns, there, "pba")
-        out += _read_until(proc, "status=170", 10)
+        out += _read_until(proc, "status=170", 30)
         assert "PBA seq=4242 status=170 NOT_AUTHORIZED_FOR_IPV4_MOBILITY_SERVICE" in out
         _send(ns, there, "dhcp")
-        out += _read_until(proc, "DISCOVER", 10)
+        out += _read_until(proc, "DISCOVER", 30)
         assert "DHCP DISCOVER xid=0x00c0ffee chaddr=02:00:00:00:00:42" in out
         assert proc.poll() is None  # still capturing
         proc.send_signal(signal.SIGINT)
-        rest, err = proc.communicate(timeout=20)
+        rest, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -169,24 +202,23 @@ def test_live_timeline_equals_the_file_timeline_of_what_it_wrote(veth, tmp_path)
         pytest.skip("tcpreplay is not installed")
     ns, here, there = veth
     written = tmp_path / "seen.pcapng"
+    tour = ROOT / "samples" / "tour.pcap"
+    sent = set(_frames_of(tour))
     proc = subprocess.Popen(
         [sys.executable, "-m", "pmipview", "live", "-i", here, "--json", "--no-dashboard",
-         "--write", str(written), "--duration", "120"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+         "--write", str(written), "--duration", "300"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible)
     try:
-        # the command says so once tshark has written its capture header: it is capturing
+        # said once the capture has its interface open and its file written: capturing
         assert "capturing on" in _read_until(proc, "capturing on", 60, "stderr")
         subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-q", "-i", there, "--pps",
-                        "400", str(ROOT / "samples" / "tour.pcap")], check=True,
-                       capture_output=True, timeout=60)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the frames reach the file in batches
-            time.sleep(0.5)
-            if written.exists() and written.stat().st_size > 4000:
-                break
-        time.sleep(1.0)
+                        "400", str(tour)], check=True, capture_output=True, timeout=60)
+        # every frame sent is in the capture file, then Ctrl-C: live reads the file to its
+        # end before it answers, so its timeline is the file's
+        _wait_for(lambda: sent <= set(_frames_of(written)), 120,
+                  "the frames replayed did not all reach the capture file")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
