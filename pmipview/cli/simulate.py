@@ -16,6 +16,14 @@ def simulate(
     output: Annotated[str, typer.Option(
         "-o", "--output", help="Capture to write: .pcapng (one interface per capture "
         "point), optionally .gz.")] = "",
+    captures: Annotated[str | None, typer.Option(
+        "--captures", help="Also (or instead of -o) write one capture per capture point "
+        "into this directory: DIR/NODE.pcapng, what that node's interface saw, on its own "
+        "clock (see --skew).", show_default=False)] = None,
+    skew: Annotated[str | None, typer.Option(
+        "--skew", help="With --captures: the clock error of some capture points, e.g. "
+        "'mag1=+12.35ms,lma=-7.89ms' (units ns, us, ms, s; ms when none): each file's "
+        "timestamps are the true time plus its node's skew.", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", help="Override the scenario's seed (same seed, same capture).")] = None,
     capture: Annotated[str | None, typer.Option(
@@ -38,16 +46,22 @@ def simulate(
 
         pmipview simulate samples/scenarios/handover-server-mode.toml -o /tmp/h.pcapng
         pmipview simulate my.toml -o out.pcapng --capture mag1,mag2,lma --events
+
+        pmipview simulate samples/scenarios/handover-server-mode.toml --captures /tmp/cap
+        --skew mag2=+12.35ms,lma=-7.89ms   # then: pmipview timeline /tmp/cap/*.pcapng
     """
     from dataclasses import replace
 
+    from pmipview.sim.captures import parse_skews
     from pmipview.sim.engine import capture_comment, run
     from pmipview.sim.scenario import ScenarioError, load
     from pmipview.sources.capfile import write_pcapng
 
-    if not output:
-        raise fail("give the capture to write with -o FILE.pcapng", 2)
-    if not output.endswith((".pcapng", ".pcapng.gz")):
+    if skew and not captures:
+        raise fail("--skew needs --captures DIR (the clocks of the per-node captures)", 2)
+    if not output and not captures:
+        raise fail("give the capture to write with -o FILE.pcapng (or --captures DIR)", 2)
+    if output and not output.endswith((".pcapng", ".pcapng.gz")):
         raise fail(f"-o: the capture is written as pcapng (one interface per capture "
                    f"point): name it .pcapng, not {output!r}", 2)
     try:
@@ -62,20 +76,29 @@ def simulate(
                     raise ScenarioError(f"--capture: {name!r} is not the LMA or a MAG "
                                         f"(one of {', '.join(sorted(known))})")
             sc = replace(sc, capture=names)
+        skews = parse_skews(skew or "", sc.capture)
     except ScenarioError as exc:
         raise fail(str(exc), 2) from None
+    except ValueError as exc:
+        raise fail(f"--skew: {exc}", 2) from None
     result = run(sc)
+    count = len(result.records)
+    written = [output] if output else []
     try:
-        count = write_pcapng(output, result.records, result.interfaces,
-                             comment=capture_comment(sc))
+        if output:
+            write_pcapng(output, result.records, result.interfaces,
+                         comment=capture_comment(sc))
+        if captures:
+            written += _per_node(captures, sc, result, skews)
     except OSError as exc:
-        raise fail(f"cannot write {output}: {exc.strerror or exc}", 1) from None
+        raise fail(f"cannot write {exc.filename or output}: {exc.strerror or exc}", 1) \
+            from None
     if show_events:
         for ev in result.events:
             out.print(str(ev), markup=False)
     err.print(f"{sc.name}: {count} frames captured at {', '.join(sc.capture)} over "
-              f"{sc.duration:g} s of simulated time ({result.lost} lost) -> {output}",
-              markup=False)
+              f"{sc.duration:g} s of simulated time ({result.lost} lost) -> "
+              f"{', '.join(written)}", markup=False)
     if check:
         from pmipview.sim.expect import check as check_facts
 
@@ -86,3 +109,23 @@ def simulate(
         if failures:
             raise typer.Exit(1)
         err.print(f"all {len(sc.expect)} expected facts shown", markup=False)
+
+
+def _per_node(directory: str, sc, result, skews: dict[str, int]) -> list[str]:
+    """DIR/NODE.pcapng for each capture point, on the node's clock; the files written."""
+    import os
+
+    from pmipview.sim.captures import describe_skew, per_node
+    from pmipview.sim.engine import capture_comment
+    from pmipview.sources.capfile import write_pcapng
+
+    os.makedirs(directory, exist_ok=True)
+    paths = []
+    for (linktype, name), records in zip(result.interfaces, per_node(
+            result.records, sc.capture, skews).values(), strict=True):
+        path = os.path.join(directory, f"{name}.pcapng")
+        write_pcapng(path, records, [(linktype, name)],
+                     comment=f"{capture_comment(sc)} at {name}, clock "
+                             f"{describe_skew(skews.get(name, 0))}")
+        paths.append(path)
+    return paths
