@@ -3,6 +3,7 @@ pair in a network namespace at a fixed rate; ``pmipview live -i`` captures the o
 
     sudo python bench/live_bench.py [--shape mh-noise] [--frames 100000]
                                     [--pps 10000 50000 100000] [--via dumpcap tshark]
+                                    [--nice 0 10]
 
 ``--via dumpcap`` is today's capture path (dumpcap writes a file, the analysis follows it);
 ``--via tshark`` runs the same command with no dumpcap on its PATH, so that it falls back
@@ -57,7 +58,7 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def one(shape_file: Path, pps: int, out: Path, via: str) -> dict:
+def one(shape_file: Path, pps: int, out: Path, via: str, nice: int | None = None) -> dict:
     tag = uuid.uuid4().hex[:6]
     ns, here, there = f"pvb{tag}", f"pvx{tag}", f"pvy{tag}"
     run(["ip", "netns", "add", ns])
@@ -71,8 +72,12 @@ def one(shape_file: Path, pps: int, out: Path, via: str) -> dict:
             run(["ip", "link", "set", here, "up"])
             run(["ip", "netns", "exec", ns, "ip", "link", "set", there, "up"])
             written = out / f"live-{via}-{pps}.pcapng"
+            # --nice N: the same command with cli/live.py's ANALYSIS_NICE set to N (A/B)
+            start = ["-m", "pmipview"] if nice is None else [
+                "-c", f"import sys, pmipview.cli.live as m; m.ANALYSIS_NICE = {nice}; "
+                "sys.argv[0] = 'pmipview'; from pmipview.cli import main; main()"]
             live = subprocess.Popen(
-                [sys.executable, "-m", "pmipview", "live",
+                [sys.executable, *start, "live",
                  "-i", here, "--json", "--no-dashboard", "--write", str(written)],
                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                 preexec_fn=_interruptible)
@@ -127,6 +132,9 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=100_000)
     ap.add_argument("--pps", type=int, nargs="+", default=[10_000, 50_000, 100_000])
     ap.add_argument("--via", nargs="+", choices=("dumpcap", "tshark"), default=["dumpcap"])
+    ap.add_argument("--nice", type=int, nargs="+", default=[None],
+                    help="run with the analysis thread at these nice values (default: "
+                    "pmipview's own, cli/live.py ANALYSIS_NICE)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("live_bench: needs root (network namespaces, tcpreplay)", file=sys.stderr)
@@ -134,15 +142,16 @@ def main() -> int:
     shape_file = make(args.shape, args.frames)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
-    print(f"{'via':>7} {'pps asked':>9} {'pps sent':>9} {'sent':>7} {'read':>7} {'lost':>6} "
-          f"{'dropped':>7} {'catch-up s':>10} {'CPU s':>6} {'RSS MB':>6}  equal to the file",
-          flush=True)
+    print(f"{'via':>7} {'nice':>4} {'pps asked':>9} {'pps sent':>9} {'sent':>7} {'read':>7} "
+          f"{'lost':>6} {'dropped':>7} {'catch-up s':>10} {'CPU s':>6} {'RSS MB':>6}  "
+          f"equal to the file", flush=True)
     for pps in args.pps:
-        for via in args.via:
-            r = one(shape_file, pps, out, via)
-            print(f"{r['via']:>7} {r['pps_asked']:>9} {r['pps_sent'] or 0:>9.0f} {r['sent']:>7} "
-                  f"{r['read']:>7} {r['lost']:>6} {r['dropped']:>7} {r['catch_up_s']:>10.1f} "
-                  f"{r['cpu_s']:>6.1f} {r['rss_mb']:>6.0f}  {r['equal_to_file']}", flush=True)
+        for via, nice in ((v, n) for v in args.via for n in args.nice):
+            r = one(shape_file, pps, out, via, nice)
+            print(f"{r['via']:>7} {'-' if nice is None else nice:>4} {r['pps_asked']:>9} "
+                  f"{r['pps_sent'] or 0:>9.0f} {r['sent']:>7} {r['read']:>7} {r['lost']:>6} "
+                  f"{r['dropped']:>7} {r['catch_up_s']:>10.1f} {r['cpu_s']:>6.1f} "
+                  f"{r['rss_mb']:>6.0f}  {r['equal_to_file']}", flush=True)
     return 0
 
 

@@ -14,6 +14,9 @@ from pmipview.cli.help import NAMES_HELP
 
 REFRESH = 0.5  # seconds between redraws
 LIVE_REORDER = 0.5  # frames of one live interface arrive in order: a short window
+# the analysis thread yields the CPU to the capture (dumpcap) and the dashboard: it can
+# lag and catch up, the capture cannot (measured in docs/performance.md, live)
+ANALYSIS_NICE = 10
 
 
 def live(
@@ -168,6 +171,12 @@ class _Session:
         from pmipview.packets import scan
         from pmipview.signals import signal_of
 
+        if ANALYSIS_NICE and sys.platform.startswith("linux"):
+            import contextlib
+            import os
+
+            with contextlib.suppress(OSError):  # Linux: this thread only
+                os.nice(ANALYSIS_NICE)
         try:
             for packet in scan(self._records(), self.tally):
                 s = signal_of(packet)

@@ -51,9 +51,10 @@ WAKE = 0.05  # s: the longest a reader at the end of the file waits before looki
 STOP_GRACE = 0.5  # s: dumpcap is stopped this long after stop(), see DumpcapSource.stop
 START_TIMEOUT = 30.0  # s: dumpcap must have opened the interface and its file by then
 
-# "\rPackets: 40 " has no newline: the next "File: ..." of a ring follows on its line
-_FILE = re.compile(r"^(?:Packets: \d+ +)?File: (.+)$")
-_COUNT = re.compile(r"^Packets(?: captured)?: (\d+)")
+_FILE = re.compile(r"^File: (.+)$")
+# "\rPackets: 40 " ends with no newline: what dumpcap says next ("File: ..." of the next
+# ring file, an error) follows on its line
+_COUNT = re.compile(r"^Packets(?: captured)?: (\d+) *")
 _DROPS = re.compile(r"^Packets received/dropped on interface '.*': (\d+)/(\d+)"
                     r"(?: \(.*ps_ifdrop:(\d+)\))?")
 _QUIET = ("Capturing on", "File: ", "Packets", "Running as user")
@@ -163,19 +164,18 @@ class DumpcapSource:
                 self._cond.notify_all()
 
     def _line(self, line: str) -> None:
-        if not line:
-            return
+        if not _DROPS.match(line) and (m := _COUNT.match(line)):
+            with self._cond:
+                self.captured = int(m.group(1))
+                self._cond.notify_all()  # dumpcap flushes its file when it counts
+            line = line[m.end():]
         if m := _DROPS.match(line):
             with self._cond:
                 self._drops = (self._drops or 0) + int(m.group(2)) + int(m.group(3) or 0)
             return
-        if m := _COUNT.match(line):
-            with self._cond:
-                self.captured = int(m.group(1))
-                self._cond.notify_all()  # dumpcap flushes its file when it counts
         if m := _FILE.match(line):
             self._announce(m.group(1))
-        if not line.startswith(_QUIET) and len(self._stderr) < 50:
+        if line and not line.startswith(_QUIET) and len(self._stderr) < 50:
             self._stderr.append(line)
 
     def _announce(self, name: str) -> None:
@@ -256,6 +256,11 @@ class DumpcapSource:
         self.problem = reader.problem
         if self.lost_files:
             self.problem = self.problem or _Lost(self.lost_files)
+        code = self.proc.poll()
+        if code not in (0, None) and not self._stopped and self.problem is None:
+            line = self._error_line()  # dumpcap failed on its own, e.g. the device went away
+            if line:
+                raise CaptureError(f"{self.what}: {line}")
 
     # -- ending ---------------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ It "captures" the records of the capture named by $FAKE_SOURCE: it writes them t
 (or to a ring of ``-b filesize:kB`` files named like dumpcap's), each block in two halves
 with a pause between, so that the follower meets partial blocks; says "File: ..." for each
 file and "Packets: N" as it goes; ends with dumpcap's statistics lines.  $FAKE_FAIL makes
-it fail like dumpcap on a missing interface; $FAKE_HOLD makes it wait for SIGINT before it
-ends (as a capture that runs until stopped).
+it fail like dumpcap on a missing interface, $FAKE_GONE fail after the frames (the
+interface went away); $FAKE_HOLD makes it wait for SIGINT before it ends (as a capture
+that runs until stopped).
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ def main(argv: list[str]) -> int:
     while os.environ.get("FAKE_HOLD") and not stopped:
         time.sleep(0.01)
     fh.close()
+    if os.environ.get("FAKE_GONE"):
+        print("dumpcap: The network adapter on which the capture was being done is no "
+              "longer running; the capture has stopped.", file=sys.stderr, flush=True)
+        return 2
     print(f"\rPackets captured: {len(records)}", file=sys.stderr)
     print(f"Packets received/dropped on interface '{iface}': {len(records)}/3 "
           f"(pcap:3/dumpcap:0/flushed:0/ps_ifdrop:2) (99.0%)", file=sys.stderr, flush=True)

@@ -99,6 +99,19 @@ def test_dumpcap_failing_is_its_own_one_line_message(fake, monkeypatch):
                              '"nonexistent0".'
 
 
+def test_dumpcap_failing_during_the_capture_ends_it_with_its_message(fake, monkeypatch):
+    monkeypatch.setenv("FAKE_GONE", "1")
+    src = DumpcapSource(fake, "mag0")
+    got = []
+    try:
+        with pytest.raises(CaptureError) as exc:
+            got.extend(src)
+    finally:
+        src.close()
+    assert len(got) == len(list(open_capture(TWO_IFACES)))  # what it wrote is read first
+    assert "no longer running" in str(exc.value) and str(exc.value).startswith("live capture")
+
+
 def test_dumpcap_arguments_keep_filter_count_duration_and_ring():
     args = dumpcap_args("dumpcap", "eth0", "x.pcapng", bpf="udp port 5436", count=10,
                         duration=2.4, ring_files=3, ring_kb=100, buffer_mib=32)
