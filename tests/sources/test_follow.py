@@ -120,3 +120,18 @@ def test_dumpcap_arguments_keep_filter_count_duration_and_ring():
                     "-b", "files:3", "-b", "filesize:100"]
     assert dumpcap_args("d", "lo", "t.pcapng", chunk_kb=64000)[-2:] == ["-b",
                                                                         "filesize:64000"]
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--ring-files", "3"], "--ring-files needs --ring-size"),
+    (["--ring-size", "100"], "--ring-size needs --ring-files"),
+])
+def test_a_ring_needs_both_its_options(tmp_path, args, says):
+    from typer.testing import CliRunner
+
+    from pmipview.cli import app
+    from tests.cli_util import one_line_error
+
+    r = CliRunner().invoke(app, ["live", "-i", "lo", "--write", str(tmp_path / "x.pcapng"),
+                                 *args])
+    one_line_error(r, 2, says)
