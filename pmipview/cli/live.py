@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 import time
@@ -172,9 +174,6 @@ class _Session:
         from pmipview.signals import signal_of
 
         if ANALYSIS_NICE and sys.platform.startswith("linux"):
-            import contextlib
-            import os
-
             with contextlib.suppress(OSError):  # Linux: this thread only
                 os.nice(ANALYSIS_NICE)
         try:
@@ -304,8 +303,6 @@ class _Keys:
         self._thread.start()
 
     def _read(self) -> None:
-        import os
-
         while True:
             try:
                 data = os.read(self.fd, 16).decode(errors="ignore")
@@ -373,8 +370,6 @@ def _final(session: _Session, as_json: bool, mn: str | None) -> None:
     if session.stream is not None:
         err.print(f"wrote {', '.join(session.stream.written)} ({session.stream.frames} "
                   f"frames)", markup=False)
-    import os
-
     kept = [f for f in getattr(session.source, "written", None) or [] if os.path.exists(f)]
     if kept:  # dumpcap's files (a ring has removed the oldest)
         err.print(f"wrote {', '.join(kept)} ({session.tally.frames} frames captured)",
