@@ -18,6 +18,8 @@ ladder's cut note when ``--max-messages`` left messages out.
 Outcome styles (colours from ``COLOURS``): requests dark, answers/accepted green,
 rejections red and bold, timeouts a dashed red arrow ending in an ✕ and tagged
 "✕ timeout (no answer)", retransmissions dashed orange and tagged "↻ retransmission".
+A message seen at the sender's and the receiver's capture points slopes down from its
+send time to its arrival (``SLOPE_MIN``..``SLOPE_MAX``, within its row).
 
 Files written by :func:`save` (the format comes from the extension):
 
@@ -57,6 +59,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.path import Path as MPath
 from matplotlib.transforms import Affine2D, IdentityTransform
@@ -100,6 +103,11 @@ HEAD_H = 0.46                   # a lifeline header box
 ROW_PAD_TOP = 0.07              # above a row's label
 ARROW_BELOW = 0.09              # below a row's arrow
 LABEL_LIFT = 0.035              # between a label's last line and its arrow
+# A message seen at the sender's and the receiver's capture points: its arrow slopes down
+# from the send time to the arrival.  Rows are not a time scale: the drop is the arrival's
+# share of the time to the next message, between these bounds, so that the arrow stays
+# within its own row (above the next label) and a slope is always visible.
+SLOPE_MIN, SLOPE_MAX = 0.05, ARROW_BELOW + ROW_PAD_TOP - 0.02
 PHASE_H = 0.36
 FOOTER_H = 0.5
 
@@ -681,8 +689,12 @@ class _Page:
                 xs, ys = [xa, xa + LOOP_W, xa + LOOP_W, xa], [y - LOOP_H, y - LOOP_H, y, y]
                 head = _HEAD_LEFT
             else:
-                xs, ys = [xa, xb], [y, y]
+                drop = _drop(ladder, i)
+                xs, ys = [xa, xb], [y, y + drop]
                 head = _HEAD_RIGHT if xb > xa else _HEAD_LEFT
+                if drop:  # the head along the slope (the page's y axis points down)
+                    head = MarkerStyle(_HEAD_RIGHT, transform=Affine2D().rotate(
+                        math.atan2(-drop, xb - xa)))
             marker, ms, mew = ("x", 9.0, 2.2) if a.outcome == "timeout" else (head, 14.0, 0.6)
             self.polyline(
                 xs, ys, color=colour, linewidth=2.0 if bad else 1.4,
@@ -755,6 +767,17 @@ class _Page:
                                                             SMALL),
                       base, f"page {self.k + 1}/{self.pages}", SMALL, MUTED)
         return y + FOOTER_H
+
+
+def _drop(ladder: Ladder, i: int) -> float:
+    """How far (inches) arrow ``i`` falls from its sender to its receiver: 0 unless it
+    was seen arriving at the receiver's capture point (SLOPE_MIN..SLOPE_MAX)."""
+    a = ladder.arrows[i]
+    if a.transit_ms is None or a.arrived is None:
+        return 0.0
+    after = next((b.time for b in ladder.arrows[i + 1:] if b.time > a.time), None)
+    share = 1.0 if after is None else min(1.0, (a.arrived - a.time) / (after - a.time))
+    return SLOPE_MIN + (SLOPE_MAX - SLOPE_MIN) * share
 
 
 def _tint(colour: str, keep: float = 0.09) -> str:
