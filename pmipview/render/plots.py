@@ -32,6 +32,8 @@ DESCRIPTIONS = {
     "address": "DHCP address acquisition time (address)",
     "attach": "Attachment time: first signal → registered and addressed (attach)",
     "handoff": "Handoff time: new MAG's first PBU → accepted PBA (handoff)",
+    "interruption": "Break-before-make interruption: old binding released → new PBA "
+                    "(interruption)",
 }
 QUANTILES = (50, 90, 99)
 PCT_STYLE = {50: ("#1b7837", "--"), 90: ("#e08214", "-."), 99: ("#b2182b", ":")}
@@ -112,8 +114,11 @@ def latency_samples(r: Report, kind: str) -> dict[str, list[float]]:
         raise ValueError(f"not a latency: {kind!r}")
     per = latencies(r)[kind]
     if not per.get("all"):
-        why = {"handoff": "no handoffs", "address": "no acknowledged DHCP address "
-               "acquisition", "attach": "no registered attachment"}.get(kind, "no answered PBU")
+        why = {"handoff": "no handoffs",
+               "interruption": "no break-before-make handoff (the old binding released "
+                               "before the new MAG's first PBU)",
+               "address": "no acknowledged DHCP address acquisition",
+               "attach": "no registered attachment"}.get(kind, "no answered PBU")
         raise NoData(f"no {kind} latency to plot ({why})")
     return {k: list(v) for k, v in per.items()}
 
