@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from pmipview.cli.common import (
+    Stage,
     at_least,
     check_output,
     drawing_width,
@@ -121,7 +122,8 @@ def ladder(
     if output is None:
         _to_terminal(drawing, drawing_width(width), pager and sys.stdout.isatty(), out)
     else:
-        written = _to_file(drawing, output, ext or "", per_page, fail)
+        with Stage(f"drawing {len(drawing.arrows)} messages") as drawing_stage:
+            written = _to_file(drawing, output, ext or "", per_page, fail, drawing_stage)
         err.print(f"wrote {', '.join(written)} ({len(drawing.arrows)} messages"
                   f"{', cut: ' + str(drawing.cut) + ' more' if drawing.cut else ''})",
                   markup=False)
@@ -144,12 +146,16 @@ def _to_terminal(drawing, width: int, page: bool, console) -> None:
         console.print(row, crop=False, overflow="ignore")
 
 
-def _to_file(drawing, output: str, ext: str, per_page: int, fail) -> list[str]:
+def _to_file(drawing, output: str, ext: str, per_page: int, fail, stage: Stage) -> list[str]:
     try:
         if ext in IMAGE_EXTS:
             from pmipview.render.ladder import mpl
 
-            return [str(p) for p in mpl.save(drawing, output, per_page=per_page)]
+            def page(k: int, pages: int) -> None:
+                stage.update(f"drawing page {k}/{pages} of {len(drawing.arrows)} messages")
+
+            return [str(p) for p in mpl.save(drawing, output, per_page=per_page,
+                                             on_page=page)]
         if ext == ".txt":
             from rich.console import Console
 

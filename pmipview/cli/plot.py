@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pmipview.cli.common import (
+    Stage,
     check_output,
     err,
     fail,
@@ -73,8 +74,9 @@ def plot(
 
     fmt = _check_usage(output, kind, cdf, by, clock, fail)
     report, tally, problem = load_report(files, names)
-    fig = _figure(report, tally, file, kind, cdf, by, mn, clock, title, fail)
-    _write(fig, output, fail)
+    with Stage(f"drawing the {kind} plot"):
+        fig = _figure(report, tally, file, kind, cdf, by, mn, clock, title, fail)
+        _write(fig, output, fail)
     err.print(f"wrote {output} ({kind} plot of {file}, {fmt.upper()})", markup=False)
     if problem is not None:
         raise typer.Exit(1)

@@ -45,7 +45,7 @@ from __future__ import annotations
 import io
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -543,26 +543,35 @@ def page_paths(path: str | Path, pages: int) -> list[Path]:
             for k in range(1, pages + 1)]
 
 
-def save(ladder: Ladder, path: str | Path, per_page: int = PER_PAGE) -> list[Path]:
+def save(ladder: Ladder, path: str | Path, per_page: int = PER_PAGE,
+         on_page: Callable[[int, int], None] | None = None) -> list[Path]:
     """Write the ladder to ``path`` (format from the extension); returns the files written
-    (see the module docstring for the names of multi-page SVG/PNG)."""
+    (see the module docstring for the names of multi-page SVG/PNG).  ``on_page(k, pages)``
+    is called before page ``k`` (from 1) is drawn (the CLI's progress)."""
     path = Path(path)
     fmt = output_format(path)
     pages = page_count(ladder, per_page)
+    tell = on_page or (lambda k, n: None)
     if fmt == "pdf":
         # the style holds until the file is closed: fonts are written last
         with _style(pdf=True), PdfPages(path, metadata={"Creator": "pmipview",
                                                         "CreationDate": None}) as pdf:
-            for fig in _pages(ladder, per_page):
+            tell(1, pages)
+            for k, fig in enumerate(_pages(ladder, per_page), 1):
                 pdf.savefig(fig)
+                if k < pages:
+                    tell(k + 1, pages)
         return [path]
     written = page_paths(path, pages)
+    tell(1, pages)
     for k, (fig, out) in enumerate(zip(_pages(ladder, per_page), written, strict=True)):
         with _style(f"pmipview-ladder-p{k + 1}"):
             if fmt == "svg":
                 fig.savefig(out, format="svg", metadata=SVG_METADATA)
             else:
                 fig.savefig(out, format="png", dpi=DPI, metadata={"Software": "pmipview"})
+        if k + 1 < pages:
+            tell(k + 2, pages)
     return written
 
 
