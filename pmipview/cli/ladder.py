@@ -124,11 +124,42 @@ def ladder(
     else:
         with Stage(f"drawing {len(drawing.arrows)} messages") as drawing_stage:
             written = _to_file(drawing, output, ext or "", per_page, fail, drawing_stage)
-        err.print(f"wrote {', '.join(written)} ({len(drawing.arrows)} messages"
-                  f"{', cut: ' + str(drawing.cut) + ' more' if drawing.cut else ''})",
+        cut = f", cut: {drawing.cut} more" if drawing.cut else ""
+        pages = f"{len(written)} pages: " if len(written) > 1 else ""
+        err.print(f"wrote {pages}{_listed(written)} ({len(drawing.arrows)} messages{cut})",
                   markup=False)
+        if ext in (".svg", ".png"):
+            _remove_stale(output, written)
     if problem is not None:
         raise typer.Exit(1)
+
+
+def _listed(paths: list[str], most: int = 6) -> str:
+    """File names for a message: all of a few, else the first ones, …, the last."""
+    if len(paths) <= most:
+        return ", ".join(paths)
+    return ", ".join(paths[:most - 2]) + f", …, {paths[-1]}"
+
+
+def _remove_stale(output: str, written: list[str]) -> None:
+    """Page files of an earlier run of the same -o that this run did not write go (only
+    names of the exact page pattern: mpl.stale_pages); each removal is said."""
+    from pathlib import Path
+
+    from pmipview.render.ladder.mpl import stale_pages
+
+    gone = []
+    for p in stale_pages(output, [Path(w) for w in written]):
+        try:
+            p.unlink()
+        except OSError as exc:
+            err.print(f"pmipview: could not remove the stale page {p}: "
+                      f"{exc.strerror or exc}", style="yellow", markup=False)
+            continue
+        gone.append(str(p))
+    if gone:
+        err.print(f"removed {len(gone)} stale page{'s' if len(gone) != 1 else ''} of an "
+                  f"earlier run: {_listed(gone)}", markup=False)
 
 
 def _to_terminal(drawing, width: int, page: bool, console) -> None:

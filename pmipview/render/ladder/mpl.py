@@ -31,7 +31,8 @@ Files written by :func:`save` (the format comes from the extension):
 * ``.svg`` / ``.png``: the given path when the ladder fits on one page; otherwise one file
   per page named ``<stem>-p<k><ext>`` (``ladder-p1.svg``, ``ladder-p2.svg``…, ``k`` from 1,
   zero-padded to the same width when there are 10 pages or more), and the given path
-  itself is not written.
+  itself is not written.  :func:`stale_pages` names the page files of an earlier run
+  that this one did not write (the CLI removes them).
 
 In SVG output (and :func:`svg_pages`, which returns the inline ``<svg>`` element of each
 page for the HTML report) text stays text (``svg.fonttype = none``), arrow ``i`` of
@@ -44,6 +45,8 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -541,6 +544,21 @@ def page_paths(path: str | Path, pages: int) -> list[Path]:
     width = len(str(pages))
     return [path.with_name(f"{path.stem}-p{k:0{width}d}{path.suffix}")
             for k in range(1, pages + 1)]
+
+
+def stale_pages(path: str | Path, written: list[Path]) -> list[Path]:
+    """Page files of an earlier run beside ``path`` that this run did not write: exactly
+    ``<stem>-p<digits><ext>`` (x-p3.svg after a run that wrote 2 pages, or x-p1.svg after
+    one that wrote x.svg alone); nothing else in the folder is ever named."""
+    path = Path(path)
+    pattern = re.compile(rf"{re.escape(path.stem)}-p\d+{re.escape(path.suffix)}")
+    mine = {p.name for p in written}
+    folder = path.parent
+    try:
+        names = sorted(e.name for e in os.scandir(folder) if e.is_file(follow_symlinks=False))
+    except OSError:
+        return []
+    return [folder / n for n in names if pattern.fullmatch(n) and n not in mine]
 
 
 def save(ladder: Ladder, path: str | Path, per_page: int = PER_PAGE,
