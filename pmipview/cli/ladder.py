@@ -27,6 +27,7 @@ from pmipview.cli.common import (
     source_label,
 )
 from pmipview.cli.help import FILE_HELP, NAMES_HELP, TIME_HELP
+from pmipview.render.ladder.style import colour_help
 
 IMAGE_EXTS = (".svg", ".png", ".pdf")
 TEXT_EXTS = (".mmd", ".puml", ".msc", ".txt")
@@ -71,8 +72,9 @@ def ladder(
     timeouts, diagnostics, and the attach / handoff / detach phases.
 
     Lifelines are the MN, the MAGs in order of first use, the LMAs and the DHCP servers
-    (one per node, even when it uses IPv4 and IPv6).  Colours: green answers, red
-    rejections and timeouts, yellow retransmissions.
+    (one per node, even when it uses IPv4 and IPv6).
+
+    {colours}
 
     Examples:
 
@@ -160,6 +162,10 @@ def _remove_stale(output: str, written: list[str]) -> None:
     if gone:
         err.print(f"removed {len(gone)} stale page{'s' if len(gone) != 1 else ''} of an "
                   f"earlier run: {_listed(gone)}", markup=False)
+
+
+# the colours as render/ladder/style.py draws them (one place for them)
+ladder.__doc__ = (ladder.__doc__ or "").replace("{colours}", colour_help())
 
 
 def _to_terminal(drawing, width: int, page: bool, console) -> None:

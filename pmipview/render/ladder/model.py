@@ -28,26 +28,20 @@ from dissectors.mh_codes import (
     name_of,
 )
 from pmipview.correlate.model import DIAGNOSTICS, MobileNode, Report
+from pmipview.render.ladder.style import (  # noqa: F401  (the backends import them here)
+    COLOURS,
+    OUTCOME_TAGS,
+    OUTCOMES,
+    PHASE_COLOURS,
+    RICH_STYLES,
+    ROLE_FACES,
+    SEVERITY_COLOURS,
+    SEVERITY_ICONS,
+)
 from pmipview.signals import DhcpSignal, MobilitySignal
 
 Signal = MobilitySignal | DhcpSignal
 
-# Outcome of an arrow: what colour it gets in every backend.
-OUTCOMES = ("ok", "request", "retransmission", "rejected", "timeout")
-# One colour per outcome (hex for SVG/HTML/matplotlib, rich names for the terminal).
-COLOURS = {"ok": "#1a7f37", "request": "#24292f", "retransmission": "#b35900",
-           "rejected": "#cf222e", "timeout": "#cf222e"}
-RICH_STYLES = {"ok": "green", "request": "default", "retransmission": "yellow",
-               "rejected": "bold red", "timeout": "bold red"}
-SEVERITY_COLOURS = {"error": "#cf222e", "warning": "#b35900", "note": "#57606a"}
-SEVERITY_ICONS = {"error": "✖", "warning": "⚠", "note": "ℹ"}
-# What an arrow's label says of its outcome, in every backend (requests and answers: none).
-OUTCOME_TAGS = {"timeout": "✕ timeout (no answer)", "retransmission": "↻ retransmission",
-                "rejected": "✖ rejected"}
-# Lifeline header fill by role; phase separator colour by Note.phase.
-ROLE_FACES = {"mn": "#ddf4ff", "mag": "#dafbe1", "lma": "#fff1e5", "dhcp-server": "#fbefff"}
-PHASE_COLOURS = {"attach": "#0969da", "handoff": "#8250df", "failed": COLOURS["rejected"],
-                 "end": "#6e7781"}
 TIME_MODE_TEXT = {"rel": "time in s since the capture start",
                   "abs": "time of day (UTC)", "delta": "time in s since the previous message"}
 ROLE_ORDER = {"mn": 0, "mag": 1, "lma": 2, "dhcp-server": 3}

@@ -91,6 +91,7 @@ from pmipview.render.ladder.mpl_text import (
     place,
     wrap,
 )
+from pmipview.render.ladder.style import DASHED, MEANINGS
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 SVG_METADATA = {"Date": None, "Creator": "pmipview"}    # no date: reproducible output
@@ -124,8 +125,7 @@ LIFELINE_COLOUR = "#afb8c1"
 TEXT_COLOUR = "#24292f"
 MUTED = "#57606a"
 TIME_COLOUR = "#424a53"
-LEGEND = (("request", "request"), ("ok", "answer / accepted"), ("rejected", "rejected"),
-          ("timeout", "timeout (no answer)"), ("retransmission", "retransmission"))
+LEGEND = tuple(MEANINGS.items())   # (outcome, what it means) in the footer
 
 # Arrowheads as marker paths with the tip at the data point (matplotlib scales a custom
 # marker path by its largest coordinate but does not re-centre it).
@@ -438,7 +438,7 @@ class _Page:
             marker, ms, mew = ("x", 9.0, 2.2) if a.outcome == "timeout" else (head, 14.0, 0.6)
             self.polyline(
                 xs, ys, color=colour, linewidth=2.0 if bad else 1.4,
-                linestyle=_DASHED if a.outcome in ("timeout", "retransmission") else "-",
+                linestyle=_DASHED if a.outcome in DASHED else "-",
                 marker=marker, markevery=[len(xs) - 1], markersize=ms, markeredgewidth=mew,
                 markerfacecolor=colour, markeredgecolor=colour, zorder=5, gid=f"arrow-{i}")
             lab = g.labels[i]
@@ -495,7 +495,7 @@ class _Page:
             timeout = outcome == "timeout"
             self.polyline([x, x + 0.4], [base - 0.04, base - 0.04], color=colour,
                           linewidth=1.4,
-                          linestyle=_DASHED if outcome in ("timeout", "retransmission") else "-",
+                          linestyle=_DASHED if outcome in DASHED else "-",
                           marker="x" if timeout else _HEAD_RIGHT, markevery=[1],
                           markersize=7.0 if timeout else 10.0,
                           markeredgewidth=1.8 if timeout else 0.5,
