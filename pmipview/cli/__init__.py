@@ -71,6 +71,8 @@ app = typer.Typer(
          "PBU/PBA, Binding Revocation, Heartbeat and the DHCPv4 around them.",
     no_args_is_help=True,
     add_completion=True,
+    # -h as well as --help, for the program and (inherited) every command
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 
 import typer
@@ -91,6 +92,62 @@ def progress(records: Iterable[Record], source: object) -> Iterator[Record]:
             progress.stop()
 
 
+class Stage:
+    """A spinner on stderr saying what is being done after reading (correlating,
+    drawing), shown only on a terminal and only once the stage has lasted ``delay``
+    seconds, like the reading bar; transient (it leaves no line behind).  Use as a
+    context manager, or ``begin()``/``end()`` when the stage starts inside another call."""
+
+    def __init__(self, text: str, delay: float = 1.0) -> None:
+        self.text, self.delay = text, delay
+        self._lock = threading.Lock()
+        self._status = None
+        self._timer: threading.Timer | None = None
+        self._done = False
+
+    def begin(self) -> None:
+        if self._timer is not None or self._done or not sys.stderr.isatty():
+            return
+        self._timer = threading.Timer(self.delay, self._show)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _show(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._status = err.status(self.text, spinner="dots")
+            self._status.start()
+
+    def update(self, text: str) -> None:
+        with self._lock:
+            self.text = text
+            if self._status is not None:
+                self._status.update(text)
+
+    def end(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._done = True
+            if self._status is not None:
+                self._status.stop()
+                self._status = None
+
+    def __enter__(self) -> Stage:
+        self.begin()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.end()
+
+
+def _then(records: Iterable[Record], at_end: Callable[[], None]) -> Iterator[Record]:
+    """``records``, then ``at_end()`` once they are exhausted."""
+    yield from records
+    at_end()
+
+
 def source_label(files: str | list[str]) -> str:
     """How messages name the capture(s): ``a.pcapng + b.pcap``; ``-`` is standard input."""
     names = [files] if isinstance(files, str) else files
@@ -124,12 +181,16 @@ def load_report(files: str | list[str], names_file: str | None, keep: dict | Non
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     tally = Tally()
+    # what the correlator does once the last frame is read (pending messages, timeouts,
+    # expiries, the MN list) gets its own spinner on a long capture
+    correlating = Stage("correlating")
     try:
-        report = correlate(progress(source, source), tally, names, keep, keep_frames,
-                           summarise)
+        report = correlate(_then(progress(source, source), correlating.begin), tally,
+                           names, keep, keep_frames, summarise)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     finally:
+        correlating.end()
         source.close()
     problem = getattr(source, "problem", None)
     if problem is not None:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from pmipview.cli.common import (
+    Stage,
     at_least,
     check_output,
     drawing_width,
@@ -26,6 +27,7 @@ from pmipview.cli.common import (
     source_label,
 )
 from pmipview.cli.help import FILE_HELP, NAMES_HELP, TIME_HELP
+from pmipview.render.ladder.style import colour_help
 
 IMAGE_EXTS = (".svg", ".png", ".pdf")
 TEXT_EXTS = (".mmd", ".puml", ".msc", ".txt")
@@ -70,8 +72,9 @@ def ladder(
     timeouts, diagnostics, and the attach / handoff / detach phases.
 
     Lifelines are the MN, the MAGs in order of first use, the LMAs and the DHCP servers
-    (one per node, even when it uses IPv4 and IPv6).  Colours: green answers, red
-    rejections and timeouts, yellow retransmissions.
+    (one per node, even when it uses IPv4 and IPv6).
+
+    {colours}
 
     Examples:
 
@@ -121,12 +124,48 @@ def ladder(
     if output is None:
         _to_terminal(drawing, drawing_width(width), pager and sys.stdout.isatty(), out)
     else:
-        written = _to_file(drawing, output, ext or "", per_page, fail)
-        err.print(f"wrote {', '.join(written)} ({len(drawing.arrows)} messages"
-                  f"{', cut: ' + str(drawing.cut) + ' more' if drawing.cut else ''})",
+        with Stage(f"drawing {len(drawing.arrows)} messages") as drawing_stage:
+            written = _to_file(drawing, output, ext or "", per_page, fail, drawing_stage)
+        cut = f", cut: {drawing.cut} more" if drawing.cut else ""
+        pages = f"{len(written)} pages: " if len(written) > 1 else ""
+        err.print(f"wrote {pages}{_listed(written)} ({len(drawing.arrows)} messages{cut})",
                   markup=False)
+        if ext in (".svg", ".png"):
+            _remove_stale(output, written)
     if problem is not None:
         raise typer.Exit(1)
+
+
+def _listed(paths: list[str], most: int = 6) -> str:
+    """File names for a message: all of a few, else the first ones, …, the last."""
+    if len(paths) <= most:
+        return ", ".join(paths)
+    return ", ".join(paths[:most - 2]) + f", …, {paths[-1]}"
+
+
+def _remove_stale(output: str, written: list[str]) -> None:
+    """Page files of an earlier run of the same -o that this run did not write go (only
+    names of the exact page pattern: mpl.stale_pages); each removal is said."""
+    from pathlib import Path
+
+    from pmipview.render.ladder.mpl import stale_pages
+
+    gone = []
+    for p in stale_pages(output, [Path(w) for w in written]):
+        try:
+            p.unlink()
+        except OSError as exc:
+            err.print(f"pmipview: could not remove the stale page {p}: "
+                      f"{exc.strerror or exc}", style="yellow", markup=False)
+            continue
+        gone.append(str(p))
+    if gone:
+        err.print(f"removed {len(gone)} stale page{'s' if len(gone) != 1 else ''} of an "
+                  f"earlier run: {_listed(gone)}", markup=False)
+
+
+# the colours as render/ladder/style.py draws them (one place for them)
+ladder.__doc__ = (ladder.__doc__ or "").replace("{colours}", colour_help())
 
 
 def _to_terminal(drawing, width: int, page: bool, console) -> None:
@@ -144,12 +183,16 @@ def _to_terminal(drawing, width: int, page: bool, console) -> None:
         console.print(row, crop=False, overflow="ignore")
 
 
-def _to_file(drawing, output: str, ext: str, per_page: int, fail) -> list[str]:
+def _to_file(drawing, output: str, ext: str, per_page: int, fail, stage: Stage) -> list[str]:
     try:
         if ext in IMAGE_EXTS:
             from pmipview.render.ladder import mpl
 
-            return [str(p) for p in mpl.save(drawing, output, per_page=per_page)]
+            def page(k: int, pages: int) -> None:
+                stage.update(f"drawing page {k}/{pages} of {len(drawing.arrows)} messages")
+
+            return [str(p) for p in mpl.save(drawing, output, per_page=per_page,
+                                             on_page=page)]
         if ext == ".txt":
             from rich.console import Console
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from pmipview.cli.common import (
+    Stage,
     check_output,
     err,
     fail,
@@ -32,8 +33,9 @@ def plot(
         ".png, .svg or .pdf.", show_default=False)] = "",
     kind: Annotated[str, typer.Option(
         "--kind", "-k", help="What to draw: timeline (one row per MN: attachments per MAG, "
-        "handoffs, failures), or a latency histogram: rtt, setup, attach, handoff, address "
-        "(definitions in docs/timeline.md).")] = "timeline",
+        "handoffs, failures), or a latency histogram: rtt, setup, attach, handoff, "
+        "interruption (break-before-make handoffs), address (definitions in "
+        "docs/timeline.md).")] = "timeline",
     cdf: Annotated[bool, typer.Option(
         "--cdf", help="Latency kinds: draw the cumulative distribution instead of a "
         "histogram.")] = False,
@@ -55,7 +57,8 @@ def plot(
     **timeline** (the default): one row per mobile node, its attachments as bars
     coloured by MAG over the capture's time, handoffs as black ticks, failures (rejected
     or unanswered registrations, error diagnostics) as red crosses, warnings as orange
-    triangles: the whole capture at a glance.  **rtt, setup, attach, handoff, address**:
+    triangles: the whole capture at a glance.  **rtt, setup, attach, handoff,
+    interruption, address**:
     a histogram of that latency in ms with p50/p90/p99 marked, the same values as
     `pmipview stats`; `--cdf` for the cumulative distribution, `--by mag` per MAG.
 
@@ -71,8 +74,9 @@ def plot(
 
     fmt = _check_usage(output, kind, cdf, by, clock, fail)
     report, tally, problem = load_report(files, names)
-    fig = _figure(report, tally, file, kind, cdf, by, mn, clock, title, fail)
-    _write(fig, output, fail)
+    with Stage(f"drawing the {kind} plot"):
+        fig = _figure(report, tally, file, kind, cdf, by, mn, clock, title, fail)
+        _write(fig, output, fail)
     err.print(f"wrote {output} ({kind} plot of {file}, {fmt.upper()})", markup=False)
     if problem is not None:
         raise typer.Exit(1)
@@ -93,7 +97,7 @@ def _check_usage(output: str, kind: str, cdf: bool, by: str | None, clock: bool,
         raise fail(f"--by: only 'mag' is supported, got {by!r}", 2)
     if kind == "timeline" and (cdf or by):
         raise fail("--cdf and --by apply to latency kinds (rtt, setup, attach, handoff, "
-                   "address), not to the timeline", 2)
+                   "interruption, address), not to the timeline", 2)
     if clock and kind != "timeline":
         raise fail("--clock applies to --kind timeline only", 2)
     check_output(output, (".png", ".svg", ".pdf"))

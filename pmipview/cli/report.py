@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from pmipview.cli.common import (
+    Stage,
     at_least,
     check_output,
     err,
@@ -88,11 +89,13 @@ def report(
         raise fail(f"{nothing_to_draw(file, tally)}: nothing to report", 1)
     mns = pick_mns(rep, mn, file)
 
-    page = _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns,
-                 problem)
     from pmipview.render.html_report import render
 
-    text = render(page)
+    with Stage("drawing the report") as drawing:
+        page = _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns,
+                     problem, drawing)
+        drawing.update("writing the report")
+        text = render(page)
     try:
         _write(output, text)
     except OSError as exc:
@@ -106,7 +109,8 @@ def report(
         raise typer.Exit(1)
 
 
-def _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns, problem):
+def _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns, problem,
+          stage: Stage):
     """Everything html_report.render needs."""
     from dataclasses import replace
     from datetime import UTC, datetime
@@ -132,23 +136,25 @@ def _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns, pro
                      f"(those with errors, then warnings, first; --max-mns {max_mns}); "
                      f"use --mn to draw another one.")
     ladders = []
-    for m in chosen:
+    for k, m in enumerate(chosen, 1):
+        stage.update(f"drawing ladder {k}/{len(chosen)}")
         lad = build(rep, m, keep, time_mode=time_mode, max_messages=max_messages)
         ladders.append(LadderView(m, lad, svg_pages(lad) if lad.arrows else []))
     return Page(
         report=rep, stats=stats_dict(scoped, dict(tally.by_type), dict(tally.by_status)),
         source=short_label(file), mns=mns, ladders=ladders,
-        plots=_plots(rep, scoped, mns, chosen), notes=notes,
+        plots=_plots(rep, scoped, mns, chosen, stage), notes=notes,
         version=__version__, time_mode=time_mode,
         scope=f"{', '.join(m.id for m in mns)} only" if mn else None,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
 
 
-def _plots(rep, scoped, mns, chosen):
+def _plots(rep, scoped, mns, chosen, stage: Stage):
     """The latency histograms and the timeline as SVG text (or why each is not drawn)."""
     from pmipview.render import plots
     from pmipview.render.html_report import PlotView
 
+    stage.update("drawing the plots")
     views = []
     rows = mns if len(mns) <= TIMELINE_MAX_ROWS else chosen
     title = "Timeline: one row per mobile node, attachments coloured by MAG"

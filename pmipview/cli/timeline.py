@@ -78,9 +78,11 @@ def stats(
         "(they are the capture's).")] = None,
     names: Annotated[str | None, typer.Option("--names", help=NAMES_HELP)] = None,
 ) -> None:
-    """Counts by message and status, MNs, attachments, handoffs, failures by kind, and
-    latency percentiles (p50/p90/p99/max) of rtt, setup, address, attach and handoff,
-    overall and per MAG.
+    """Counts and latency percentiles of a capture, overall and per MAG.
+
+    Counts by message and status, MNs, attachments, handoffs, failures by kind, and
+    latency percentiles (p50/p90/p99/max) of rtt, setup, address, attach, handoff and
+    interruption (break-before-make handoffs).
 
     Examples:
 

@@ -58,7 +58,7 @@ from pmipview.correlate.timing import (
 from pmipview.signals import MalformedSignal, MobilitySignal, Signal
 
 __all__ = ["DUPLICATE_WINDOW", "MIN_DELAY_BEFORE_BCE_DELETE", "RETRANSMIT_WINDOW",
-           "Correlator", "another_sighting", "give_up_time"]
+           "Correlator", "give_up_time"]
 
 
 class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpMixin,
@@ -104,7 +104,8 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         self._restart: dict[str, int] = {}
         self._last_seq: dict[tuple[int, str, str], int] = {}
         self._last_ts: dict[int, float] = {}
-        self._seen: dict[tuple, tuple[float, Transaction | DhcpExchange | None, int]] = {}
+        # message key -> (time, what it went into, interface, frame) of its first sighting
+        self._seen: dict[tuple, tuple[float, Transaction | DhcpExchange | None, int, int]] = {}
         self._seen_limit = SEEN_PRUNE
         self._dhcp: dict[tuple[int, str], DhcpExchange] = {}
         self._hoa_holder: dict[str, int] = {}
@@ -182,13 +183,13 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         if seen is not None and another_sighting(s.time - seen[0], s.iface == seen[2],
                                                  self.duplicate_window,
                                                  self.retransmit_window):
-            self._duplicate(s, seen[1])
+            self._duplicate(s, seen[1], seen[3])
             return
         handled = self._mobility(s) if isinstance(s, MobilitySignal) else self._dhcp_signal(s)
         if self._history is not None and s.time >= self._next_summary:
             self._next_summary = s.time + SUMMARISE_EVERY
             self._summarise(s.time)
-        self._seen[key] = (s.time, handled, s.iface)
+        self._seen[key] = (s.time, handled, s.iface, s.frame)
         if len(self._seen) > self._seen_limit:
             # a message older than the retransmission window is never seen again: what is
             # kept follows the signaling rate, not the length of the capture
@@ -196,10 +197,12 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             self._seen = {k: v for k, v in self._seen.items() if v[0] >= cutoff}
             self._seen_limit = max(SEEN_PRUNE, 2 * len(self._seen))
 
-    def _duplicate(self, s: Signal, obj: object) -> None:
-        """A second sighting (another capture point): record the frame, move reply times."""
+    def _duplicate(self, s: Signal, obj: object, first: int) -> None:
+        """Another sighting (another capture point) of the message first seen in frame
+        ``first``: record the frame with it, move reply times."""
         if isinstance(obj, Transaction):
             obj.frames.append(s.frame)
+            obj.also.setdefault(first, []).append(s.frame)
             if isinstance(s, MobilitySignal) and s.kind in ("PBA", "BA", "BRA", "HB-Resp") \
                     and obj.answered is not None and s.time > obj.answered:
                 old, obj.answered = obj.answered, s.time
@@ -208,7 +211,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                     self._registration_seen_later(obj, old, s.time)
         elif isinstance(obj, DhcpExchange):
             for m in obj.messages:
-                if m["type"] == getattr(s, "type_name", None) and m["frame"] != s.frame:
+                if m["frame"] == first:
                     m.setdefault("also", []).append(s.frame)
                     break
 
@@ -302,6 +305,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             txn.frames.append(s.frame)
             txn.last_sent = s.time
             txn.sent_times.append(s.time)
+            txn.sent_frames.append(s.frame)
             self._diag(mn, "retransmission", s.time, txn.frames,
                        f"{mag} retransmitted the PBU (seq {txn.seqs[-2]} -> {s.seq}, "
                        f"attempt {len(txn.seqs)})", once_for=txn)
@@ -311,7 +315,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             txn = Transaction(purpose, mag, lma, [s.seq], [s.frame], s.time, s.time,
                               mn=mn.id, hi=s.hi, lifetime_requested=s.lifetime,
                               hoa_requested=str(s.hoa_request) if s.hoa_request else None,
-                              sent_times=[s.time])
+                              sent_times=[s.time], sent_frames=[s.frame])
             mn.transactions.append(txn)
             self._open[open_key] = txn
         self._pending[(str(s.src), str(s.dst), s.seq)] = (mn.uid, txn)

@@ -124,6 +124,11 @@ class Transaction:
     hoa_assigned: str | None = None
     hoa_status: int | None = None
     sent_times: list[float] = field(default_factory=list)
+    # the frame of each request sent (its first sighting), in the order of sent_times
+    sent_frames: list[int] = field(default_factory=list)
+    # one message seen at several capture points: its first frame -> the frames of its
+    # other sightings (all of them are in ``frames`` too)
+    also: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def retransmissions(self) -> int:

@@ -15,7 +15,7 @@ class RevocationMixin:
         keys = self._keys_of(s)
         mn = self._resolve(keys, s.time) if keys else None
         txn = Transaction(TxnKind.REVOCATION, mag, lma, [s.seq], [s.frame], s.time, s.time,
-                          mn=mn.id if mn else None, sent_times=[s.time])
+                          mn=mn.id if mn else None, sent_times=[s.time], sent_frames=[s.frame])
         if mn is not None:
             mn.transactions.append(txn)
             for att in mn.attachments:
@@ -48,7 +48,7 @@ class RevocationMixin:
         a, b = str(s.src), str(s.dst)
         if s.kind == "HB-Req":
             txn = Transaction(TxnKind.HEARTBEAT, a, b, [s.seq], [s.frame], s.time, s.time,
-                              sent_times=[s.time])
+                              sent_times=[s.time], sent_frames=[s.frame])
             self._hb[(a, b, s.seq)] = txn
             return txn
         txn = self._hb.pop((b, a, s.seq), None)

@@ -335,6 +335,9 @@ def _mn_cells(index: int, mn: MobileNode, ladder_index: int | None,
     attach_ms = next((a["attach_ms"] for a in d["attachments"] if a["attach_ms"] is not None),
                      None)
     handoff_ms = [h["handoff_ms"] for h in d["handoffs"] if h["handoff_ms"] is not None]
+    broken = [h["interruption_ms"] for h in d["handoffs"] if h["interruption_ms"] is not None]
+    gap = (f'<br><span class="muted small" title="longest break-before-make interruption: '
+           f'old binding released → new PBA">gap {_ms(max(broken))}</span>' if broken else "")
     dhcp_ok = sum(1 for x in d["dhcp"] if x["outcome"] == "ack")
     cls = "bad" if sev["error"] else "warn" if sev["warning"] else ""
     rank = {"error": 0, "warning": 1, "note": 2}
@@ -367,7 +370,7 @@ def _mn_cells(index: int, mn: MobileNode, ladder_index: int | None,
         f'<td class="num" data-sort="{attach_ms if attach_ms is not None else -1}">'
         f"{_ms(attach_ms)}</td>",
         f'<td class="num" data-sort="{max(handoff_ms) if handoff_ms else -1}">'
-        f'{_ms(max(handoff_ms)) if handoff_ms else "—"}</td>',
+        f'{_ms(max(handoff_ms)) if handoff_ms else "—"}{gap}</td>',
         f'<td class="state-{_e(state)}">{_e(state)}</td>',
         f'<td class="issues" data-sort="{sev["error"] * 1000 + sev["warning"]}">'
         f"{badges}</td>"]

@@ -32,6 +32,8 @@ DESCRIPTIONS = {
     "address": "DHCP address acquisition time (address)",
     "attach": "Attachment time: first signal → registered and addressed (attach)",
     "handoff": "Handoff time: new MAG's first PBU → accepted PBA (handoff)",
+    "interruption": "Break-before-make interruption: old binding released → new PBA "
+                    "(interruption)",
 }
 QUANTILES = (50, 90, 99)
 PCT_STYLE = {50: ("#1b7837", "--"), 90: ("#e08214", "-."), 99: ("#b2182b", ":")}
@@ -112,8 +114,11 @@ def latency_samples(r: Report, kind: str) -> dict[str, list[float]]:
         raise ValueError(f"not a latency: {kind!r}")
     per = latencies(r)[kind]
     if not per.get("all"):
-        why = {"handoff": "no handoffs", "address": "no acknowledged DHCP address "
-               "acquisition", "attach": "no registered attachment"}.get(kind, "no answered PBU")
+        why = {"handoff": "no handoffs",
+               "interruption": "no break-before-make handoff (the old binding released "
+                               "before the new MAG's first PBU)",
+               "address": "no acknowledged DHCP address acquisition",
+               "attach": "no registered attachment"}.get(kind, "no answered PBU")
         raise NoData(f"no {kind} latency to plot ({why})")
     return {k: list(v) for k, v in per.items()}
 
@@ -154,6 +159,49 @@ def _bins(values: list[float]) -> np.ndarray:
     return edges
 
 
+def axis_limit(values: list[float]) -> float | None:
+    """Where a histogram's x axis ends so that a few outliers do not squeeze the rest into
+    one bar: 1.5 × the p99 of the samples within Tukey's far-out fence (Q3 + 3 IQR).
+    None (the axis shows every sample) when no sample lies beyond it, or when more than
+    1% of them (at least one) would: those are a tail, not outliers."""
+    if len(values) < 2:
+        return None
+    q1, q3 = np.percentile(values, [25, 75])
+    fence = q3 + 3 * (q3 - q1)
+    inner = percentile([v for v in values if v <= fence], 99)
+    limit = 1.5 * inner if inner is not None else 0.0
+    beyond = sum(1 for v in values if v > limit)
+    if limit <= 0 or not beyond or beyond > -(-len(values) // 100):
+        return None
+    return limit
+
+
+def _hist(ax, values: list[float], colour, *, in_legend: bool,  # type: ignore[no-untyped-def]
+          linewidth: float = 0.5, **kw) -> None:
+    """A histogram of ``values`` on ``ax``.  Past :func:`axis_limit` the outliers are one
+    hatched bar at the right end (every sample is still counted), and how many there are
+    and how far they go is said in the legend (``in_legend``) or in the panel's corner."""
+    limit = axis_limit(values)
+    shown = values if limit is None else [v for v in values if v <= limit]
+    edges = _bins(shown)
+    ax.hist(shown, bins=edges, color=colour, edgecolor="white", linewidth=linewidth, **kw)
+    if limit is None:
+        return
+    out = [v for v in values if v > limit]
+    width = (edges[-1] - edges[0]) / max(len(edges) - 1, 1) or limit * 0.05
+    text = f"{len(out)} outlier{'s' if len(out) != 1 else ''} > {limit:.1f} ms " \
+           f"(max {max(out):.1f} ms)"
+    ax.bar(edges[-1], len(out), width=width, align="edge", color="white", edgecolor=colour,
+           hatch="///", linewidth=0.8, gid="outliers", label=text if in_legend else None)
+    ax.set_xlim(right=edges[-1] + width * 1.05)
+    if not in_legend:
+        ax.annotate(text, xy=(1, 1), xycoords="axes fraction", xytext=(-3, -3),
+                    textcoords="offset points", ha="right", va="top", fontsize=7.5,
+                    color="#57606a", gid="outliers-label",
+                    bbox={"boxstyle": "square,pad=0.15", "fc": "white", "ec": "none",
+                          "alpha": 0.85})
+
+
 def _mag_word(kind: str) -> str:
     return "target MAG" if kind == "handoff" else "MAG"
 
@@ -180,8 +228,7 @@ def latency_figure(r: Report, kind: str, *, by_mag: bool = False, cdf: bool = Fa
 def _histogram(values: list[float], kind: str, title: str) -> Figure:
     fig = _figure(WIDTH_IN * 0.8, 5.0)
     ax = fig.add_subplot()
-    ax.hist(values, bins=_bins(values), color="#4c72b0", edgecolor="white", linewidth=0.5,
-            label=f"n={len(values)} samples")
+    _hist(ax, values, "#4c72b0", in_legend=True, label=f"n={len(values)} samples")
     _mark_percentiles(ax, percentiles(values))
     ax.set_title(f"{title}\nn={len(values)}", fontsize=11)
     ax.set_xlabel(f"{kind} latency (ms)")
@@ -194,19 +241,19 @@ def _histogram(values: list[float], kind: str, title: str) -> Figure:
 
 
 def _histograms_by_mag(samples: dict[str, list[float]], kind: str, title: str) -> Figure:
-    """Small multiples: one histogram per MAG on a shared x axis and shared bins, with that
-    MAG's percentiles as lines and in its panel title."""
+    """Small multiples: one histogram per MAG, each on its own x axis and bins (a slow MAG
+    does not squeeze the others), with that MAG's percentiles as lines and in its panel
+    title, and its own outliers counted."""
     mags = sorted_mags(k for k in samples if k != "all")
     colours = mag_colours(mags)
     ncols = 1 if len(mags) <= 4 else 2 if len(mags) <= 16 else 3
     nrows = -(-len(mags) // ncols)
     fig = _figure(WIDTH_IN * (0.8 if ncols == 1 else 1.0), 1.2 + 1.75 * nrows)
-    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
-    edges = _bins(samples["all"])
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, mag in zip(axes, mags, strict=False):
         values = samples[mag]
         p = percentiles(values)
-        ax.hist(values, bins=edges, color=colours[mag], edgecolor="white", linewidth=0.4)
+        _hist(ax, values, colours[mag], in_legend=False, linewidth=0.4)
         _mark_percentiles(ax, p, texts=False, colour="black")
         ax.set_title(f"{_mag_word(kind)} {mag}   n={len(values)}   {_pct_text(p)}",
                      fontsize=8.5, loc="left")
@@ -217,8 +264,7 @@ def _histograms_by_mag(samples: dict[str, list[float]], kind: str, title: str) -
     for ax in axes[len(mags):]:
         ax.set_visible(False)
     for i, ax in enumerate(axes[:len(mags)]):
-        if i + ncols >= len(mags):  # nothing below this panel: it carries the x axis
-            ax.xaxis.set_tick_params(labelbottom=True)
+        if i + ncols >= len(mags):  # nothing below this panel: it names the x axis
             ax.set_xlabel(f"{kind} latency (ms)", fontsize=9)
     fig.supylabel("samples (count)", fontsize=10)
     fig.suptitle(f"{title}\nn={len(samples['all'])} in all, by {_mag_word(kind)}",

@@ -67,11 +67,12 @@ def mn_block(mn: MobileNode, start: float | None) -> Group:
     if mn.handoffs:
         table = Table(title="handoffs", title_justify="left", show_edge=False,
                       header_style="bold")
-        for col in ("time s", "from", "to", "handoff ms", "HoA kept"):
-            table.add_column(col)
+        for col in ("time s", "from", "to", "handoff ms", "interruption ms", "HoA kept"):
+            table.add_column(col, justify="right" if col.endswith(" ms") else "left")
         for h in mn.handoffs:
             kept = {True: "yes", False: "NO", None: "—"}[h.hoa_preserved]
-            table.add_row(_t(h.time, start), h.from_mag, h.to_mag, _ms(h.handoff_ms), kept)
+            table.add_row(_t(h.time, start), h.from_mag, h.to_mag, _ms(h.handoff_ms),
+                          _ms(h.interruption_ms), kept)
         parts.append(table)
     regs = [t for t in mn.transactions if t.kind != "heartbeat"]
     if regs:
@@ -177,7 +178,8 @@ REGISTRATION_KINDS = ("registration", "refresh", "deregistration")
 
 
 def latencies(r: Report) -> dict[str, dict[str, list[float]]]:
-    """{metric: {mag or "all": [ms...]}} for rtt, setup, address, attach and handoff."""
+    """{metric: {mag or "all": [ms...]}} for rtt, setup, address, attach, handoff and
+    interruption (break-before-make handoffs only; per MAG: the new MAG)."""
     out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for mn in r.mobile_nodes:
         for t in mn.transactions:
@@ -193,13 +195,14 @@ def latencies(r: Report) -> dict[str, dict[str, list[float]]]:
                     out[metric]["all"].append(v)
                     out[metric][a.mag].append(v)
         for h in mn.handoffs:
-            if h.handoff_ms is not None:
-                out["handoff"]["all"].append(h.handoff_ms)
-                out["handoff"][h.to_mag].append(h.handoff_ms)
+            for metric, v in (("handoff", h.handoff_ms), ("interruption", h.interruption_ms)):
+                if v is not None:
+                    out[metric]["all"].append(v)
+                    out[metric][h.to_mag].append(v)
     return out
 
 
-METRICS = ("rtt", "setup", "address", "attach", "handoff")
+METRICS = ("rtt", "setup", "address", "attach", "handoff", "interruption")
 
 
 def stats_dict(r: Report, by_type: dict[str, int], by_status: dict[str, int]) -> dict[str, Any]:

@@ -249,3 +249,32 @@ def test_many_mns_with_capped_ladders(chromium, twelve_mns):
         o.assert_clean()
     finally:
         o.close()
+
+
+FITS = """() => {
+  document.querySelectorAll('details.mn').forEach(d => d.open = true);
+  const over = e => e.scrollWidth - e.clientWidth;
+  return {page: document.scrollingElement.scrollWidth - innerWidth,
+          table: over(document.querySelector('#mn-table').closest('.scroll')),
+          ladders: Array.from(document.querySelectorAll('.ladder .page'), over),
+          right: Math.max(...Array.from(document.querySelectorAll('.ladder .page, .detail'),
+                                        e => e.getBoundingClientRect().right)) - innerWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1366, 1400])
+def test_report_fits_a_1280_to_1400_px_window(chromium, tour_report, twelve_mns, width):
+    """No horizontal scroll of the page and none of the MN table; a ladder wider than
+    its column scrolls inside its own box (the 3-MAG tour's fit from 1366 px)."""
+    for path in (tour_report, twelve_mns):
+        page = chromium.new_page(viewport={"width": width, "height": 900})
+        try:
+            page.goto(path.as_uri())
+            page.wait_for_selector("html[data-ready='1']", state="attached")
+            fit = page.evaluate(FITS)
+            assert fit["page"] <= 0 and fit["table"] <= 0 and fit["right"] <= 0, \
+                (path.name, width, fit)
+            if path == tour_report and width >= 1366:
+                assert max(fit["ladders"]) <= 0, (width, fit)
+        finally:
+            page.close()

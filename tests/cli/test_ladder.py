@@ -141,3 +141,27 @@ def test_unwritable_output(tmp_path):  # pragma: no cover - CI runs as root
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     one_line_error(run(TOUR, "-o", locked / "x.svg"), 1, "not writable")
+
+
+def test_paged_output_says_its_pages_and_removes_stale_pages_of_an_earlier_run(tmp_path):
+    out = tmp_path / "x.svg"
+    r = run(TOUR, "-o", out, "--per-page", 6)  # 17 messages: 3 pages
+    assert r.exit_code == 0, r.output
+    pages = [tmp_path / f"x-p{k}.svg" for k in (1, 2, 3)]
+    assert f"wrote 3 pages: {', '.join(map(str, pages))} (17 messages)" in r.stderr
+    others = ["x-p3.svg.bak", "x-page.svg", "xx-p3.svg", "x-p3.png", "x-p.svg", "x.svg",
+              "x-p3 .svg", "X-p3.svg"]
+    for name in others:
+        (tmp_path / name).write_text("not ours")
+    r = run(TOUR, "-o", out, "--per-page", 10)  # 2 pages: x-p3.svg is stale
+    assert r.exit_code == 0, r.output
+    assert not pages[2].exists() and pages[0].exists() and pages[1].exists()
+    assert f"removed 1 stale page of an earlier run: {pages[2]}" in r.stderr
+    r = run(TOUR, "-o", out)  # one page: x.svg itself, both page files are stale
+    assert r.exit_code == 0, r.output
+    assert not pages[0].exists() and not pages[1].exists()
+    assert "removed 2 stale pages" in r.stderr
+    assert out.read_text().lstrip().startswith("<?xml")
+    for name in others[:-3]:
+        assert (tmp_path / name).read_text() == "not ours", name
+    assert (tmp_path / "x-p3 .svg").exists() and (tmp_path / "X-p3.svg").exists()

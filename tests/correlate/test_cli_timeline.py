@@ -321,7 +321,8 @@ def test_stats_json_counts_and_percentiles(capture):
     for q, v in (("p50", 6.0), ("p90", 7.0), ("p99", 7.0), ("max", 7.0)):
         assert rtt[MAG1][q] == pytest.approx(v, abs=1e-3), q
     assert rtt[MAG2_6]["max"] == pytest.approx(8.0, abs=1e-3)
-    assert set(d["latency_ms"]) == {"rtt", "setup", "address", "attach", "handoff"}
+    assert set(d["latency_ms"]) == {"rtt", "setup", "address", "attach", "handoff",
+                                    "interruption"}
     handoff = d["latency_ms"]["handoff"]
     assert handoff["all"]["p50"] == pytest.approx(8.0, abs=1e-3)
     assert handoff[MAG2_6]["count"] == 1

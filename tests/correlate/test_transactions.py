@@ -98,6 +98,9 @@ def test_a_slow_path_seen_at_two_capture_points_is_one_message():
     t = only(mn(r, NAI1).transactions)
     assert t.seqs == [7] and t.retransmissions == 0
     assert sorted(t.frames) == sorted([u, u_lma, a_lma, a])
+    # the model says which frames are one message: the PBU sent, and each first sighting
+    # with its others (what the ladder draws as one arrow)
+    assert t.sent_frames == [u] and t.also == {u: [u_lma], a_lma: [a]}
     assert t.rtt_ms == approx_ms(6001.0)
     assert "retransmission" not in codes(r)
 
@@ -108,6 +111,7 @@ def test_same_sequence_number_again_on_one_interface_is_a_retransmission():
     s.pbu(3.0, MAG1, LMA, 7, nai=NAI1, mac=MN1)
     s.pba(3.004, MAG1, LMA, 7, nai=NAI1, mac=MN1, hoa=HOA1)
     t = only(mn(s.report(), NAI1).transactions)
+    assert len(t.sent_frames) == 2 and t.also == {}
     assert t.seqs == [7, 7] and t.retransmissions == 1
 
 

@@ -192,3 +192,25 @@ def test_an_arrow_seen_at_both_capture_points_says_when_it_arrived():
     assert 0 < pbu.transit_ms < 50 and pbu.text.endswith(f"arrived +{pbu.transit_ms:.3f} ms")
     single = [a for a in ladder.arrows if len(a.frames) == 1]
     assert single and all(a.transit_ms is None and "arrived" not in a.text for a in single)
+
+
+def test_one_arrow_per_message_comes_from_the_sightings_the_model_carries():
+    """The ladder draws a message seen at two capture points as one arrow because the
+    correlator recorded the sightings (Transaction.also, DHCP "also"), not by matching
+    times: the same report without them draws every sighting."""
+    keep: dict = {}
+    with open_source(str(SAMPLES / "handover-server-mode.pcapng")) as src:
+        report = correlate(src, Tally(), None, keep)
+    mn = report.mobile_nodes[0]
+    joined = build(report, mn, keep)
+    seen_twice = [a for a in joined.arrows if a.also_frames]
+    assert seen_twice
+    for t in mn.transactions:
+        t.also = {}
+    for x in mn.dhcp:
+        for m in x.messages:
+            m.pop("also", None)
+    apart = build(report, mn, keep)
+    assert len(apart.arrows) == len(joined.arrows) + sum(len(a.also_frames)
+                                                         for a in seen_twice)
+    assert not any(a.also_frames for a in apart.arrows)

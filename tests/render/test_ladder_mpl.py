@@ -403,3 +403,32 @@ def test_pdf_embeds_a_font_only_for_characters_the_standard_fonts_lack(tmp_path)
     plain = synthetic_ladder(3, lifelines=3)
     mpl.save(plain, tmp_path / "p.pdf")
     assert b"DejaVuSans" not in (tmp_path / "p.pdf").read_bytes()
+
+
+def test_an_arrow_seen_at_both_capture_points_slopes_from_send_to_arrival(tmp_path):
+    """One capture per node (MAG1, MAG2, LMA) with skewed clocks, merged: a message seen
+    leaving and arriving is drawn from the sender's sighting down to the receiver's, so
+    its SVG line's ends differ in y (lower at the receiver); a message seen once is level."""
+    from tests.cli.test_inputs import SKEWS_NS, per_capture_point
+
+    paths = per_capture_point("samples/handover-server-mode.pcapng", tmp_path, SKEWS_NS)
+    keep: dict = {}
+    with open_source(paths) as src:
+        report = correlate(src, Tally(), None, keep)
+    lad = build(report, report.mobile_nodes[0], keep)
+    (svg,) = mpl.svg_pages(lad)
+    g = groups(svg)
+    sloped = level = 0
+    for i, a in enumerate(lad.arrows):
+        if a.src == a.dst:
+            continue
+        ys = [float(v) for v in re.findall(r"[-\d.]+", next(g[f"arrow-{i}"].iter(
+            f"{NS}path")).get("d"))[1::2]]
+        if a.transit_ms is not None:
+            sloped += 1
+            # SVG y grows downwards: the receiver's end is lower, within the row
+            assert ys[0] < ys[-1] <= ys[0] + mpl.SLOPE_MAX * 72 + 0.01, (i, a.text, ys)
+        else:
+            level += 1
+            assert ys[0] == ys[-1], (i, a.text, ys)
+    assert sloped and level

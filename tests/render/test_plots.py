@@ -178,6 +178,10 @@ def test_a_kind_without_samples_is_no_data_with_a_reason():
 def test_latency_samples_are_the_stats_values(big):
     """One place for each fact: the plotted samples are render.timeline.latencies()."""
     for kind in plots.LATENCY_KINDS:
+        if not stats_of(big, kind):  # (no break-before-make handoff in it)
+            with pytest.raises(plots.NoData):
+                plots.latency_samples(big, kind)
+            continue
         samples = plots.latency_samples(big, kind)
         assert {k: len(v) for k, v in samples.items()} == \
             {k: s["count"] for k, s in stats_of(big, kind).items()}
@@ -305,3 +309,54 @@ def test_save_refuses_an_unknown_extension(tour, tmp_path):
     with pytest.raises(ValueError, match="unknown image format"):
         plots.save(plots.timeline_figure(tour), tmp_path / "tour.jpg")
     assert plots.output_format("x.PNG") == "png" and plots.output_format("x") is None
+
+
+# -- outliers -------------------------------------------------------------------------------
+
+def rtt_report(per_mag: dict[str, list[float]]) -> Report:
+    """A report whose accepted registrations have these rtt values, per MAG."""
+    from pmipview.correlate.model import MobileNode, Transaction
+
+    txns = [Transaction("registration", mag, "lma", [i], [i], float(i), float(i),
+                        outcome="accepted", rtt_ms=v, setup_ms=v)
+            for mag, values in per_mag.items() for i, v in enumerate(values)]
+    return Report(mobile_nodes=[MobileNode(1, nais=["mn@x"], transactions=txns)])
+
+
+def test_one_huge_outlier_is_counted_and_does_not_set_the_axis():
+    values = [5.0 + 0.1 * (i % 20) for i in range(200)] + [60_000.0]
+    fig = plots.latency_figure(rtt_report({"mag1": values}), "rtt")
+    ax = fig.axes[0]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "1 outlier > 10.4 ms (max 60000.0 ms)" in legend, legend
+    assert ax.get_xlim()[1] < 20  # not 60,000
+    # every sample is still counted: the outlier is the hatched bar at the right end
+    assert sum(p.get_height() for p in ax.patches) == len(values)
+    (bar,) = [p for p in ax.patches if p.get_gid() == "outliers"]
+    assert bar.get_height() == 1 and bar.get_x() < ax.get_xlim()[1]
+    # the percentiles are those of every sample, as stats gives them
+    assert lines(ax, "p50")[0].get_xdata()[0] == plots.percentile(values, 50)
+
+
+def test_a_tail_is_not_outliers():
+    """More than 1% of the samples past the limit: the axis shows them all."""
+    values = [5.0] * 90 + [500.0] * 10
+    assert plots.axis_limit(values) is None
+    ax = plots.latency_figure(rtt_report({"mag1": values}), "rtt").axes[0]
+    assert ax.get_xlim()[1] >= 500
+    assert not any("outlier" in t.get_text() for t in ax.get_legend().get_texts())
+    assert plots.axis_limit([0.0, 0.0, 0.0, 10.5]) is None  # a zero p99 is no limit
+
+
+def test_by_mag_panels_each_have_their_own_x_axis_and_outliers():
+    fast = [2.0 + 0.05 * (i % 10) for i in range(100)]
+    slow = [400.0 + 5 * (i % 10) for i in range(100)] + [90_000.0]
+    fig = plots.latency_figure(rtt_report({"192.0.2.1": fast, "192.0.2.2": slow}), "rtt",
+                               by_mag=True)
+    panels = {ax.get_title(loc="left").split()[1]: ax for ax in fig.axes if ax.get_visible()}
+    lo, hi = panels["192.0.2.1"], panels["192.0.2.2"]
+    assert lo.get_xlim()[1] < 10 and 400 < hi.get_xlim()[1] < 1000
+    notes = {k: [t.get_text() for t in ax.texts if t.get_gid() == "outliers-label"]
+             for k, ax in panels.items()}
+    assert notes["192.0.2.1"] == [] and len(notes["192.0.2.2"]) == 1
+    assert notes["192.0.2.2"][0].startswith("1 outlier > ")

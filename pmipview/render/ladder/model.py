@@ -3,7 +3,8 @@
 ``build(report, mn, messages)`` turns the correlated report and the signals of the MN's
 frames into plain data: lifelines in a fixed order (the MN, its MAGs in order of first
 use, LMAs, DHCP servers), one arrow per message (a frame seen at several capture points
-is one arrow), notes for diagnostics and phase separators (attach, handoff, detach).
+is one arrow: the correlator's sightings in the model), notes for diagnostics and phase
+separators (attach, handoff, detach).
 The terminal, matplotlib, Mermaid/PlantUML/mscgen and HTML backends only read this, so
 all outputs show the same lifelines, labels, colours and order.
 """
@@ -26,28 +27,21 @@ from dissectors.mh_codes import (
     ba_status_name,
     name_of,
 )
-from pmipview.correlate.engine import another_sighting
 from pmipview.correlate.model import DIAGNOSTICS, MobileNode, Report
+from pmipview.render.ladder.style import (  # noqa: F401  (the backends import them here)
+    COLOURS,
+    OUTCOME_TAGS,
+    OUTCOMES,
+    PHASE_COLOURS,
+    RICH_STYLES,
+    ROLE_FACES,
+    SEVERITY_COLOURS,
+    SEVERITY_ICONS,
+)
 from pmipview.signals import DhcpSignal, MobilitySignal
 
 Signal = MobilitySignal | DhcpSignal
 
-# Outcome of an arrow: what colour it gets in every backend.
-OUTCOMES = ("ok", "request", "retransmission", "rejected", "timeout")
-# One colour per outcome (hex for SVG/HTML/matplotlib, rich names for the terminal).
-COLOURS = {"ok": "#1a7f37", "request": "#24292f", "retransmission": "#b35900",
-           "rejected": "#cf222e", "timeout": "#cf222e"}
-RICH_STYLES = {"ok": "green", "request": "default", "retransmission": "yellow",
-               "rejected": "bold red", "timeout": "bold red"}
-SEVERITY_COLOURS = {"error": "#cf222e", "warning": "#b35900", "note": "#57606a"}
-SEVERITY_ICONS = {"error": "✖", "warning": "⚠", "note": "ℹ"}
-# What an arrow's label says of its outcome, in every backend (requests and answers: none).
-OUTCOME_TAGS = {"timeout": "✕ timeout (no answer)", "retransmission": "↻ retransmission",
-                "rejected": "✖ rejected"}
-# Lifeline header fill by role; phase separator colour by Note.phase.
-ROLE_FACES = {"mn": "#ddf4ff", "mag": "#dafbe1", "lma": "#fff1e5", "dhcp-server": "#fbefff"}
-PHASE_COLOURS = {"attach": "#0969da", "handoff": "#8250df", "failed": COLOURS["rejected"],
-                 "end": "#6e7781"}
 TIME_MODE_TEXT = {"rel": "time in s since the capture start",
                   "abs": "time of day (UTC)", "delta": "time in s since the previous message"}
 ROLE_ORDER = {"mn": 0, "mag": 1, "lma": 2, "dhcp-server": 3}
@@ -297,9 +291,9 @@ def _outcome(s: Signal, retransmitted: set[int], unanswered: set[int]) -> str:
             return "rejected"
         return "ok" if s.op == 2 else "request"
     if s.kind in ("PBU", "BU", "BRI"):
-        if _us(s.time) in unanswered:
+        if s.frame in unanswered:
             return "timeout"
-        if _us(s.time) in retransmitted:
+        if s.frame in retransmitted:
             return "retransmission"
     if s.kind in ("PBA", "BA", "BRA") and s.status is not None:
         return "rejected" if s.status >= 128 or (s.hoa_status or 0) >= 128 else "ok"
@@ -354,24 +348,23 @@ def build(report: Report, mn: MobileNode, messages: Mapping[int, tuple[Signal, F
                       and isinstance(messages[f][0], MobilitySignal | DhcpSignal)),
                      key=lambda s: (s.time, s.frame))
     retransmitted, unanswered = _pbu_fates(mn)
+    first_of = sightings(mn)
     ends = _Endpoints(report, mn)
     pairs = [(s, ends.of(s)) for s in signals]
     lifelines = _lifelines([n for _, e in pairs for n in e], ends, mn)
     index = {ll.name: i for i, ll in enumerate(lifelines)}
     arrows: list[Arrow] = []
-    last: dict[tuple, tuple[Arrow, int]] = {}
+    by_frame: dict[int, Arrow] = {}
     for s, (a, b) in pairs:
-        text = label(s)
-        key = (index[a], index[b], text)
-        prev = last.get(key)
-        if prev is not None and another_sighting(s.time - prev[0].time, s.iface == prev[1]):
-            prev[0].also_frames.append(s.frame)  # the correlator's rule, so both agree
-            prev[0].arrived = s.time
+        seen = by_frame.get(first_of.get(s.frame, -1))
+        if seen is not None:  # the same message at another capture point
+            seen.also_frames.append(s.frame)
+            seen.arrived = s.time
             continue
-        arrow = Arrow(s.frame, s.time, index[a], index[b], _kind(s), text,
+        arrow = Arrow(s.frame, s.time, index[a], index[b], _kind(s), label(s),
                       _outcome(s, retransmitted, unanswered),
                       detail(s, messages[s.frame][1]))
-        last[key] = (arrow, s.iface)
+        by_frame[s.frame] = arrow
         arrows.append(arrow)
     arrows = [a for a in arrows if _in_scope(a, start, end, frames)]
     cut, cut_after = 0, None
@@ -395,21 +388,30 @@ def _in_scope(a: Arrow, start: float | None, end: float | None,
 
 
 def _pbu_fates(mn: MobileNode) -> tuple[set[int], set[int]]:
-    """Send times (µs) of requests sent again (retransmissions) and of the last send of
-    a request never answered (timeout); matched against each arrow's first sighting."""
+    """Frames of requests sent again (retransmissions) and of the last send of a request
+    never answered (timeout), as the correlator recorded them."""
     retransmitted: set[int] = set()
     unanswered: set[int] = set()
     for t in mn.transactions:
-        if t.kind == "heartbeat":
+        if t.kind == "heartbeat" or not t.sent_frames:
             continue
-        retransmitted.update(_us(x) for x in t.sent_times[1:])
+        retransmitted.update(t.sent_frames[1:])
         if t.outcome == "timeout":
-            unanswered.add(_us(t.sent_times[-1] if t.sent_times else t.last_sent))
+            unanswered.add(t.sent_frames[-1])
     return retransmitted, unanswered
 
 
-def _us(t: float) -> int:
-    return round(t * 1e6)
+def sightings(mn: MobileNode) -> dict[int, int]:
+    """Frame of a message seen again at another capture point -> its first frame, as the
+    correlator recorded the sightings of the MN's transactions and DHCP messages."""
+    first: dict[int, int] = {}
+    for t in mn.transactions:
+        for f, others in t.also.items():
+            first.update(dict.fromkeys(others, f))
+    for x in mn.dhcp:
+        for m in x.messages:
+            first.update(dict.fromkeys(m.get("also", ()), m["frame"]))
+    return first
 
 
 def _first_at_or_after(arrows: list[Arrow], time: float) -> int:

@@ -18,6 +18,8 @@ ladder's cut note when ``--max-messages`` left messages out.
 Outcome styles (colours from ``COLOURS``): requests dark, answers/accepted green,
 rejections red and bold, timeouts a dashed red arrow ending in an ✕ and tagged
 "✕ timeout (no answer)", retransmissions dashed orange and tagged "↻ retransmission".
+A message seen at the sender's and the receiver's capture points slopes down from its
+send time to its arrival (``SLOPE_MIN``..``SLOPE_MAX``, within its row).
 
 Files written by :func:`save` (the format comes from the extension):
 
@@ -29,7 +31,8 @@ Files written by :func:`save` (the format comes from the extension):
 * ``.svg`` / ``.png``: the given path when the ladder fits on one page; otherwise one file
   per page named ``<stem>-p<k><ext>`` (``ladder-p1.svg``, ``ladder-p2.svg``…, ``k`` from 1,
   zero-padded to the same width when there are 10 pages or more), and the given path
-  itself is not written.
+  itself is not written.  :func:`stale_pages` names the page files of an earlier run
+  that this one did not write (the CLI removes them).
 
 In SVG output (and :func:`svg_pages`, which returns the inline ``<svg>`` element of each
 page for the HTML report) text stays text (``svg.fonttype = none``), arrow ``i`` of
@@ -42,24 +45,24 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
-from matplotlib import font_manager
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_pdf import PdfFile, PdfPages
+from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.path import Path as MPath
-from matplotlib.transforms import Affine2D, IdentityTransform
+from matplotlib.transforms import Affine2D
 
 from pmipview.render.ladder.model import (
     COLOURS,
@@ -71,19 +74,30 @@ from pmipview.render.ladder.model import (
     Ladder,
     Note,
 )
+from pmipview.render.ladder.mpl_text import (
+    DESCENT,
+    FONT,
+    LINE,
+    LOOP_W,
+    METRICS,
+    MONO,
+    SANS,
+    SEP,
+    SMALL,
+    Label,
+    Lines,
+    baselines,
+    fit_label,
+    place,
+    wrap,
+)
+from pmipview.render.ladder.style import DASHED, MEANINGS
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 SVG_METADATA = {"Date": None, "Creator": "pmipview"}    # no date: reproducible output
 DPI = 120                       # PNG resolution (8 pt text is 13 px high)
 PER_PAGE = 60
 
-SANS = "DejaVu Sans"            # matplotlib's bundled fonts: always there, measured exactly
-MONO = "DejaVu Sans Mono"
-FONT = 9.0                      # labels; shrunk to FONT_MIN before wrapping any further
-FONT_MIN = 8.0
-SMALL = 8.0                     # time column, roles, legend, footer
-LINE = 1.22 / 72                # inches per line per point of font size
-MAX_LINES = 2                   # label lines tried before widening, then anything goes
 
 # -- horizontal layout, inches
 MARGIN = 0.3
@@ -91,8 +105,7 @@ GAP_MIN = 2.2                   # between lifelines
 DIAGRAM_MIN = 6.6               # lifeline area of a ladder with few lifelines
 GUTTER = 0.18                   # between the time column and the diagram
 BRACKET_STEP = 0.14             # one per nesting level of phase brackets
-LOOP_W, LOOP_H = 0.32, 0.13     # arrow to self
-LABEL_PAD = 0.12                # free space each side of a label within its arrow
+LOOP_H = 0.13                   # arrow to self (its width: LOOP_W)
 
 # -- vertical layout, inches
 TITLE_H = 0.62                  # title and subtitle
@@ -100,6 +113,11 @@ HEAD_H = 0.46                   # a lifeline header box
 ROW_PAD_TOP = 0.07              # above a row's label
 ARROW_BELOW = 0.09              # below a row's arrow
 LABEL_LIFT = 0.035              # between a label's last line and its arrow
+# A message seen at the sender's and the receiver's capture points: its arrow slopes down
+# from the send time to the arrival.  Rows are not a time scale: the drop is the arrival's
+# share of the time to the next message, between these bounds, so that the arrow stays
+# within its own row (above the next label) and a slope is always visible.
+SLOPE_MIN, SLOPE_MAX = 0.05, ARROW_BELOW + ROW_PAD_TOP - 0.02
 PHASE_H = 0.36
 FOOTER_H = 0.5
 
@@ -107,16 +125,7 @@ LIFELINE_COLOUR = "#afb8c1"
 TEXT_COLOUR = "#24292f"
 MUTED = "#57606a"
 TIME_COLOUR = "#424a53"
-LEGEND = (("request", "request"), ("ok", "answer / accepted"), ("rejected", "rejected"),
-          ("timeout", "timeout (no answer)"), ("retransmission", "retransmission"))
-SEP = " · "
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# PDF text is set in the standard PDF fonts (not embedded; text stays text), an order of
-# magnitude faster to write than an embedded TrueType font; a string they cannot encode
-# even with these substitutes is set in embedded DejaVu Sans.
-CORE_FONTS = {SANS: ("Helvetica", "medium"), MONO: ("Courier", "medium")}
-CORE_SUBSTITUTES = {"✖ ": "× ", "✕ ": "× ", "⚠ ": "! ", "ℹ ": "i ", "↻ ": "", "✂ ": "",
-                    "→": "->"}
+LEGEND = tuple(MEANINGS.items())   # (outcome, what it means) in the footer
 
 # Arrowheads as marker paths with the tip at the data point (matplotlib scales a custom
 # marker path by its largest coordinate but does not re-centre it).
@@ -127,102 +136,10 @@ _HEAD_LEFT = MPath([(0, 0), (1, 0.42), (1, -0.42), (0, 0)],
 _DASHED = (0, (5, 3))
 
 
-try:
-    from matplotlib.ft2font import LoadFlags
-    _NO_HINTING = LoadFlags.NO_HINTING
-except ImportError:  # matplotlib < 3.10
-    from matplotlib.ft2font import LOAD_NO_HINTING as _NO_HINTING  # type: ignore[attr-defined]
 
-
-# -- text metrics ------------------------------------------------------------------------
-
-class _Metrics:
-    """Advance widths of matplotlib's bundled fonts, summed (no kerning): what the PNG and
-    an SVG viewer with DejaVu show, and more than the narrower Helvetica of the PDF or the
-    sans-serif another viewer substitutes, so that wrapped lines fit everywhere."""
-
-    def __init__(self) -> None:
-        self._fonts: dict[tuple[str, str], FT2Font] = {}
-        self._adv: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-
-    def _font(self, family: str, weight: str) -> FT2Font:
-        key = (family, weight)
-        if key not in self._fonts:
-            prop = font_manager.FontProperties(family=family, weight=weight)
-            font = FT2Font(font_manager.findfont(prop))
-            font.set_size(100, 72)
-            self._fonts[key] = font
-        return self._fonts[key]
-
-    def width(self, text: str, size: float, family: str = SANS, weight: str = "normal") -> float:
-        """Inches."""
-        adv = self._adv[(family, weight)]
-        total = 0.0
-        for ch in text:
-            a = adv.get(ch)
-            if a is None:
-                glyph = self._font(family, weight).load_char(ord(ch), flags=_NO_HINTING)
-                a = adv[ch] = glyph.linearHoriAdvance / 65536 / 100 / 72
-            total += a
-        return total * size
-
-
-_METRICS = _Metrics()
-
-
-def _clean(text: str) -> str:
-    """Control characters (which no font draws and XML cannot hold) as spaces."""
-    return _CONTROL.sub(" ", text)
-
-
-def _wrap(text: str, width: float, size: float, weight: str = "normal") -> list[str]:
-    """Greedy wrap at `` · `` (the separator stays at the end of the line), then at spaces
-    for a part wider than ``width`` inches on its own; a newline starts a new line.  Never
-    drops a printable character."""
-    return [line for para in text.split("\n")
-            for line in _wrap_line(_clean(para), width, size, weight)]
-
-
-def _wrap_line(text: str, width: float, size: float, weight: str) -> list[str]:
-    def w(s: str) -> float:
-        return _METRICS.width(s, size, weight=weight)
-
-    parts = text.split(SEP)
-    lines: list[str] = []
-    cur = ""
-    for k, part in enumerate(parts):
-        piece = part + (" ·" if k < len(parts) - 1 else "")
-        if cur and w(f"{cur} {piece}") <= width:
-            cur = f"{cur} {piece}"
-            continue
-        if cur:
-            lines.append(cur)
-            cur = ""
-        if w(piece) <= width:
-            cur = piece
-            continue
-        for word in piece.split(" "):  # a part too wide on its own
-            cand = f"{cur} {word}" if cur else word
-            if cur and w(cand) > width:
-                lines.append(cur)
-                cur = word
-            else:
-                cur = cand
-    if cur:
-        lines.append(cur)
-    return lines or [""]
 
 
 # -- layout ------------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class _Label:
-    lines: list[str]
-    size: float
-    weight: str
-    x: float            # anchor: centre, or left edge for an arrow to self
-    ha: str
-    width: float = 0.0  # of the longest line, inches
 
 
 @dataclass(slots=True)
@@ -238,7 +155,7 @@ class _Geometry:
     time_fmt: list[str]
     head_w: float
     row: float
-    labels: list[_Label]
+    labels: list[Label]
     levels: dict[int, int] = field(default_factory=dict)   # id(phase note) -> bracket level
     bracket_x0: float = 0.0
 
@@ -246,40 +163,6 @@ class _Geometry:
 def _tagged(ladder: Ladder, i: int) -> str:
     return ladder.arrows[i].text
 
-
-def _fit_label(text: str, weight: str, xa: float, xb: float, g: _Geometry) -> _Label:
-    """Lines and size of one label: within its arrow if it fits on MAX_LINES lines at 9 pt,
-    else wider (half a lifeline gap at a time) up to the whole diagram, then at 8 pt; a
-    label longer than that gets more lines (and every row of the ladder grows with it)."""
-    full = g.right - g.left - 2 * LABEL_PAD
-    if xa == xb:
-        x = xa + LOOP_W + 0.08
-        widths = [max(g.right - x - LABEL_PAD, 1.8 * g.gap)]
-        ha = "left"
-    else:
-        span = abs(xb - xa) - 2 * LABEL_PAD
-        widths = []
-        w = span
-        while w < full:
-            widths.append(w)
-            w += g.gap / 2
-        widths.append(full)
-        x, ha = (xa + xb) / 2, "center"
-    for w, size in [*((w, FONT) for w in widths), (widths[-1], FONT_MIN)]:
-        lines = _wrap(text, w, size, weight)
-        if len(lines) <= MAX_LINES:
-            return _Label(lines, size, weight, x, ha)
-    return _Label(_wrap(text, widths[-1], FONT_MIN, weight), FONT_MIN, weight, x, ha)
-
-
-def _place(label: _Label, g: _Geometry) -> float:
-    """Keep a centred label within the diagram (it may then reach past its arrow)."""
-    label.width = max(_METRICS.width(s, label.size, weight=label.weight) for s in label.lines)
-    if label.ha != "center":
-        return label.x
-    half = label.width / 2
-    lo, hi = g.left + half + 0.04, g.right - half - 0.04
-    return label.x if lo > hi else min(max(label.x, lo), hi)
 
 
 def _phase_levels(ladder: Ladder) -> dict[int, int]:
@@ -304,8 +187,8 @@ def _phase_levels(ladder: Ladder) -> dict[int, int]:
 
 def _geometry(ladder: Ladder) -> _Geometry:
     n = max(len(ladder.lifelines), 1)
-    name_w = max([_METRICS.width(ll.name, FONT, weight="bold") for ll in ladder.lifelines]
-                 + [_METRICS.width(ll.role.upper(), SMALL) for ll in ladder.lifelines] + [1.0])
+    name_w = max([METRICS.width(ll.name, FONT, weight="bold") for ll in ladder.lifelines]
+                 + [METRICS.width(ll.role.upper(), SMALL) for ll in ladder.lifelines] + [1.0])
     gap = max(GAP_MIN, name_w + 0.4, DIAGRAM_MIN / (n - 1) if n > 1 else DIAGRAM_MIN)
     head_w = min(gap - 0.25, max(name_w + 0.3, 1.6))
 
@@ -314,7 +197,7 @@ def _geometry(ladder: Ladder) -> _Geometry:
     tw = max((len(t) for t in times), default=8)
     fw = max((len(f) for f in frames), default=2)
     time_fmt = [f"{t:>{tw}} {f:<{fw}}" for t, f in zip(times, frames, strict=True)]
-    time_w = _METRICS.width("0" * (tw + 1 + fw), SMALL, MONO)
+    time_w = METRICS.width("0" * (tw + 1 + fw), SMALL, MONO)
 
     levels = _phase_levels(ladder)
     depth = max(levels.values(), default=-1) + 1
@@ -326,8 +209,9 @@ def _geometry(ladder: Ladder) -> _Geometry:
 
     for i, a in enumerate(ladder.arrows):
         weight = "bold" if a.outcome in ("rejected", "timeout") else "normal"
-        lab = _fit_label(_tagged(ladder, i), weight, xs[a.src], xs[a.dst], g)
-        lab.x = _place(lab, g)
+        lab = fit_label(_tagged(ladder, i), weight, xs[a.src], xs[a.dst], g.left, g.right,
+                        g.gap)
+        lab.x = place(lab, g.left, g.right)
         g.labels.append(lab)
         if lab.ha == "left":
             g.width = max(g.width, lab.x + lab.width + MARGIN)
@@ -339,142 +223,6 @@ def _geometry(ladder: Ladder) -> _Geometry:
 def _phase_colour(note: Note) -> str:
     return PHASE_COLOURS.get(note.phase, PHASE_COLOURS["end"])
 
-
-# -- drawing primitives ------------------------------------------------------------------
-
-CAP = 0.73                      # DejaVu Sans cap height, em
-DESCENT = 0.24                  # DejaVu Sans descent, em
-
-
-class _Anchor:
-    """What the SVG backend asks a Text for to anchor a line (``text-anchor`` start or
-    middle): a viewer substituting another font still centres labels on their arrows."""
-
-    __slots__ = ("ha", "xy")
-
-    def __init__(self, xy: tuple[float, float], ha: str) -> None:
-        self.xy, self.ha = xy, ha
-
-    def get_rotation_mode(self) -> str:
-        return "anchor"
-
-    def get_transform(self) -> IdentityTransform:
-        return IdentityTransform()
-
-    def get_unitless_position(self) -> tuple[float, float]:
-        return self.xy
-
-    def get_ha(self) -> str:
-        return self.ha
-
-    def get_fontfeatures(self) -> None:
-        return None
-
-    def get_language(self) -> None:
-        return None
-
-
-class _Lines(Artist):
-    """Lines of text drawn straight through the renderer, placed with our own font
-    metrics: matplotlib's Text measures every string again before drawing it, which is
-    most of the time of 10,000 labels.  ``items``: (x, baseline y, text) in page inches,
-    x the left end (``ha="left"``) or the middle (``ha="center"``) of the line."""
-
-    def __init__(self, items: list[tuple[float, float, str]], *, size: float, colour: str,
-                 ha: str = "left", weight: str = "normal", family: str = SANS,
-                 gid: str | None = None, zorder: float = 6) -> None:
-        super().__init__()
-        self.items = [(x, y, _clean(s)) for x, y, s in items]
-        self.size, self.weight, self.family, self.colour, self.ha = \
-            size, weight, family, colour, ha
-        generic = "monospace" if family == MONO else "sans-serif"
-        self.prop = font_manager.FontProperties(family=[family, generic], size=size,
-                                                weight=weight)
-        self._core: font_manager.FontProperties | None = None
-        self.set_gid(gid)
-        self.set_zorder(zorder)
-
-    def draw(self, renderer) -> None:  # type: ignore[no-untyped-def]
-        if not self.get_visible():
-            return
-        renderer.open_group("text", self.get_gid())
-        gc = renderer.new_gc()
-        gc.set_foreground(self.colour)
-        trans = self.get_transform()
-        height = renderer.get_canvas_width_height()[1] if renderer.flipy() else None
-        core = _pdf_core(renderer)
-        for x, y, s in self.items:
-            prop, text, width = self.prop, s, None
-            if core:
-                text = _core_text(s)
-                if text is None:        # not in the standard fonts: embed DejaVu for it
-                    self._draw_embedded(renderer, gc, trans, x, y, s)
-                    continue
-                prop = self._core_prop()
-                width = renderer.get_text_width_height_descent(text, prop, False)[0] / 72
-            left = x
-            if self.ha == "center":
-                if width is None:
-                    width = _METRICS.width(s, self.size, self.family, self.weight)
-                left = x - width / 2
-            X, Y = trans.transform((left, y))
-            if height is not None:  # as Text.draw does: Agg and SVG count y downwards
-                Y = height - Y
-            renderer.draw_text(gc, X, Y, text, prop, 0.0, False,
-                               mtext=_Anchor(tuple(trans.transform((x, y))), self.ha))
-        gc.restore()
-        renderer.close_group("text")
-        self.stale = False
-
-    def _core_prop(self) -> font_manager.FontProperties:
-        if self._core is None:
-            family, weight = CORE_FONTS[self.family]
-            self._core = font_manager.FontProperties(
-                family=family, size=self.size, weight="bold" if self.weight == "bold" else weight)
-        return self._core
-
-    def _draw_embedded(self, renderer, gc, trans, x: float, y: float, s: str) -> None:  # type: ignore[no-untyped-def]
-        matplotlib.rcParams["pdf.use14corefonts"] = False
-        try:
-            left = x
-            if self.ha == "center":
-                left = x - _METRICS.width(s, self.size, self.family, self.weight) / 2
-            X, Y = trans.transform((left, y))
-            renderer.draw_text(gc, X, Y, s, self.prop, 0.0, False, mtext=None)
-        finally:
-            matplotlib.rcParams["pdf.use14corefonts"] = True
-
-
-def _pdf_core(renderer) -> bool:  # type: ignore[no-untyped-def]
-    """Drawing a PDF with the standard fonts (the PDF renderer comes wrapped in a
-    MixedModeRenderer that forwards its attributes, such as the PdfFile)."""
-    return isinstance(getattr(renderer, "file", None), PdfFile) \
-        and bool(matplotlib.rcParams["pdf.use14corefonts"])
-
-
-def _core_text(s: str) -> str | None:
-    """``s`` in the PDF standard fonts' encoding (symbols they lack replaced), or None."""
-    for a, b in CORE_SUBSTITUTES.items():
-        if a in s:
-            s = s.replace(a, b)
-    try:
-        s.encode("cp1252")
-    except UnicodeEncodeError:
-        return None
-    return s
-
-
-def _baselines(n: int, size: float, *, bottom: float | None = None,
-               middle: float | None = None, pitch: float | None = None) -> list[float]:
-    """Baselines of ``n`` lines whose last descender ends at ``bottom``, or whose block of
-    capitals is centred on ``middle``."""
-    p = pitch if pitch is not None else size * LINE
-    if bottom is not None:
-        last = bottom - DESCENT * size / 72
-        return [last - (n - 1 - k) * p for k in range(n)]
-    assert middle is not None
-    first = middle - (n - 1) * p / 2 + CAP * size / 72 / 2
-    return [first + k * p for k in range(n)]
 
 
 # -- pages -------------------------------------------------------------------------------
@@ -544,7 +292,7 @@ class _Page:
         self.fig.add_artist(artist)
 
     def lines(self, items: list[tuple[float, float, str]], **kw) -> None:  # type: ignore[no-untyped-def]
-        self.add(_Lines(items, **kw))
+        self.add(Lines(items, **kw))
 
     def text(self, x: float, y: float, s: str, size: float, colour: str = TEXT_COLOUR,
              **kw) -> None:  # type: ignore[no-untyped-def]
@@ -649,10 +397,10 @@ class _Page:
         self.polyline([start, g.right], [mid, mid], color=colour, linewidth=1.3,
                       linestyle=(0, (6, 3)), zorder=2)
         text = f"{note.text} (continued)" if continued else note.text
-        w = _METRICS.width(text, FONT, weight="bold") + 0.2
+        w = METRICS.width(text, FONT, weight="bold") + 0.2
         cx = (g.left + g.right) / 2
         self.box(cx - w / 2, mid - 0.11, w, 0.22, "white", colour, r=0.04, zorder=5)
-        self.text(cx, _baselines(1, FONT, middle=mid)[0], text, FONT, colour, ha="center",
+        self.text(cx, baselines(1, FONT, middle=mid)[0], text, FONT, colour, ha="center",
                   weight="bold")
         return y + PHASE_H
 
@@ -661,11 +409,11 @@ class _Page:
         g = self.g
         x0, x1 = g.left + 0.06, g.right - 0.06
         body = f"{icon} {text}" if icon else text
-        lines = _wrap(body, x1 - x0 - 0.24, FONT)
+        lines = wrap(body, x1 - x0 - 0.24, FONT)
         h = len(lines) * FONT * LINE + 0.12
         y0 = y + 0.05
         self.box(x0, y0, x1 - x0, h, _tint(colour), colour, lw=1.1)
-        ys = _baselines(len(lines), FONT, middle=y0 + h / 2)
+        ys = baselines(len(lines), FONT, middle=y0 + h / 2)
         self.lines([(x0 + 0.12, yy, s) for yy, s in zip(ys, lines, strict=True)],
                    size=FONT, colour=colour, zorder=4)
         return y0 + h + 0.05
@@ -681,28 +429,32 @@ class _Page:
                 xs, ys = [xa, xa + LOOP_W, xa + LOOP_W, xa], [y - LOOP_H, y - LOOP_H, y, y]
                 head = _HEAD_LEFT
             else:
-                xs, ys = [xa, xb], [y, y]
+                drop = _drop(ladder, i)
+                xs, ys = [xa, xb], [y, y + drop]
                 head = _HEAD_RIGHT if xb > xa else _HEAD_LEFT
+                if drop:  # the head along the slope (the page's y axis points down)
+                    head = MarkerStyle(_HEAD_RIGHT, transform=Affine2D().rotate(
+                        math.atan2(-drop, xb - xa)))
             marker, ms, mew = ("x", 9.0, 2.2) if a.outcome == "timeout" else (head, 14.0, 0.6)
             self.polyline(
                 xs, ys, color=colour, linewidth=2.0 if bad else 1.4,
-                linestyle=_DASHED if a.outcome in ("timeout", "retransmission") else "-",
+                linestyle=_DASHED if a.outcome in DASHED else "-",
                 marker=marker, markevery=[len(xs) - 1], markersize=ms, markeredgewidth=mew,
                 markerfacecolor=colour, markeredgecolor=colour, zorder=5, gid=f"arrow-{i}")
             lab = g.labels[i]
             if xa == xb:
-                bases = _baselines(len(lab.lines), lab.size, middle=y - LOOP_H / 2)
+                bases = baselines(len(lab.lines), lab.size, middle=y - LOOP_H / 2)
             else:
-                bases = _baselines(len(lab.lines), lab.size, bottom=y - LABEL_LIFT)
+                bases = baselines(len(lab.lines), lab.size, bottom=y - LABEL_LIFT)
             self.lines([(lab.x, b, s) for b, s in zip(bases, lab.lines, strict=True)],
                        size=lab.size, colour=colour if a.outcome != "request" else TEXT_COLOUR,
                        ha=lab.ha, weight=lab.weight, gid=f"arrow-{i}-label")
             self._halo(lab, bases)
         if row_y:
-            self.lines([(g.time_x, _baselines(1, SMALL, middle=y)[0], g.time_fmt[i])
+            self.lines([(g.time_x, baselines(1, SMALL, middle=y)[0], g.time_fmt[i])
                         for i, y in row_y.items()], size=SMALL, colour=TIME_COLOUR, family=MONO)
 
-    def _halo(self, lab: _Label, bases: list[float]) -> None:
+    def _halo(self, lab: Label, bases: list[float]) -> None:
         """A white backing under a label that crosses a lifeline, so that it reads."""
         w = lab.width
         x0 = lab.x - w / 2 if lab.ha == "center" else lab.x
@@ -743,18 +495,29 @@ class _Page:
             timeout = outcome == "timeout"
             self.polyline([x, x + 0.4], [base - 0.04, base - 0.04], color=colour,
                           linewidth=1.4,
-                          linestyle=_DASHED if outcome in ("timeout", "retransmission") else "-",
+                          linestyle=_DASHED if outcome in DASHED else "-",
                           marker="x" if timeout else _HEAD_RIGHT, markevery=[1],
                           markersize=7.0 if timeout else 10.0,
                           markeredgewidth=1.8 if timeout else 0.5,
                           markerfacecolor=colour, markeredgecolor=colour)
             self.text(x + 0.52, base, text, SMALL, MUTED)
-            x += 0.52 + _METRICS.width(text, SMALL) + 0.3
+            x += 0.52 + METRICS.width(text, SMALL) + 0.3
         if self.pages > 1:
-            self.text(self.g.width - MARGIN - _METRICS.width(f"page {self.k + 1}/{self.pages}",
+            self.text(self.g.width - MARGIN - METRICS.width(f"page {self.k + 1}/{self.pages}",
                                                             SMALL),
                       base, f"page {self.k + 1}/{self.pages}", SMALL, MUTED)
         return y + FOOTER_H
+
+
+def _drop(ladder: Ladder, i: int) -> float:
+    """How far (inches) arrow ``i`` falls from its sender to its receiver: 0 unless it
+    was seen arriving at the receiver's capture point (SLOPE_MIN..SLOPE_MAX)."""
+    a = ladder.arrows[i]
+    if a.transit_ms is None or a.arrived is None:
+        return 0.0
+    after = next((b.time for b in ladder.arrows[i + 1:] if b.time > a.time), None)
+    share = 1.0 if after is None else min(1.0, (a.arrived - a.time) / (after - a.time))
+    return SLOPE_MIN + (SLOPE_MAX - SLOPE_MIN) * share
 
 
 def _tint(colour: str, keep: float = 0.09) -> str:
@@ -783,26 +546,50 @@ def page_paths(path: str | Path, pages: int) -> list[Path]:
             for k in range(1, pages + 1)]
 
 
-def save(ladder: Ladder, path: str | Path, per_page: int = PER_PAGE) -> list[Path]:
+def stale_pages(path: str | Path, written: list[Path]) -> list[Path]:
+    """Page files of an earlier run beside ``path`` that this run did not write: exactly
+    ``<stem>-p<digits><ext>`` (x-p3.svg after a run that wrote 2 pages, or x-p1.svg after
+    one that wrote x.svg alone); nothing else in the folder is ever named."""
+    path = Path(path)
+    pattern = re.compile(rf"{re.escape(path.stem)}-p\d+{re.escape(path.suffix)}")
+    mine = {p.name for p in written}
+    folder = path.parent
+    try:
+        names = sorted(e.name for e in os.scandir(folder) if e.is_file(follow_symlinks=False))
+    except OSError:
+        return []
+    return [folder / n for n in names if pattern.fullmatch(n) and n not in mine]
+
+
+def save(ladder: Ladder, path: str | Path, per_page: int = PER_PAGE,
+         on_page: Callable[[int, int], None] | None = None) -> list[Path]:
     """Write the ladder to ``path`` (format from the extension); returns the files written
-    (see the module docstring for the names of multi-page SVG/PNG)."""
+    (see the module docstring for the names of multi-page SVG/PNG).  ``on_page(k, pages)``
+    is called before page ``k`` (from 1) is drawn (the CLI's progress)."""
     path = Path(path)
     fmt = output_format(path)
     pages = page_count(ladder, per_page)
+    tell = on_page or (lambda k, n: None)
     if fmt == "pdf":
         # the style holds until the file is closed: fonts are written last
         with _style(pdf=True), PdfPages(path, metadata={"Creator": "pmipview",
                                                         "CreationDate": None}) as pdf:
-            for fig in _pages(ladder, per_page):
+            tell(1, pages)
+            for k, fig in enumerate(_pages(ladder, per_page), 1):
                 pdf.savefig(fig)
+                if k < pages:
+                    tell(k + 1, pages)
         return [path]
     written = page_paths(path, pages)
+    tell(1, pages)
     for k, (fig, out) in enumerate(zip(_pages(ladder, per_page), written, strict=True)):
         with _style(f"pmipview-ladder-p{k + 1}"):
             if fmt == "svg":
                 fig.savefig(out, format="svg", metadata=SVG_METADATA)
             else:
                 fig.savefig(out, format="png", dpi=DPI, metadata={"Software": "pmipview"})
+        if k + 1 < pages:
+            tell(k + 2, pages)
     return written
 
 
