@@ -186,8 +186,10 @@ class Lab:
             self.start(f"cap-{ns}", ns, "dumpcap", *args, "-w",
                        str(self.dir / f"cap-{ns}.pcapng"))
         for ns in sets:
-            wait_for(lambda ns=ns: self.text(f"cap-{ns}.err").count("Capturing on") or
-                     "File:" in self.text(f"cap-{ns}.err"), 20, f"dumpcap in {ns}")
+            # "Capturing on" comes before dumpcap has opened every interface; "File:" and
+            # the file itself come after, so the port may go down only then.
+            wait_for(lambda ns=ns: "File:" in self.text(f"cap-{ns}.err") and
+                     (self.dir / f"cap-{ns}.pcapng").exists(), 20, f"dumpcap in {ns}")
         self.sh("mn", "ip", "link", "set", "a2", "down")
 
     def merged_capture(self) -> Path:
