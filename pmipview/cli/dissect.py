@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -41,7 +44,8 @@ def dissect(
         show_default=False, metavar="[FILE...]")] = None,
     interface: Annotated[str | None, typer.Option(
         "-i", "--interface", help="Capture live on this interface (needs tshark and capture "
-        "permission); Ctrl-C stops and prints the summary.")] = None,
+        "permission); Ctrl-C stops the capture, reads what it already holds and prints "
+        "the summary (a second Ctrl-C: at once).")] = None,
     capture_filter: Annotated[str | None, typer.Option(
         "-f", "--capture-filter", help="BPF capture filter for -i, e.g. "
         "'udp port 5436 or ip6 proto 135 or udp port 67'.")] = None,
@@ -144,12 +148,13 @@ def dissect(
     try:
         if listing and not as_json and not detail_view:
             out.print(packet_list.header(time_mode))
-        for packet in scan(progress(source, source), tally, everything=everything,
-                           lite=summary_only):
-            if not listing or not wanted(packet):
-                continue
-            _show(packet, tally, prev_ts, time_mode, as_json, detail_view)
-            prev_ts = packet.ts_ns
+        with _drain_on_interrupt(source) if interface is not None else contextlib.nullcontext():
+            for packet in scan(progress(source, source), tally, everything=everything,
+                               lite=summary_only):
+                if not listing or not wanted(packet):
+                    continue
+                _show(packet, tally, prev_ts, time_mode, as_json, detail_view)
+                prev_ts = packet.ts_ns
     except KeyboardInterrupt:
         interrupted = True
     except CaptureError as exc:
@@ -230,6 +235,32 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def _drain_on_interrupt(source: object) -> Iterator[None]:
+    """While capturing: the first Ctrl-C stops the capture and the frames it already
+    holds are still read and counted (dumpcap's file is drained); a second one stops now."""
+    stop = getattr(source, "stop", None)
+    if stop is None or not hasattr(signal, "SIGINT"):
+        yield
+        return
+
+    def first(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        err.print("stopping: reading what was captured (Ctrl-C again to stop now)",
+                  style="dim")
+        stop()
+
+    try:
+        previous = signal.signal(signal.SIGINT, first)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _show(packet: Packet, tally: Tally, prev_ts: int | None, time_mode: str, as_json: bool,
