@@ -73,8 +73,6 @@ __all__ = [
     "ADDRESS_LIST_CODES",
     "BOOTP_MIN_SIZE",
     "BROADCAST_FLAG",
-    "DHCP_CLIENT_PORT",
-    "DHCP_SERVER_PORT",
     "INFINITE_LEASE",
     "MAGIC_COOKIE",
     "TEXT_CODES",
@@ -102,8 +100,6 @@ __all__ = [
 ]
 
 LAYER = "dhcp"
-DHCP_SERVER_PORT = 67
-DHCP_CLIENT_PORT = 68
 MAGIC_COOKIE = 0x63825363
 BOOTP_MIN_SIZE = 300
 BROADCAST_FLAG = 0x8000
@@ -125,22 +121,30 @@ _MESSAGE_TYPES: dict[int, DhcpMessageType] = {m.value: m for m in DhcpMessageTyp
 _OPTION_CODES: dict[int, DhcpOptionCode] = {m.value: m for m in DhcpOptionCode}
 _SUB_CODES: dict[int, RelayAgentSubOptionCode] = {m.value: m for m in RelayAgentSubOptionCode}
 
+_C = DhcpOptionCode
 #: Option codes whose value is a single IPv4 address (exactly 4 bytes).
-ADDRESS_CODES = frozenset({1, 28, 50, 54, 118})
+ADDRESS_CODES = frozenset(int(c) for c in (
+    _C.SUBNET_MASK, _C.BROADCAST_ADDRESS, _C.REQUESTED_IP, _C.SERVER_ID, _C.SUBNET_SELECTION))
 #: Option codes whose value is a list of IPv4 addresses (4·n bytes, n ≥ 1).
-ADDRESS_LIST_CODES = frozenset({3, 6, 42})
+ADDRESS_LIST_CODES = frozenset(int(c) for c in (_C.ROUTER, _C.DNS, _C.NTP_SERVERS))
 #: Option codes whose value is one unsigned integer, with its width in bytes.
-UINT_WIDTHS: dict[int, int] = {26: 2, 57: 2, 51: 4, 58: 4, 59: 4}
+UINT_WIDTHS: dict[int, int] = {int(c): w for c, w in (
+    (_C.MTU, 2), (_C.MAX_MESSAGE_SIZE, 2), (_C.LEASE_TIME, 4), (_C.RENEWAL_TIME, 4),
+    (_C.REBINDING_TIME, 4))}
+#: The least value RFC 2132 allows for an unsigned option (§5.1 MTU, §9.10 message size).
+UINT_MINIMUMS: dict[int, int] = {int(_C.MTU): 68, int(_C.MAX_MESSAGE_SIZE): 576}
 #: Option codes whose value is text (at least 1 byte).
-TEXT_CODES = frozenset({12, 15, 56})
+TEXT_CODES = frozenset(int(c) for c in (_C.HOSTNAME, _C.DOMAIN_NAME, _C.MESSAGE))
 #: Every option code decoded to a typed value; none of them may have length 0.
 TYPED_OPTION_CODES = (
     ADDRESS_CODES | ADDRESS_LIST_CODES | frozenset(UINT_WIDTHS) | TEXT_CODES
-    | frozenset({52, 53, 55, 61, 82})
+    | frozenset(int(c) for c in (_C.OVERLOAD, _C.MESSAGE_TYPE, _C.PARAM_REQUEST_LIST,
+                                 _C.CLIENT_ID, _C.RELAY_AGENT_INFO))
 )
 
 # Sub-options of option 82 whose value is an IPv4 address when 4 bytes long.
-_SUB_ADDRESS_CODES = frozenset({5, 11})
+_SUB_ADDRESS_CODES = frozenset(int(c) for c in (RelayAgentSubOptionCode.LINK_SELECTION,
+                                                RelayAgentSubOptionCode.SERVER_ID_OVERRIDE))
 
 
 def option_name(code: int) -> str:
@@ -791,11 +795,11 @@ class _Decoder:
         i = start
         while i < stop:
             code = buf[i]
-            if code == 0:
+            if code == _C.PAD:
                 pad += 1
                 i += 1
                 continue
-            if code == 255:
+            if code == _C.END:
                 end = True
                 i += 1
                 break
@@ -823,7 +827,7 @@ class _Decoder:
 
     def option(self, code: int, data: bytes, off: int) -> DhcpOption:
         n = len(data)
-        if code == 53:
+        if code == _C.MESSAGE_TYPE:
             if n == 1:
                 return DhcpMessageTypeOption(_MESSAGE_TYPES.get(data[0], data[0]))
             expected = "1 byte"
@@ -835,10 +839,9 @@ class _Decoder:
             width = UINT_WIDTHS[code]
             if n == width:
                 value = int.from_bytes(data, "big")
-                if code == 26 and value < 68:
-                    self.warn(off, f"Interface MTU {value} is below the minimum 68")
-                elif code == 57 and value < 576:
-                    self.warn(off, f"Maximum DHCP Message Size {value} is below the minimum 576")
+                least = UINT_MINIMUMS.get(code, 0)
+                if value < least:
+                    self.warn(off, f"{option_name(code)} {value} is below the minimum {least}")
                 return DhcpUIntOption(_OPTION_CODES[code], value)
             expected = f"{width} bytes"
         elif code in ADDRESS_LIST_CODES:
@@ -852,17 +855,17 @@ class _Decoder:
                 return DhcpTextOption(_OPTION_CODES[code], data.decode("utf-8"))
             except UnicodeDecodeError:
                 return DhcpTextOption(_OPTION_CODES[code], data)
-        elif code == 55:
+        elif code == _C.PARAM_REQUEST_LIST:
             return DhcpParamRequestListOption(tuple(_OPTION_CODES.get(c, c) for c in data))
-        elif code == 61:
+        elif code == _C.CLIENT_ID:
             if n >= 2:
                 return DhcpClientIdOption(data[0], data[1:])
             expected = "at least 2 bytes"
-        elif code == 52:
+        elif code == _C.OVERLOAD:
             if n == 1:
                 return DhcpOverloadOption(data[0])
             expected = "1 byte"
-        elif code == 82:
+        elif code == _C.RELAY_AGENT_INFO:
             rai = self.relay_agent_info(data, off)
             if rai is not None:
                 return rai

@@ -26,21 +26,28 @@ from dissectors.dhcp import (
     MAGIC_COOKIE,
     OPTIONS_OFFSET,
     TYPED_OPTION_CODES,
+    UINT_MINIMUMS,
     UINT_WIDTHS,
     DhcpClientIdOption,
     DhcpMessageType,
+    DhcpOptionCode,
     _Decoder,
     _format_chaddr,
 )
 
 _COOKIE = MAGIC_COOKIE.to_bytes(4, "big")
-_MIN_UINT = {26: 68, 57: 576}
+# option codes as plain ints, compared in the loop below (module globals, no enum lookups)
+_PAD, _END, _OVERLOAD = (int(DhcpOptionCode.PAD), int(DhcpOptionCode.END),
+                         int(DhcpOptionCode.OVERLOAD))
+_MESSAGE_TYPE, _CLIENT_ID = int(DhcpOptionCode.MESSAGE_TYPE), int(DhcpOptionCode.CLIENT_ID)
+_REQUESTED_IP, _SERVER_ID = int(DhcpOptionCode.REQUESTED_IP), int(DhcpOptionCode.SERVER_ID)
+_RELAY_AGENT_INFO = int(DhcpOptionCode.RELAY_AGENT_INFO)
 #: fixed-length typed options: code -> (length, minimum value or 0)
 _RULE: dict[int, tuple[int, int]] = {}
 for _c in ADDRESS_CODES:
     _RULE[_c] = (4, 0)
 for _c, _w in UINT_WIDTHS.items():
-    _RULE[_c] = (_w, _MIN_UINT.get(_c, 0))
+    _RULE[_c] = (_w, UINT_MINIMUMS.get(_c, 0))
 
 
 @dataclass(slots=True)
@@ -80,10 +87,10 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
         if i >= n:
             return None               # End missing: a warning
         code = data[i]
-        if code == 0:
+        if code == _PAD:
             i += 1
             continue
-        if code == 255:
+        if code == _END:
             break
         if i + 1 >= n:
             return None
@@ -100,12 +107,12 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
                     return None
                 if r[1] and int.from_bytes(data[i + 2:j], "big") < r[1]:
                     return None
-                if code == 50:
+                if code == _REQUESTED_IP:
                     if req is None:
                         req = ipv4(data[i + 2:j])
-                elif code == 54 and sid is None:
+                elif code == _SERVER_ID and sid is None:
                     sid = ipv4(data[i + 2:j])
-            elif code == 53:
+            elif code == _MESSAGE_TYPE:
                 if length != 1:
                     return None
                 if mtype is None:
@@ -113,19 +120,19 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
             elif code in ADDRESS_LIST_CODES:
                 if length % 4:
                     return None
-            elif code == 61:
+            elif code == _CLIENT_ID:
                 if length < 2:
                     return None
                 if cid is None:
                     cid = DhcpClientIdOption(data[i + 2], data[i + 3:j]).mac or ""
-            elif code == 82:          # every 82 must parse clean; the first one counts
+            elif code == _RELAY_AGENT_INFO:  # every 82 must parse clean; the first one counts
                 dec = _Decoder(data, {})
                 opt = dec.relay_agent_info(data[i + 2:j], i)
                 if opt is None or dec.warnings:
                     return None
                 if rai is None:
                     rai = opt.remote_id_ipv4 or False
-            elif code == 52:
+            elif code == _OVERLOAD:
                 return None           # option overload: the full decoder's business
         i = j
     return DhcpLite(op, htype, hops, xid,

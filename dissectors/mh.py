@@ -16,8 +16,9 @@ from typing import ClassVar
 from .addr import ipv6
 from .checksum import inet_checksum, pseudo_header
 from .errors import DecodeError, Malformed, need
+from .ip import IPProto
 from .mh_codes import (
-    IPPROTO_MH,
+    BR_FLAG_BITS,
     BAFlag,
     BAStatus,
     BEStatus,
@@ -28,11 +29,11 @@ from .mh_codes import (
     HBFlag,
     MHType,
     RevocationTrigger,
-    ba_accepted,
     ba_status_name,
     flag_names,
     lookup,
     name_of,
+    status_accepted,
 )
 from .mh_options import (
     GREKey,
@@ -221,7 +222,7 @@ class BindingAck(_MHBase):
 
     @property
     def accepted(self) -> bool:
-        return ba_accepted(self.status)
+        return status_accepted(self.status)
 
     @property
     def status_name(self) -> str:
@@ -317,6 +318,11 @@ class BindingRevocation(_MHBase):
         return self.br_type == BRType.BRI
 
     @property
+    def proxy(self) -> bool:
+        """The P flag: a proxy binding revocation (RFC 5846 §6.1)."""
+        return bool(self.flags & BRFlag.P)
+
+    @property
     def br_type_name(self) -> str:
         return name_of(BRType, self.br_type)
 
@@ -339,14 +345,14 @@ class BindingRevocation(_MHBase):
 
     @property
     def accepted(self) -> bool:
-        return self.br_type != BRType.BRA or self.code < 128
+        return self.br_type != BRType.BRA or status_accepted(self.code)
 
     @property
     def short(self) -> str:
         return {BRType.BRI: "BRI", BRType.BRA: "BRA"}.get(self.br_type, "BR")
 
     def info(self) -> str:
-        flags = flag_names(BRFlag(self.flags & 0xE000), BRFlag)
+        flags = flag_names(BRFlag(self.flags & BR_FLAG_BITS), BRFlag)
         if self.br_type == BRType.BRI:
             head = f"BRI seq={self.seq} trigger={self.code} {self.code_name}"
         elif self.br_type == BRType.BRA:
@@ -431,7 +437,7 @@ def decode_mh(buf: bytes | memoryview, offset: int = 0, end: int | None = None,
                           f"{len(view)} are in the packet")
     checksum_ok: bool | None = None
     if pseudo is not None:
-        checksum_ok = inet_checksum(pseudo + struct.pack("!I3xB", total, IPPROTO_MH),
+        checksum_ok = inet_checksum(pseudo + struct.pack("!I3xB", total, IPProto.MH),
                                     view[:total]) == 0
         if not checksum_ok:
             warnings.append(Malformed(LAYER, 4, f"bad checksum 0x{checksum:04x}", "warning"))
@@ -500,6 +506,6 @@ def encode_mh(msg: MobilityMessage, src: IPv6Address | None = None,
     head = bytes([msg.proto, total // 8 - 1, mh_type, msg.mh_reserved])
     checksum = 0
     if src is not None and dst is not None:
-        checksum = inet_checksum(pseudo_header(src, dst, IPPROTO_MH, total), head,
+        checksum = inet_checksum(pseudo_header(src, dst, IPProto.MH, total), head,
                                  b"\0\0", body)
     return head + struct.pack("!H", checksum) + body

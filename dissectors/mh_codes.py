@@ -106,6 +106,10 @@ class BRFlag(IntFlag):
     G = 0x2000
 
 
+#: The bits of a Binding Revocation's flags word that carry a flag (the rest is reserved).
+BR_FLAG_BITS = int(BRFlag.P | BRFlag.V | BRFlag.G)
+
+
 def flag_names(flags: IntFlag, table: type[IntFlag]) -> str:
     """``"A P"`` style: the set flags in bit order, most significant first."""
     return " ".join(m.name for m in sorted(table, key=int, reverse=True) if flags & m)
@@ -176,9 +180,14 @@ class BAStatus(Labeled):
     CANNOT_SUPPORT_MULTIPATH_BINDING = 180, "CANNOT_SUPPORT_MULTIPATH_BINDING"
 
 
-def ba_accepted(status: int) -> bool:
-    """Status values below 128 accept the binding (RFC 6275 §6.1.8)."""
-    return status < 128
+#: The first status value that refuses, in every status field of the Mobility Header family.
+REJECTED_FROM = 128
+
+
+def status_accepted(status: int) -> bool:
+    """Status values below 128 accept: BA (RFC 6275 §6.1.8), BRA (RFC 5846 §6.2), IPv4 HoA
+    Reply (RFC 5844 §3.3.2) and IPv4 Address Acknowledgement (RFC 5555 §3.2.1)."""
+    return status < REJECTED_FROM
 
 
 def ba_status_name(status: int, proxy: bool) -> str:
@@ -345,5 +354,3 @@ ALIGNMENT: dict[int, tuple[int, int]] = {
 
 # UDP port of PMIPv6 signaling over IPv4 (RFC 5844 §4.1, IANA pmip6-cntl).
 PMIP6_CNTL_PORT = 5436
-# IPv6 next-header value of the Mobility Header.
-IPPROTO_MH = 135

@@ -30,6 +30,7 @@ from .mh_codes import (
     OptionType,
     lookup,
     name_of,
+    status_accepted,
 )
 
 _H = struct.Struct("!H")
@@ -526,7 +527,7 @@ class IPv4HoAReply:
 
     @property
     def accepted(self) -> bool:
-        return self.status < 128
+        return status_accepted(self.status)
 
 
 @dataclass(slots=True, unsafe_hash=True)

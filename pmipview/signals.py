@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from dissectors.dhcp_codes import DhcpMessageType
+from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOptionCode
 from dissectors.dhcp_lite import DhcpLite
 from dissectors.link import Ethernet
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat
@@ -89,14 +89,14 @@ class DhcpSignal:
     server_id: IPv4Address | None
     remote_id: IPv4Address | None   # option 82 Agent Remote ID as an address (RFC 5844)
     hops: int
-    dport: int = 67                 # UDP destination port
+    dport: int = DHCP_SERVER_PORT   # UDP destination port
 
     @property
     def relay_leg(self) -> bool:
         """True for the relay <-> server leg: giaddr set and sent to UDP port 67 (relay to
         server, or server to relay, RFC 2131 §4.1).  A relay hands the server's reply to
         the MN with giaddr still set but to port 68: that is the client leg."""
-        return int(self.giaddr) != 0 and self.dport == 67
+        return int(self.giaddr) != 0 and self.dport == DHCP_SERVER_PORT
 
     @property
     def mn_macs(self) -> set[str]:
@@ -140,13 +140,15 @@ def signal_of(p: Packet) -> Signal | None:
             getattr(mtype, "name", str(mtype)) if mtype is not None else "BOOTP",
             d.xid, d.op, d.chaddr, d.client_mac, d.yiaddr, d.ciaddr, d.giaddr,
             d.requested_ip, d.server_id, d.remote_id, d.hops,
-            f.udp.dport if f.udp is not None else 67)
+            f.udp.dport if f.udp is not None else DHCP_SERVER_PORT)
     if d is not None and f.ip is not None:
         by_code: dict[int, object] = {}
         for opt in d.options:
             by_code.setdefault(int(opt.code), opt)
-        mtype_opt, cid, rai = by_code.get(53), by_code.get(61), by_code.get(82)
-        req, sid = by_code.get(50), by_code.get(54)
+        c = DhcpOptionCode
+        mtype_opt, cid = by_code.get(c.MESSAGE_TYPE), by_code.get(c.CLIENT_ID)
+        rai, req = by_code.get(c.RELAY_AGENT_INFO), by_code.get(c.REQUESTED_IP)
+        sid = by_code.get(c.SERVER_ID)
         # a 53 of the wrong length is kept raw: no message type, as DhcpMessage says
         mtype = getattr(mtype_opt, "message_type", None)
         return DhcpSignal(
@@ -158,7 +160,7 @@ def signal_of(p: Packet) -> Signal | None:
             getattr(cid, "mac", None), d.yiaddr, d.ciaddr, d.giaddr,
             getattr(req, "address", None), getattr(sid, "address", None),
             getattr(rai, "remote_id_ipv4", None), d.hops,
-            f.udp.dport if f.udp is not None else 67)
+            f.udp.dport if f.udp is not None else DHCP_SERVER_PORT)
     return None
 
 
@@ -209,7 +211,7 @@ def _mobility(p: Packet, t: float, mac_src: str | None, mh: object) -> MobilityS
             None, udp)
     if isinstance(mh, BindingRevocation):
         return MobilitySignal(p.frame_no, t, p.interface, src, dst, mac_src, mh.short, mh.seq,
-                              bool(mh.flags & 0x8000),
+                              mh.proxy,
                               status=None if mh.indication else mh.code,
                               trigger=mh.code if mh.indication else None, mn_id=mn_id,
                               hoa_request=hoa_request, hnps=hnps, udp=udp)

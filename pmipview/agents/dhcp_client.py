@@ -52,8 +52,6 @@ from ipaddress import IPv4Address
 
 from dissectors.dhcp import (
     BROADCAST_FLAG,
-    DHCP_CLIENT_PORT,
-    DHCP_SERVER_PORT,
     INFINITE_LEASE,
     DhcpAddressOption,
     DhcpClientIdOption,
@@ -65,7 +63,13 @@ from dissectors.dhcp import (
     DhcpUIntOption,
     encode_option,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
+from dissectors.dhcp_codes import (
+    DHCP_CLIENT_PORT,
+    DHCP_SERVER_PORT,
+    DhcpMessageType,
+    DhcpOp,
+    DhcpOptionCode,
+)
 from dissectors.link import normalize_mac
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send
 

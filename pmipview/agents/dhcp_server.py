@@ -65,8 +65,6 @@ from ipaddress import IPv4Address
 
 from dissectors.dhcp import (
     BROADCAST_FLAG,
-    DHCP_CLIENT_PORT,
-    DHCP_SERVER_PORT,
     INFINITE_LEASE,
     DhcpAddressListOption,
     DhcpAddressOption,
@@ -76,7 +74,13 @@ from dissectors.dhcp import (
     DhcpTextOption,
     DhcpUIntOption,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
+from dissectors.dhcp_codes import (
+    DHCP_CLIENT_PORT,
+    DHCP_SERVER_PORT,
+    DhcpMessageType,
+    DhcpOp,
+    DhcpOptionCode,
+)
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send
 from pmipview.agents.dhcp_client import BROADCAST_MAC, type_name
 from pmipview.agents.pool import AddressPool

@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING
 
 from dissectors.dhcp import (
     BROADCAST_FLAG,
-    DHCP_CLIENT_PORT,
-    DHCP_SERVER_PORT,
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpMessage,
@@ -32,6 +30,8 @@ from dissectors.dhcp import (
     RelayAgentSubOption,
 )
 from dissectors.dhcp_codes import (
+    DHCP_CLIENT_PORT,
+    DHCP_SERVER_PORT,
     DhcpMessageType,
     DhcpOp,
     DhcpOptionCode,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
 from dissectors.dhcp import DhcpMessage
+from dissectors.dhcp_codes import DhcpOptionCode
 from dissectors.mh import BindingAck, BindingUpdate
 from dissectors.mh_codes import BAFlag, BAStatus, BUFlag, HoAReplyStatus
 from dissectors.mh_options import (
@@ -224,7 +225,7 @@ def relay(ctx: MagCtx):
         wrong.append("giaddr 0.0.0.0")
     if msg.hops < 1:
         wrong.append(f"hops {msg.hops}")
-    if msg.option(82) is None:
+    if msg.option(DhcpOptionCode.RELAY_AGENT_INFO) is None:
         wrong.append("no option 82")
     elif msg.remote_id_ipv4 != HOA:
         wrong.append(f"option 82 Remote-ID {msg.remote_id_ipv4}, not the HoA {HOA}")

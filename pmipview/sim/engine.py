@@ -36,7 +36,6 @@ from pmipview.sim.scenario import FaultSpec, LinkSpec, Scenario
 from pmipview.sources.records import Record
 
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
-DHCP_PORTS = (67, 68)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from typing import Any
 
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOp
 from dissectors.fields import to_dict
 from dissectors.frame import Frame
 from dissectors.mh_codes import (
@@ -25,6 +26,7 @@ from dissectors.mh_codes import (
     RevocationTrigger,
     ba_status_name,
     name_of,
+    status_accepted,
 )
 from pmipview.correlate.engine import another_sighting
 from pmipview.correlate.model import DIAGNOSTICS, MobileNode, Report
@@ -217,12 +219,12 @@ class _Endpoints:
                     self.node(s.dst, None) or str(s.dst))
         other = self.dhcp_mag.get(s.frame) or self.mag_at(s.time)
         if s.relay_leg:
-            if s.op == 1:
+            if s.op == DhcpOp.BOOTREQUEST:
                 return (self.node(s.src, s.mac_src) or other or str(s.src),
                         self.node(s.dst, s.mac_dst) or str(s.dst))
             return (self.node(s.src, s.mac_src) or str(s.src),
                     self.node(s.dst, s.mac_dst) or other or str(s.dst))
-        if s.op == 1:  # client -> server (MAG, or the relay at the MAG)
+        if s.op == DhcpOp.BOOTREQUEST:  # client -> server (MAG, or the relay at the MAG)
             return me, self._server(s.dst, s.mac_dst, other)
         return self._server(s.src, s.mac_src, other), me
 
@@ -278,7 +280,7 @@ def label(s: Signal) -> str:
             parts.append(f"HoA {_status(HoAReplyStatus, s.hoa_status)}")
         elif s.hoa_reply is not None:
             parts.append(f"HoA {s.hoa_reply}/{s.hoa_plen}")
-        if s.status is not None and s.status < 128 and s.lifetime is not None:
+        if s.status is not None and status_accepted(s.status) and s.lifetime is not None:
             parts.append(f"lifetime {s.lifetime} s")
     elif s.kind == "BRI" and s.trigger is not None:
         parts.append(_status(RevocationTrigger, s.trigger))
@@ -293,16 +295,17 @@ def _kind(s: Signal) -> str:
 
 def _outcome(s: Signal, retransmitted: set[int], unanswered: set[int]) -> str:
     if isinstance(s, DhcpSignal):
-        if s.type == 6:  # NAK
+        if s.type == DhcpMessageType.NAK:
             return "rejected"
-        return "ok" if s.op == 2 else "request"
+        return "ok" if s.op == DhcpOp.BOOTREPLY else "request"
     if s.kind in ("PBU", "BU", "BRI"):
         if _us(s.time) in unanswered:
             return "timeout"
         if _us(s.time) in retransmitted:
             return "retransmission"
     if s.kind in ("PBA", "BA", "BRA") and s.status is not None:
-        return "rejected" if s.status >= 128 or (s.hoa_status or 0) >= 128 else "ok"
+        ok = status_accepted(s.status) and status_accepted(s.hoa_status or 0)
+        return "ok" if ok else "rejected"
     if s.kind == "HB-Resp":
         return "ok"
     return "request"
