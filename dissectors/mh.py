@@ -27,6 +27,7 @@ from .mh_codes import (
     BRType,
     BUFlag,
     HBFlag,
+    MessageKind,
     MHType,
     RevocationTrigger,
     ba_status_name,
@@ -189,7 +190,7 @@ class BindingUpdate(_MHBase):
 
     @property
     def short(self) -> str:
-        return "PBU" if self.proxy else "BU"
+        return MessageKind.PBU if self.proxy else MessageKind.BU
 
     def info(self) -> str:
         head = f"{self.short} seq={self.seq}"
@@ -234,7 +235,7 @@ class BindingAck(_MHBase):
 
     @property
     def short(self) -> str:
-        return "PBA" if self.proxy else "BA"
+        return MessageKind.PBA if self.proxy else MessageKind.BA
 
     def info(self) -> str:
         head = f"{self.short} seq={self.seq} status={int(self.status)} {self.status_name}"
@@ -262,7 +263,7 @@ class BindingError(_MHBase):
 
     @property
     def short(self) -> str:
-        return "BE"
+        return MessageKind.BE
 
     def info(self) -> str:
         return f"BE status={int(self.status)} {self.status_name} HoA={self.home_address}"
@@ -286,7 +287,7 @@ class Heartbeat(_MHBase):
 
     @property
     def short(self) -> str:
-        return "HB-Resp" if self.response else "HB-Req"
+        return MessageKind.HB_RESP if self.response else MessageKind.HB_REQ
 
     def info(self) -> str:
         text = f"Heartbeat {'response' if self.response else 'request'} seq={self.seq}"
@@ -349,7 +350,8 @@ class BindingRevocation(_MHBase):
 
     @property
     def short(self) -> str:
-        return {BRType.BRI: "BRI", BRType.BRA: "BRA"}.get(self.br_type, "BR")
+        return {BRType.BRI: MessageKind.BRI, BRType.BRA: MessageKind.BRA}.get(
+            self.br_type, MessageKind.BR)
 
     def info(self) -> str:
         flags = flag_names(BRFlag(self.flags & BR_FLAG_BITS), BRFlag)

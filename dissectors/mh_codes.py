@@ -6,7 +6,7 @@ numbers stay plain ``int`` and :func:`name_of` prints them as ``unknown (N)``.
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
+from enum import IntEnum, IntFlag, StrEnum
 
 
 class Labeled(IntEnum):
@@ -60,6 +60,33 @@ class MHType(Labeled):
     FMB = 21, "Flow Binding"
     FMBA = 22, "Flow Binding Acknowledgement"
     SUBSCRIPTION_QUERY = 23, "Subscription Query"
+
+
+class MessageKind(StrEnum):
+    """A mobility message's short name, as every output shows it (``dissect``'s kind, the
+    signals, ``--type``, the ladders); the value is the string itself.  An MH type that
+    is not decoded is ``MH-<type>``, a plain string."""
+
+    PBU = "PBU"         # Binding Update with the P flag (RFC 5213)
+    PBA = "PBA"
+    BU = "BU"           # without it (RFC 6275)
+    BA = "BA"
+    BRI = "BRI"         # Binding Revocation Indication (RFC 5846)
+    BRA = "BRA"
+    HB_REQ = "HB-Req"   # Heartbeat (RFC 5847)
+    HB_RESP = "HB-Resp"
+    BE = "BE"           # Binding Error
+    BR = "BR"           # a Binding Revocation of a reserved type
+
+
+#: Binding Updates and their acknowledgements, with or without the P flag.
+UPDATE_KINDS = frozenset({MessageKind.PBU, MessageKind.BU})
+ACK_KINDS = frozenset({MessageKind.PBA, MessageKind.BA})
+HEARTBEAT_KINDS = frozenset({MessageKind.HB_REQ, MessageKind.HB_RESP})
+#: The messages that answer another one.
+REPLY_KINDS = ACK_KINDS | {MessageKind.BRA, MessageKind.HB_RESP}
+#: The messages a sender retransmits until answered.
+REQUEST_KINDS = UPDATE_KINDS | {MessageKind.BRI}
 
 
 class BUFlag(IntFlag):

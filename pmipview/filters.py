@@ -14,14 +14,16 @@ from ipaddress import ip_address
 
 from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.mh import BindingAck, BindingRevocation
+from dissectors.mh_codes import MessageKind
 from pmipview.errors import UsageError
 from pmipview.packets import Packet, Tally
 
 Predicate = Callable[[Packet], bool]
 
 # --type names: MH message short names and DHCP message types, lower case.
-MH_TYPES = {"pbu": "PBU", "pba": "PBA", "bu": "BU", "ba": "BA", "bri": "BRI", "bra": "BRA",
-            "be": "BE", "hb": ("HB-Req", "HB-Resp"), "hb-req": "HB-Req", "hb-resp": "HB-Resp"}
+MH_TYPES: dict[str, MessageKind | tuple[MessageKind, ...]] = {
+    **{k.value.lower(): k for k in MessageKind if k != MessageKind.BR},
+    "hb": (MessageKind.HB_REQ, MessageKind.HB_RESP)}
 DHCP_TYPES = {t.name.lower(): t for t in DhcpMessageType}
 TYPE_NAMES = sorted([*MH_TYPES, "mh", "dhcp", *DHCP_TYPES])
 

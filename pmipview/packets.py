@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dissectors import prefilter
+from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.frame import Frame, decode_frame
 from dissectors.mh import BindingAck, BindingRevocation
 from pmipview.sources.records import Record
@@ -88,7 +89,7 @@ def status_of(frame: Frame) -> str | None:
         return f"{mh.code} {mh.code_name}"
     if mh is not None:
         return None
-    if frame.dhcp is not None and kind_of(frame) == "DHCP NAK":
+    if frame.dhcp is not None and frame.dhcp.message_type == DhcpMessageType.NAK:
         return "DHCP NAK"
     return None
 

@@ -15,6 +15,7 @@ from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOptionC
 from dissectors.dhcp_lite import DhcpLite
 from dissectors.link import Ethernet
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat
+from dissectors.mh_codes import MessageKind
 from dissectors.mh_options import (
     AccessTechnologyOpt,
     HandoffIndicatorOpt,
@@ -43,7 +44,7 @@ class MobilitySignal:
     src: Address
     dst: Address
     mac_src: str | None
-    kind: str                       # PBU PBA BU BA BRI BRA HB-Req HB-Resp
+    kind: MessageKind
     seq: int
     proxy: bool
     lifetime: int | None = None     # seconds (BU/BA)

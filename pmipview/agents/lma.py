@@ -122,6 +122,7 @@ from dissectors.mh_codes import (
     HandoffIndicator,
     HBFlag,
     HoAReplyStatus,
+    MessageKind,
     RevocationTrigger,
     name_of,
     status_accepted,
@@ -952,7 +953,7 @@ class LMA:
             pending.deadline = now + self.config.bri_retransmit
             out.append(pending.send)
             out.append(Event("retransmit", pending.nai,
-                             {"message": "BRI", "attempt": pending.attempts, **detail}))
+                             {"message": MessageKind.BRI, "attempt": pending.attempts, **detail}))
         return out
 
     # --- heartbeat (RFC 5847) ---------------------------------------------------------

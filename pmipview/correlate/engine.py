@@ -25,8 +25,13 @@ import heapq
 from collections.abc import Iterable
 
 from dissectors.mh_codes import (
+    ACK_KINDS,
+    HEARTBEAT_KINDS,
+    REPLY_KINDS,
+    UPDATE_KINDS,
     HandoffIndicator,
     HoAReplyStatus,
+    MessageKind,
     ba_status_name,
     name_of,
     status_accepted,
@@ -206,7 +211,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         """A second sighting (another capture point): record the frame, move reply times."""
         if isinstance(obj, Transaction):
             obj.frames.append(s.frame)
-            if isinstance(s, MobilitySignal) and s.kind in ("PBA", "BA", "BRA", "HB-Resp") \
+            if isinstance(s, MobilitySignal) and s.kind in REPLY_KINDS \
                     and obj.answered is not None and s.time > obj.answered:
                 old, obj.answered = obj.answered, s.time
                 self._latencies(obj, s.seq)
@@ -250,15 +255,15 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         return keys
 
     def _mobility(self, s: MobilitySignal) -> object:
-        if s.kind in ("PBU", "BU"):
+        if s.kind in UPDATE_KINDS:
             return self._pbu(s)
-        if s.kind in ("PBA", "BA"):
+        if s.kind in ACK_KINDS:
             return self._pba(s)
-        if s.kind == "BRI":
+        if s.kind == MessageKind.BRI:
             return self._bri_signal(s)
-        if s.kind == "BRA":
+        if s.kind == MessageKind.BRA:
             return self._bra_signal(s)
-        if s.kind.startswith("HB"):
+        if s.kind in HEARTBEAT_KINDS:
             return self._heartbeat(s)
         return None
 

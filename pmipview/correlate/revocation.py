@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dissectors.mh_codes import BRAStatus, name_of, status_accepted
+from dissectors.mh_codes import BRAStatus, MessageKind, name_of, status_accepted
 from pmipview.correlate.model import EndReason, NodeRole, Outcome, Transaction, TxnKind
 from pmipview.signals import MobilitySignal
 
@@ -46,7 +46,7 @@ class RevocationMixin:
 
     def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
         a, b = str(s.src), str(s.dst)
-        if s.kind == "HB-Req":
+        if s.kind == MessageKind.HB_REQ:
             txn = Transaction(TxnKind.HEARTBEAT, a, b, [s.seq], [s.frame], s.time, s.time,
                               sent_times=[s.time])
             self._hb[(a, b, s.seq)] = txn

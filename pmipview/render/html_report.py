@@ -23,6 +23,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+from dissectors.mh_codes import MessageKind
 from pmipview.correlate.model import DIAGNOSTICS, Diagnostic, MobileNode, Report
 from pmipview.render.ladder.model import (
     COLOURS,
@@ -227,7 +228,7 @@ def _counts_table(title: str, rows: Iterable[tuple[str, object, str]]) -> str:
             f"</thead><tbody>{body}</tbody></table>")
 
 
-_MH_ORDER = ("PBU", "PBA", "BU", "BA", "BRI", "BRA", "HB-Req", "HB-Resp", "BE")
+_MH_ORDER = tuple(MessageKind)
 _DHCP_ORDER = ("DISCOVER", "OFFER", "REQUEST", "ACK", "NAK", "DECLINE", "RELEASE", "INFORM")
 
 

@@ -20,9 +20,13 @@ from dissectors.dhcp_codes import DhcpMessageType, DhcpOp
 from dissectors.fields import to_dict
 from dissectors.frame import Frame
 from dissectors.mh_codes import (
+    ACK_KINDS,
     HI_SHORT,
+    REQUEST_KINDS,
+    UPDATE_KINDS,
     BRAStatus,
     HoAReplyStatus,
+    MessageKind,
     RevocationTrigger,
     ba_status_name,
     name_of,
@@ -267,14 +271,14 @@ def label(s: Signal) -> str:
             parts.append(f"via {s.giaddr}")
         return " · ".join(parts)
     parts = [f"{s.kind} seq {s.seq}"]
-    if s.kind in ("PBU", "BU"):
+    if s.kind in UPDATE_KINDS:
         if s.lifetime == 0:
             parts.append("lifetime 0 (de-registration)")
         if s.hi is not None:
             parts.append(f"HI {s.hi} {HI_SHORT.get(s.hi, 'unknown')}")
         if s.hoa_request is not None:
             parts.append(f"HoA? {s.hoa_request}")
-    elif s.kind in ("PBA", "BA"):
+    elif s.kind in ACK_KINDS:
         parts.append(f"{s.status or 0} {ba_status_name(s.status or 0, s.proxy)}")
         if s.hoa_status:
             parts.append(f"HoA {_status(HoAReplyStatus, s.hoa_status)}")
@@ -282,9 +286,9 @@ def label(s: Signal) -> str:
             parts.append(f"HoA {s.hoa_reply}/{s.hoa_plen}")
         if s.status is not None and status_accepted(s.status) and s.lifetime is not None:
             parts.append(f"lifetime {s.lifetime} s")
-    elif s.kind == "BRI" and s.trigger is not None:
+    elif s.kind == MessageKind.BRI and s.trigger is not None:
         parts.append(_status(RevocationTrigger, s.trigger))
-    elif s.kind == "BRA" and s.status is not None:
+    elif s.kind == MessageKind.BRA and s.status is not None:
         parts.append(_status(BRAStatus, s.status))
     return " · ".join(parts)
 
@@ -298,15 +302,15 @@ def _outcome(s: Signal, retransmitted: set[int], unanswered: set[int]) -> str:
         if s.type == DhcpMessageType.NAK:
             return "rejected"
         return "ok" if s.op == DhcpOp.BOOTREPLY else "request"
-    if s.kind in ("PBU", "BU", "BRI"):
+    if s.kind in REQUEST_KINDS:
         if _us(s.time) in unanswered:
             return "timeout"
         if _us(s.time) in retransmitted:
             return "retransmission"
-    if s.kind in ("PBA", "BA", "BRA") and s.status is not None:
+    if s.kind in ACK_KINDS | {MessageKind.BRA} and s.status is not None:
         ok = status_accepted(s.status) and status_accepted(s.hoa_status or 0)
         return "ok" if ok else "rejected"
-    if s.kind == "HB-Resp":
+    if s.kind == MessageKind.HB_RESP:
         return "ok"
     return "request"
 
