@@ -15,7 +15,7 @@ class _Text4(IPv4Address):
     __slots__ = ("_text",)
 
     def __init__(self, address: object) -> None:
-        super().__init__(address)  # type: ignore[arg-type]
+        super().__init__(address)
         self._text = IPv4Address.__str__(self)
 
     def __str__(self) -> str:
@@ -34,7 +34,7 @@ class _Text6(IPv6Address):
     __slots__ = ("_text",)
 
     def __init__(self, address: object) -> None:
-        super().__init__(address)  # type: ignore[arg-type]
+        super().__init__(address)
         self._text = IPv6Address.__str__(self)
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv6Address
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from .addr import ipv6
 from .checksum import inet_checksum, pseudo_header
@@ -58,6 +58,9 @@ _UNSPECIFIED6 = IPv6Address(0)
 IPPROTO_NONE = 59
 
 
+#: An option class: what `option()` and `all_options()` are asked for and return.
+Opt = TypeVar("Opt", bound=MobilityOption)
+
 _BU_P, _BA_P, _HB_R = int(BUFlag.P), int(BAFlag.P), int(HBFlag.R)
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -83,55 +86,57 @@ class _MHBase:
     FIXED: ClassVar[int] = 6  # bytes of message data before the options
 
     # --- option look-ups shared by every message -------------------------------------
-    def option(self, cls: type) -> MobilityOption | None:
+    def option(self, cls: type[Opt]) -> Opt | None:
+        """The first option of class ``cls``, typed as that class; None when absent."""
         for opt in getattr(self, "options", ()):
             if isinstance(opt, cls):
                 return opt
         return None
 
-    def all_options(self, cls: type) -> list[MobilityOption]:
+    def all_options(self, cls: type[Opt]) -> list[Opt]:
+        """Every option of class ``cls``, in wire order."""
         return [o for o in getattr(self, "options", ()) if isinstance(o, cls)]
 
     @property
     def mn_id(self) -> str | None:
         opt = self.option(MNIdentifier)
-        return opt.text if opt else None  # type: ignore[union-attr]
+        return opt.text if opt else None
 
     @property
     def mn_lli(self) -> str | None:
         opt = self.option(MNLinkLayerId)
-        return opt.text if opt else None  # type: ignore[union-attr]
+        return opt.text if opt else None
 
     @property
     def hnps(self) -> list[HomeNetworkPrefix]:
-        return self.all_options(HomeNetworkPrefix)  # type: ignore[return-value]
+        return self.all_options(HomeNetworkPrefix)
 
     @property
     def handoff_indicator(self) -> int | None:
         opt = self.option(HandoffIndicatorOpt)
-        return opt.hi if opt else None  # type: ignore[union-attr]
+        return opt.hi if opt else None
 
     @property
     def timestamp(self) -> Timestamp | None:
-        return self.option(Timestamp)  # type: ignore[return-value]
+        return self.option(Timestamp)
 
     @property
     def hoa_request(self) -> IPv4HoARequest | None:
-        return self.option(IPv4HoARequest)  # type: ignore[return-value]
+        return self.option(IPv4HoARequest)
 
     @property
     def hoa_reply(self) -> IPv4HoAReply | None:
-        return self.option(IPv4HoAReply)  # type: ignore[return-value]
+        return self.option(IPv4HoAReply)
 
     @property
     def default_router(self) -> IPv4Address | None:
         opt = self.option(IPv4DefaultRouter)
-        return opt.address if opt else None  # type: ignore[union-attr]
+        return opt.address if opt else None
 
     @property
     def dhcp_mode(self) -> str | None:
         opt = self.option(IPv4DHCPSupportMode)
-        return opt.mode if opt else None  # type: ignore[union-attr]
+        return opt.mode if opt else None
 
     @property
     def name(self) -> str:
@@ -164,8 +169,8 @@ class _MHBase:
         if mode is not None:
             parts.append(f"DHCP={mode}")
         gre = self.option(GREKey)
-        if gre is not None and gre.key is not None:  # type: ignore[union-attr]
-            parts.append(f"GRE-Key=0x{gre.key:08x}")  # type: ignore[union-attr]
+        if gre is not None and gre.key is not None:
+            parts.append(f"GRE-Key=0x{gre.key:08x}")
         return " ".join(parts)
 
 
@@ -189,7 +194,7 @@ class BindingUpdate(_MHBase):
         return self.lifetime * 4
 
     @property
-    def short(self) -> str:
+    def short(self) -> MessageKind:
         return MessageKind.PBU if self.proxy else MessageKind.BU
 
     def info(self) -> str:
@@ -234,7 +239,7 @@ class BindingAck(_MHBase):
         return self.lifetime * 4
 
     @property
-    def short(self) -> str:
+    def short(self) -> MessageKind:
         return MessageKind.PBA if self.proxy else MessageKind.BA
 
     def info(self) -> str:
@@ -262,7 +267,7 @@ class BindingError(_MHBase):
         return name_of(BEStatus, self.status)
 
     @property
-    def short(self) -> str:
+    def short(self) -> MessageKind:
         return MessageKind.BE
 
     def info(self) -> str:
@@ -286,7 +291,7 @@ class Heartbeat(_MHBase):
         return bool(self.flags & HBFlag.U)
 
     @property
-    def short(self) -> str:
+    def short(self) -> MessageKind:
         return MessageKind.HB_RESP if self.response else MessageKind.HB_REQ
 
     def info(self) -> str:
@@ -297,7 +302,7 @@ class Heartbeat(_MHBase):
 
         rc = self.option(RestartCounter)
         if rc is not None:
-            text += f" restart-counter={rc.counter}"  # type: ignore[union-attr]
+            text += f" restart-counter={rc.counter}"
         return text
 
 
@@ -349,9 +354,10 @@ class BindingRevocation(_MHBase):
         return self.br_type != BRType.BRA or status_accepted(self.code)
 
     @property
-    def short(self) -> str:
-        return {BRType.BRI: MessageKind.BRI, BRType.BRA: MessageKind.BRA}.get(
-            self.br_type, MessageKind.BR)
+    def short(self) -> MessageKind:
+        if self.br_type == BRType.BRI:
+            return MessageKind.BRI
+        return MessageKind.BRA if self.br_type == BRType.BRA else MessageKind.BR
 
     def info(self) -> str:
         flags = flag_names(BRFlag(self.flags & BR_FLAG_BITS), BRFlag)

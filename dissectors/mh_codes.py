@@ -15,7 +15,7 @@ class Labeled(IntEnum):
     def __new__(cls, value: int, label: str = "") -> Labeled:
         obj = int.__new__(cls, value)
         obj._value_ = value
-        obj.label = label  # type: ignore[attr-defined]
+        obj.label = label
         return obj
 
     label: str

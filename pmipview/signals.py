@@ -175,7 +175,7 @@ def _options(mh: object) -> dict[type, object]:
             hnps.append(str(opt))
         elif cls not in first:
             first[cls] = opt
-    first[list] = hnps  # type: ignore[index]
+    first[list] = hnps
     return first
 
 

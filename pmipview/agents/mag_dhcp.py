@@ -131,7 +131,7 @@ def build_reply(req: DhcpMessage, mtype: DhcpMessageType, grant: Grant) -> DhcpM
     options.append(DhcpUIntOption(DhcpOptionCode.MTU, grant.mtu))
     ciaddr = req.ciaddr if mtype == T.ACK else ANY4
     return DhcpMessage(**_reply_header(req), ciaddr=ciaddr, yiaddr=grant.address,
-                       options=tuple(options))  # type: ignore[arg-type]
+                       options=tuple(options))
 
 
 def build_nak(req: DhcpMessage, server_id: IPv4Address | None, text: str) -> DhcpMessage:

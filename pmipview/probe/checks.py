@@ -111,11 +111,11 @@ def dhcp_mode(ctx: Ctx):
         return failed("at most one DHCP Support Mode option", f"{describe(reply)}; "
                       f"{len(opts)} of them")
     opt = opts[0] if opts else None
-    mode = "server" if opt is not None and opt.s else "relay"  # type: ignore[union-attr]
-    seen = (f"S={int(opt.s)}: the MAG is the MN's DHCP {mode}" if opt is not None  # type: ignore[union-attr]
+    mode = "server" if opt is not None and opt.s else "relay"
+    seen = (f"S={int(opt.s)}: the MAG is the MN's DHCP {mode}" if opt is not None
             else "option absent: the MAG is a DHCP relay")
-    if opt is not None and opt.reserved:  # type: ignore[union-attr]
-        return failed("reserved bits 0", f"frame {reply.frame}: reserved 0x{opt.reserved:04x}")  # type: ignore[union-attr]
+    if opt is not None and opt.reserved:
+        return failed("reserved bits 0", f"frame {reply.frame}: reserved 0x{opt.reserved:04x}")
     want = ctx.profile.dhcp_mode
     if want is not None:
         expect = {"server": "S=1 (server)", "relay": "S=0 (relay)",
@@ -435,7 +435,7 @@ def heartbeat(ctx: Ctx):
     if not msg.flags & HBFlag.R or msg.flags & HBFlag.U or msg.seq != seq:
         return failed(f"Heartbeat response (R=1, U=0) with sequence {seq}", describe(reply))
     rc = msg.option(RestartCounter)
-    extra = f", Restart Counter {rc.counter}" if rc is not None else ", no Restart Counter"  # type: ignore[union-attr]
+    extra = f", Restart Counter {rc.counter}" if rc is not None else ", no Restart Counter"
     return passed(describe(reply) + extra)
 
 

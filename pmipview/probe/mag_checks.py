@@ -110,7 +110,7 @@ def _pbu_problems(pbu: BindingUpdate) -> list[str]:
     if pbu.option(AccessTechnologyOpt) is None:
         wrong.append("no Access Technology Type")
     reqs = pbu.all_options(IPv4HoARequest)
-    if len(reqs) != 1 or not reqs[0].dynamic:  # type: ignore[union-attr]
+    if len(reqs) != 1 or not reqs[0].dynamic:
         wrong.append(f"{len(reqs)} IPv4 HoA Request(s), not one 0.0.0.0/0")
     return wrong
 
@@ -131,8 +131,8 @@ def discover_pbu(ctx: MagCtx):
         ctx.state.relayed = yield Listen(0, (DhcpMessage,), ctx.wait, "dhcp")
     if wrong:
         return failed("PBU with A and P, MN-ID, HI, ATT and one IPv4 HoA Request 0.0.0.0/0",
-                      f"frame {got.frame}: {pbu.info()}; " + "; ".join(wrong))  # type: ignore[union-attr]
-    return passed(f"frame {got.frame}: {pbu.info()}")  # type: ignore[union-attr]
+                      f"frame {got.frame}: {pbu.info()}; " + "; ".join(wrong))
+    return passed(f"frame {got.frame}: {pbu.info()}")
 
 
 def _server_mode(ctx: MagCtx) -> None:
@@ -187,7 +187,7 @@ def release(ctx: MagCtx):
     yield Answer(got.packet, pba(got.message, lifetime=0), "PBA accepting the "  # type: ignore[arg-type]
                  "de-registration")
     ctx.state.registered = False
-    return passed(f"frame {got.frame}: {got.message.info()}")  # type: ignore[union-attr]
+    return passed(f"frame {got.frame}: {got.message.info()}")
 
 
 def refused(ctx: MagCtx):

@@ -117,7 +117,7 @@ def run(driver: Driver, socks: dict[str, Transport], capture: CaptureWriter | No
             for key, _ in sel.select(timeout):
                 name = key.data
                 if name == MN_KEY:
-                    for event in mn.read() if mn is not None else []:  # type: ignore[union-attr]
+                    for event in mn.read() if mn is not None else []:
                         handle(driver.mn_event(clock(), event))
                     watch_mn()
                     continue
