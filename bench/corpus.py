@@ -26,12 +26,12 @@ from ipaddress import IPv4Address, IPv6Address
 
 from dissectors import mh_options as o
 from dissectors.checksum import inet_checksum, pseudo_header
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
+from dissectors.dhcp import BROADCAST_FLAG, DhcpMessage, decode_dhcp
+from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOp
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpParamRequestListOption,
     DhcpRawOption,
@@ -39,9 +39,7 @@ from dissectors.dhcp import (
     DhcpTextOption,
     DhcpUIntOption,
     RelayAgentSubOption,
-    decode_dhcp,
 )
-from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOp
 from dissectors.frame import build_frame
 from dissectors.ip import IPv4, IPv6, IPv6ExtHeader
 from dissectors.link import Ethernet, EtherType, LinkType, VlanTag, encode_link, link_for

@@ -32,12 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import unrelated_frame
 from dissectors import mh_options as o
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
+from dissectors.dhcp import BROADCAST_FLAG, DhcpMessage
+from dissectors.dhcp_codes import DHCP_SERVER_PORT as SERVER
+from dissectors.dhcp_codes import DhcpMessageType as T
+from dissectors.dhcp_codes import DhcpOp
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpParamRequestListOption,
     DhcpRawOption,
@@ -46,9 +48,6 @@ from dissectors.dhcp import (
     DhcpUIntOption,
     RelayAgentSubOption,
 )
-from dissectors.dhcp_codes import DHCP_SERVER_PORT as SERVER
-from dissectors.dhcp_codes import DhcpMessageType as T
-from dissectors.dhcp_codes import DhcpOp
 from dissectors.frame import build_frame
 from dissectors.link import Ethernet, EtherType, LinkType, VlanTag
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat

@@ -17,22 +17,17 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from dissectors.addr import ipv4
-from dissectors.dhcp import (
-    _HEADER,
+from dissectors.dhcp import _HEADER, BROADCAST_FLAG, MAGIC_COOKIE, OPTIONS_OFFSET, _format_chaddr
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOptionCode
+from dissectors.dhcp_options import (
     _MESSAGE_TYPES,
     ADDRESS_CODES,
     ADDRESS_LIST_CODES,
-    BROADCAST_FLAG,
-    MAGIC_COOKIE,
-    OPTIONS_OFFSET,
     TYPED_OPTION_CODES,
     UINT_MINIMUMS,
     UINT_WIDTHS,
     DhcpClientIdOption,
-    DhcpMessageType,
-    DhcpOptionCode,
-    _Decoder,
-    _format_chaddr,
+    decode_relay_agent_info,
 )
 
 _COOKIE = MAGIC_COOKIE.to_bytes(4, "big")
@@ -42,6 +37,16 @@ _PAD, _END, _OVERLOAD = (int(DhcpOptionCode.PAD), int(DhcpOptionCode.END),
 _MESSAGE_TYPE, _CLIENT_ID = int(DhcpOptionCode.MESSAGE_TYPE), int(DhcpOptionCode.CLIENT_ID)
 _REQUESTED_IP, _SERVER_ID = int(DhcpOptionCode.REQUESTED_IP), int(DhcpOptionCode.SERVER_ID)
 _RELAY_AGENT_INFO = int(DhcpOptionCode.RELAY_AGENT_INFO)
+
+
+class _Unclean(Exception):
+    """A warning of the full decoder: this message is not for the lite path."""
+
+
+def _unclean(offset: int, reason: str) -> None:
+    raise _Unclean
+
+
 #: fixed-length typed options: code -> (length, minimum value or 0)
 _RULE: dict[int, tuple[int, int]] = {}
 for _c in ADDRESS_CODES:
@@ -126,9 +131,11 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
                 if cid is None:
                     cid = DhcpClientIdOption(data[i + 2], data[i + 3:j]).mac or ""
             elif code == _RELAY_AGENT_INFO:  # every 82 must parse clean; the first one counts
-                dec = _Decoder(data, {})
-                opt = dec.relay_agent_info(data[i + 2:j], i)
-                if opt is None or dec.warnings:
+                try:
+                    opt = decode_relay_agent_info(data[i + 2:j], i, _unclean)
+                except _Unclean:
+                    return None
+                if opt is None:
                     return None
                 if rai is None:
                     rai = opt.remote_id_ipv4 or False

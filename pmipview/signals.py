@@ -12,15 +12,15 @@ from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from dissectors.dhcp import (
+from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOptionCode
+from dissectors.dhcp_lite import DhcpLite
+from dissectors.dhcp_options import (
     DhcpAddressOption,
     DhcpClientIdOption,
     DhcpMessageTypeOption,
     DhcpOption,
     DhcpRelayAgentInfoOption,
 )
-from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOptionCode
-from dissectors.dhcp_lite import DhcpLite
 from dissectors.link import Ethernet
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat, MobilityMessage
 from dissectors.mh_codes import MessageKind

@@ -50,25 +50,23 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from ipaddress import IPv4Address
 
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
-    INFINITE_LEASE,
-    DhcpAddressOption,
-    DhcpClientIdOption,
-    DhcpMessage,
-    DhcpMessageTypeOption,
-    DhcpOption,
-    DhcpParamRequestListOption,
-    DhcpTextOption,
-    DhcpUIntOption,
-    encode_option,
-)
+from dissectors.dhcp import BROADCAST_FLAG, INFINITE_LEASE, DhcpMessage
 from dissectors.dhcp_codes import (
     DHCP_CLIENT_PORT,
     DHCP_SERVER_PORT,
     DhcpMessageType,
     DhcpOp,
     DhcpOptionCode,
+)
+from dissectors.dhcp_options import (
+    DhcpAddressOption,
+    DhcpClientIdOption,
+    DhcpMessageTypeOption,
+    DhcpOption,
+    DhcpParamRequestListOption,
+    DhcpTextOption,
+    DhcpUIntOption,
+    encode_option,
 )
 from dissectors.link import normalize_mac
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send

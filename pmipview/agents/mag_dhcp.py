@@ -17,18 +17,7 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import TYPE_CHECKING
 
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
-    DhcpAddressListOption,
-    DhcpAddressOption,
-    DhcpMessage,
-    DhcpMessageTypeOption,
-    DhcpOption,
-    DhcpRelayAgentInfoOption,
-    DhcpTextOption,
-    DhcpUIntOption,
-    RelayAgentSubOption,
-)
+from dissectors.dhcp import BROADCAST_FLAG, DhcpMessage
 from dissectors.dhcp_codes import (
     DHCP_CLIENT_PORT,
     DHCP_SERVER_PORT,
@@ -36,6 +25,16 @@ from dissectors.dhcp_codes import (
     DhcpOp,
     DhcpOptionCode,
     RelayAgentSubOptionCode,
+)
+from dissectors.dhcp_options import (
+    DhcpAddressListOption,
+    DhcpAddressOption,
+    DhcpMessageTypeOption,
+    DhcpOption,
+    DhcpRelayAgentInfoOption,
+    DhcpTextOption,
+    DhcpUIntOption,
+    RelayAgentSubOption,
 )
 from dissectors.link import normalize_mac
 
