@@ -29,6 +29,7 @@ from dissectors.dhcp_options import (
     DhcpClientIdOption,
     decode_relay_agent_info,
 )
+from dissectors.errors import Malformed
 
 _COOKIE = MAGIC_COOKIE.to_bytes(4, "big")
 # option codes as plain ints, compared in the loop below (module globals, no enum lookups)
@@ -72,7 +73,7 @@ class DhcpLite:
     requested_ip: IPv4Address | None
     server_id: IPv4Address | None
     remote_id: IPv4Address | None
-    warnings: tuple = ()
+    warnings: tuple[Malformed, ...] = ()
 
 
 def scan_dhcp(data: bytes) -> DhcpLite | None:
@@ -84,7 +85,12 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
      _sname, _file) = _HEADER.unpack_from(data, 0)
     if flags & ~BROADCAST_FLAG or hlen > 16:
         return None
-    mtype = cid = req = sid = rai = None
+    mtype: DhcpMessageType | int | None = None
+    cid: str | None = None
+    req: IPv4Address | None = None
+    sid: IPv4Address | None = None
+    rai: IPv4Address | None = None
+    rai_seen = False
     rule = _RULE
     typed = TYPED_OPTION_CODES
     i = OPTIONS_OFFSET
@@ -137,12 +143,12 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
                     return None
                 if opt is None:
                     return None
-                if rai is None:
-                    rai = opt.remote_id_ipv4 or False
+                if not rai_seen:
+                    rai_seen, rai = True, opt.remote_id_ipv4
             elif code == _OVERLOAD:
                 return None           # option overload: the full decoder's business
         i = j
     return DhcpLite(op, htype, hops, xid,
                     _format_chaddr(htype, hlen, chaddr_field).lower() if htype == 1 else "",
                     ipv4(data[12:16]), ipv4(data[16:20]), ipv4(data[24:28]), mtype,
-                    cid or None, req, sid, rai or None)
+                    cid or None, req, sid, rai)

@@ -76,8 +76,10 @@ class Frame:
         """The one-line summary of the packet list."""
         if self.mh is not None:
             text = self.mh.info()
-        elif self.dhcp is not None:
+        elif isinstance(self.dhcp, DhcpMessage):
             text = self.dhcp.info()
+        elif self.dhcp is not None:  # decode_frame(lite=True): the fields correlation reads
+            text = f"DHCP xid=0x{self.dhcp.xid:08x} chaddr={self.dhcp.chaddr}"
         elif self.fragment:
             text = "IP fragment (not reassembled)"
         elif self.udp is not None:
@@ -97,7 +99,11 @@ def decode_frame(linktype: int, data: bytes | memoryview, lite: bool = False) ->
     With ``lite``, a clean DHCP message becomes a :class:`DhcpLite` (the fields
     correlation reads, no option objects); anything else is decoded in full."""
     buf = data if isinstance(data, bytes) else bytes(data)
-    link = ip = udp = mh = dhcp = None
+    link: LinkLayer | None = None
+    ip: IPLayer | None = None
+    udp: UDP | None = None
+    mh: MobilityMessage | None = None
+    dhcp: DhcpMessage | DhcpLite | None = None
     offsets: list[tuple[str, int]] = []
     warnings: list[Malformed] = []
     fragment = False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv6Address
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from .addr import ipv6
 from .checksum import inet_checksum, pseudo_header
@@ -405,7 +405,8 @@ _BR = struct.Struct("!BBHH")
 def _message(mh_type: int, body: bytes | memoryview, options: tuple[MobilityOption, ...],
              proto: int, reserved: int, wire: MHWire) -> MobilityMessage:
     """Build the message from its fixed data (MH offset 6 onward) and its options."""
-    kw = {"options": options, "proto": proto, "mh_reserved": reserved, "wire": wire}
+    kw: dict[str, Any] = {"options": options, "proto": proto, "mh_reserved": reserved,
+                          "wire": wire}
     if mh_type == MHType.BU:
         seq, flags, lifetime = _BU.unpack_from(body, 0)
         return BindingUpdate(seq, BUFlag(flags), lifetime, **kw)
@@ -421,7 +422,8 @@ def _message(mh_type: int, body: bytes | memoryview, options: tuple[MobilityOpti
     return BindingRevocation(lookup(BRType, br_type), code, seq, flags, **kw)
 
 
-_FIXED = {MHType.BU: 6, MHType.BA: 6, MHType.BE: 18, MHType.HEARTBEAT: 6, MHType.BR: 6}
+_FIXED: dict[int, int] = {MHType.BU: 6, MHType.BA: 6, MHType.BE: 18, MHType.HEARTBEAT: 6,
+                          MHType.BR: 6}
 
 
 def decode_mh(buf: bytes | memoryview, offset: int = 0, end: int | None = None,

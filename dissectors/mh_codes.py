@@ -139,7 +139,7 @@ BR_FLAG_BITS = int(BRFlag.P | BRFlag.V | BRFlag.G)
 
 def flag_names(flags: IntFlag, table: type[IntFlag]) -> str:
     """``"A P"`` style: the set flags in bit order, most significant first."""
-    return " ".join(m.name for m in sorted(table, key=int, reverse=True) if flags & m)
+    return " ".join(m.name or "" for m in sorted(table, key=int, reverse=True) if flags & m)
 
 
 class BAStatus(Labeled):

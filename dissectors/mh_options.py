@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv6Address
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dissectors.text import display_text
 
@@ -598,7 +598,8 @@ MobilityOption = (
     | IPv4DHCPSupportMode | LMAAddress
 )
 
-OPTION_CLASSES: dict[int, type] = {
+#: option type -> its class (each has ``TYPE`` and a ``from_data(bytes)`` classmethod)
+OPTION_CLASSES: dict[int, Any] = {
     cls.TYPE: cls
     for cls in (
         BindingRefreshAdvice, AlternateCoA, NonceIndices, BindingAuthData, MNIdentifier,

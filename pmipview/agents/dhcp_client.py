@@ -147,10 +147,14 @@ def lease_from_ack(msg: DhcpMessage, server_id: IPv4Address, obtained: float) ->
     if lease == INFINITE_LEASE:
         t1 = t2 = expiry = math.inf
     else:
-        r1 = _uint_option(msg, DhcpOptionCode.RENEWAL_TIME)
-        r2 = _uint_option(msg, DhcpOptionCode.REBINDING_TIME)
-        if r1 is None or r2 is None or not 0 < r1 < r2 < lease:
+        o1 = _uint_option(msg, DhcpOptionCode.RENEWAL_TIME)
+        o2 = _uint_option(msg, DhcpOptionCode.REBINDING_TIME)
+        r1: float
+        r2: float
+        if o1 is None or o2 is None or not 0 < o1 < o2 < lease:
             r1, r2 = 0.5 * lease, 0.875 * lease
+        else:
+            r1, r2 = o1, o2
         t1, t2, expiry = obtained + r1, obtained + r2, obtained + lease
     routers = msg.routers or ()
     return ClientLease(

@@ -78,7 +78,7 @@ def as_frame(src: Address, dst: Address, payload: bytes, sport: int | None,
     if sport is None or dport is None:
         assert isinstance(src, IPv6Address) and isinstance(dst, IPv6Address)
         transport = _with_mh_checksum(payload, src, dst)
-        proto = IPProto.MH
+        proto: int = IPProto.MH
     else:
         transport = encode_udp(UDP(sport, dport), payload, src, dst)
         proto = IPPROTO_UDP
