@@ -51,6 +51,7 @@ net-tools:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP) tshark render-tools net-tools lint
 	$(BIN)/python -m pytest

@@ -26,11 +26,12 @@ from ipaddress import IPv4Address, IPv6Address
 
 from dissectors import mh_options as o
 from dissectors.checksum import inet_checksum, pseudo_header
-from dissectors.dhcp import (
+from dissectors.dhcp import BROADCAST_FLAG, DhcpMessage, decode_dhcp
+from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOp
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpParamRequestListOption,
     DhcpRawOption,
@@ -38,9 +39,7 @@ from dissectors.dhcp import (
     DhcpTextOption,
     DhcpUIntOption,
     RelayAgentSubOption,
-    decode_dhcp,
 )
-from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.frame import build_frame
 from dissectors.ip import IPv4, IPv6, IPv6ExtHeader
 from dissectors.link import Ethernet, EtherType, LinkType, VlanTag, encode_link, link_for
@@ -53,7 +52,7 @@ from dissectors.mh import (
     MobilityMessage,
     UnknownMH,
 )
-from dissectors.mh_codes import BAFlag, BAStatus, BRFlag, BRType, BUFlag, HBFlag
+from dissectors.mh_codes import BAFlag, BAStatus, BRFlag, BRType, BUFlag, HandoffIndicator, HBFlag
 
 Frame = tuple[int, bytes]
 
@@ -77,8 +76,8 @@ def _pmip_options() -> dict[str, o.MobilityOption]:
     v6 = IPv6Address
     return {
         "mnid": o.MNIdentifier.nai("mn1@example.com"),
-        "hi": o.HandoffIndicatorOpt(1),
-        "hi_rereg": o.HandoffIndicatorOpt(5),
+        "hi": o.HandoffIndicatorOpt(HandoffIndicator.NEW_INTERFACE),
+        "hi_rereg": o.HandoffIndicatorOpt(HandoffIndicator.NOT_CHANGED),
         "att": o.AccessTechnologyOpt(3),
         "hnp": o.HomeNetworkPrefix(v6("2001:db8:1::"), 64),
         "hnp_any": o.HomeNetworkPrefix(v6(0), 0),
@@ -191,21 +190,23 @@ def dhcp_messages() -> list[tuple[DhcpMessage, IPv4Address, IPv4Address, int | N
         return DhcpMessage(op=op, xid=xid, chaddr=MAC,  # type: ignore[arg-type]
                            options=(DhcpMessageTypeOption(mt), *opts), **kw)
 
-    discover = msg(1, t.DISCOVER, cid, prl, DhcpUIntOption(57, 1500),
-                   DhcpTextOption(12, "mn1"), DhcpRawOption(60, b"pmipview"), flags=0x8000)
-    offer = msg(2, t.OFFER, server, *lease, *config, yiaddr=CLIENT4, siaddr=SERVER4)
-    request = msg(1, t.REQUEST, cid, DhcpAddressOption(50, CLIENT4), server, prl)
-    ack = msg(2, t.ACK, server, *lease, *config, yiaddr=CLIENT4)
-    nak = msg(2, t.NAK, server, DhcpTextOption(56, "address not available"), flags=0x8000)
-    decline = msg(1, t.DECLINE, DhcpAddressOption(50, CLIENT4), server)
-    release = msg(1, t.RELEASE, server, ciaddr=CLIENT4)
-    inform = msg(1, t.INFORM, prl, ciaddr=CLIENT4)
-    relayed_discover = msg(1, t.DISCOVER, cid, prl, rai, hops=1, giaddr=RELAY4)
-    relayed_ack = msg(2, t.ACK, server, *lease, *config, rai, hops=1, giaddr=RELAY4,
+    rq, rp = DhcpOp.BOOTREQUEST, DhcpOp.BOOTREPLY
+    discover = msg(rq, t.DISCOVER, cid, prl, DhcpUIntOption(57, 1500),
+                   DhcpTextOption(12, "mn1"), DhcpRawOption(60, b"pmipview"), flags=BROADCAST_FLAG)
+    offer = msg(rp, t.OFFER, server, *lease, *config, yiaddr=CLIENT4, siaddr=SERVER4)
+    request = msg(rq, t.REQUEST, cid, DhcpAddressOption(50, CLIENT4), server, prl)
+    ack = msg(rp, t.ACK, server, *lease, *config, yiaddr=CLIENT4)
+    nak = msg(rp, t.NAK, server, DhcpTextOption(56, "address not available"),
+              flags=BROADCAST_FLAG)
+    decline = msg(rq, t.DECLINE, DhcpAddressOption(50, CLIENT4), server)
+    release = msg(rq, t.RELEASE, server, ciaddr=CLIENT4)
+    inform = msg(rq, t.INFORM, prl, ciaddr=CLIENT4)
+    relayed_discover = msg(rq, t.DISCOVER, cid, prl, rai, hops=1, giaddr=RELAY4)
+    relayed_ack = msg(rp, t.ACK, server, *lease, *config, rai, hops=1, giaddr=RELAY4,
                       yiaddr=CLIENT4)
-    rfc4361 = msg(1, t.REQUEST, DhcpClientIdOption.from_iaid_duid(7, b"\0\3\0\1" + b"\2" * 6),
+    rfc4361 = msg(rq, t.REQUEST, DhcpClientIdOption.from_iaid_duid(7, b"\0\3\0\1" + b"\2" * 6),
                   DhcpAddressOption(50, CLIENT4))
-    bootp = DhcpMessage(op=2, xid=1, yiaddr=CLIENT4, chaddr=MAC, sname=b"boot",
+    bootp = DhcpMessage(op=DhcpOp.BOOTREPLY, xid=1, yiaddr=CLIENT4, chaddr=MAC, sname=b"boot",
                         file=b"pxelinux.0")
     return [
         (discover, ANY4, BCAST4, None, None),
@@ -216,8 +217,8 @@ def dhcp_messages() -> list[tuple[DhcpMessage, IPv4Address, IPv4Address, int | N
         (decline, ANY4, BCAST4, None, None),
         (release, CLIENT4, SERVER4, None, None),
         (inform, CLIENT4, SERVER4, None, None),
-        (relayed_discover, RELAY4, SERVER4, 67, 67),
-        (relayed_ack, SERVER4, RELAY4, 67, 67),
+        (relayed_discover, RELAY4, SERVER4, DHCP_SERVER_PORT, DHCP_SERVER_PORT),
+        (relayed_ack, SERVER4, RELAY4, DHCP_SERVER_PORT, DHCP_SERVER_PORT),
         (rfc4361, ANY4, BCAST4, None, None),
         (_overloaded_ack(), SERVER4, CLIENT4, None, None),
         (bootp, SERVER4, CLIENT4, None, None),

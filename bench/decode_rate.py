@@ -39,7 +39,11 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import Frame, mixed
+from dissectors.dhcp_codes import DHCP_PORTS
 from dissectors.frame import decode_frame
+from dissectors.ip import IPProto
+from dissectors.link import EtherType
+from dissectors.mh_codes import PMIP6_CNTL_PORT
 from dissectors.prefilter import DHCP, FRAGMENT, MH, OTHER, classify
 
 _SIGNALING = (MH, DHCP)
@@ -71,7 +75,9 @@ _ETH_TYPE = struct.Struct("!12xH").unpack_from
 _V4 = struct.Struct("!B8xB").unpack_from   # version/IHL ... protocol
 _V6_NH = struct.Struct("!6xB").unpack_from
 _PORTS = struct.Struct("!HH").unpack_from
-_SIG_PORTS = frozenset((5436, 67, 68))
+_SIG_PORTS = frozenset((PMIP6_CNTL_PORT, *DHCP_PORTS))
+_IPV4, _IPV6 = int(EtherType.IPV4), int(EtherType.IPV6)
+_UDP, _MH = int(IPProto.UDP), int(IPProto.MH)
 
 
 def struct_floor(frames: list[Frame]) -> int:
@@ -79,17 +85,17 @@ def struct_floor(frames: list[Frame]) -> int:
     n = 0
     for _lt, data in frames:
         (et,) = _ETH_TYPE(data)
-        if et == 0x0800:
+        if et == _IPV4:
             vihl, proto = _V4(data, 14)
-            if proto == 17:
+            if proto == _UDP:
                 sport, dport = _PORTS(data, 14 + (vihl & 15) * 4)
                 if sport in _SIG_PORTS or dport in _SIG_PORTS:
                     n += 1
-        elif et == 0x86DD:
+        elif et == _IPV6:
             (nh,) = _V6_NH(data, 14)
-            if nh == 135:
+            if nh == _MH:
                 n += 1
-            elif nh == 17:
+            elif nh == _UDP:
                 sport, dport = _PORTS(data, 54)
                 if sport in _SIG_PORTS or dport in _SIG_PORTS:
                     n += 1

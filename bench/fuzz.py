@@ -51,11 +51,13 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 from bench.corpus import Frame, signaling_frames, unrelated_frames
 from dissectors import prefilter
 from dissectors.dhcp import decode_dhcp
+from dissectors.dhcp_codes import DHCP_PORTS
 from dissectors.errors import DecodeError, Malformed
 from dissectors.frame import decode_frame
 from dissectors.ip import decode_ipv4, decode_ipv6
-from dissectors.link import decode_link
+from dissectors.link import LinkType, decode_link
 from dissectors.mh import decode_mh
+from dissectors.mh_codes import PMIP6_CNTL_PORT
 from dissectors.mh_options import OPTION_CLASSES
 from dissectors.udp import decode_udp
 
@@ -109,7 +111,7 @@ class Field:
 
 _ETHERTYPES = (0x0800, 0x86DD, 0x8100, 0x88A8, 0x0806, 0x9100)
 _IP_PROTOS = (17, 6, 1, 135, 58, 0, 43, 44, 51, 60, 59, 50)
-_PORTS = (5436, 67, 68, 53, 0)
+_PORTS = (PMIP6_CNTL_PORT, *DHCP_PORTS, 53, 0)
 _MH_TYPES = (5, 6, 7, 13, 16, 0, 1, 8, 17, 200)
 _MH_OPTION_TYPES = (0, 1, *sorted(OPTION_CLASSES), 6, 7, 255)
 _MH_FIXED = {5: 6, 6: 6, 7: 18, 13: 6, 16: 6}
@@ -181,16 +183,17 @@ def layout_fields(linktype: int, data: bytes,
     """Every length and type field of a (valid) frame, found from its layer offsets."""
     out: list[Field] = []
     n = len(data)
-    if linktype == 1 and n >= 14:
+    if linktype == LinkType.ETHERNET and n >= 14:
         out.append(Field("eth.type", 12, "u16", _ETHERTYPES))
-    elif linktype == 113 and n >= 16:
+    elif linktype == LinkType.LINUX_SLL and n >= 16:
         out.append(Field("sll.addr_len", 4, "u16"))
         out.append(Field("sll.protocol", 14, "u16", _ETHERTYPES))
-    elif linktype == 276 and n >= 20:
+    elif linktype == LinkType.LINUX_SLL2 and n >= 20:
         out.append(Field("sll2.protocol", 0, "u16", _ETHERTYPES))
         out.append(Field("sll2.addr_len", 11, "u8"))
-    elif linktype in (0, 108) and n >= 4:
-        out.append(Field("null.family", 0 if linktype == 0 else 3, "u8", (2, 10, 24, 28, 30)))
+    elif linktype in (LinkType.NULL, LinkType.LOOP) and n >= 4:
+        where = 0 if linktype == LinkType.NULL else 3
+        out.append(Field("null.family", where, "u8", (2, 10, 24, 28, 30)))
     for layer, off in offsets:
         if layer == "ipv4" and off + 20 <= n:
             out.append(Field("ipv4.ihl", off, "ihl"))

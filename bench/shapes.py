@@ -32,11 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import unrelated_frame
 from dissectors import mh_options as o
-from dissectors.dhcp import (
+from dissectors.dhcp import BROADCAST_FLAG, DhcpMessage
+from dissectors.dhcp_codes import DHCP_SERVER_PORT as SERVER
+from dissectors.dhcp_codes import DhcpMessageType as T
+from dissectors.dhcp_codes import DhcpOp
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpParamRequestListOption,
     DhcpRawOption,
@@ -45,7 +48,6 @@ from dissectors.dhcp import (
     DhcpUIntOption,
     RelayAgentSubOption,
 )
-from dissectors.dhcp_codes import DhcpMessageType as T
 from dissectors.frame import build_frame
 from dissectors.link import Ethernet, EtherType, LinkType, VlanTag
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat
@@ -178,18 +180,19 @@ def _dhcp_exchange(net: _Net, rng: random.Random, mn: int, mag: int, xid: int
     any4, bcast = IPv4Address(0), IPv4Address("255.255.255.255")
     for mt, opts, reply in ((T.DISCOVER, discover, False), (T.OFFER, offer, True),
                             (T.REQUEST, request, False), (T.ACK, ack, True)):
-        kw: dict = {"yiaddr": hoa} if reply else {"flags": 0x8000}
-        client = msg(2 if reply else 1, mt, opts, **kw)
-        relayed = msg(2 if reply else 1, mt, (*opts, rai), hops=1, giaddr=gi, **kw)
+        kw: dict = {"yiaddr": hoa} if reply else {"flags": BROADCAST_FLAG}
+        op = DhcpOp.BOOTREPLY if reply else DhcpOp.BOOTREQUEST
+        client = msg(op, mt, opts, **kw)
+        relayed = msg(op, mt, (*opts, rai), hops=1, giaddr=gi, **kw)
         if reply:   # server -> relay (67 -> 67), then relay -> MN (67 -> 68)
-            out.append(build_frame(ETH, srv, gi, relayed, sport=67, dport=67,
+            out.append(build_frame(ETH, srv, gi, relayed, sport=SERVER, dport=SERVER,
                                    link=_link(rng, srv_mac, mag_mac, qinq)))
             out.append(build_frame(ETH, gi, bcast, client,
                                    link=_link(rng, mag_mac, "ff:ff:ff:ff:ff:ff", qinq)))
         else:       # MN -> broadcast (68 -> 67), then relay -> server (67 -> 67)
             out.append(build_frame(ETH, any4, bcast, client,
                                    link=_link(rng, mac, "ff:ff:ff:ff:ff:ff", qinq)))
-            out.append(build_frame(ETH, gi, srv, relayed, sport=67, dport=67,
+            out.append(build_frame(ETH, gi, srv, relayed, sport=SERVER, dport=SERVER,
                                    link=_link(rng, mag_mac, srv_mac, qinq)))
     return out
 

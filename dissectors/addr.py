@@ -15,7 +15,7 @@ class _Text4(IPv4Address):
     __slots__ = ("_text",)
 
     def __init__(self, address: object) -> None:
-        super().__init__(address)  # type: ignore[arg-type]
+        super().__init__(address)
         self._text = IPv4Address.__str__(self)
 
     def __str__(self) -> str:
@@ -24,8 +24,8 @@ class _Text4(IPv4Address):
     def __repr__(self) -> str:
         return f"IPv4Address({self._text!r})"
 
-    def __reduce__(self) -> tuple:
-        return IPv4Address, (self._ip,)
+    def __reduce__(self) -> tuple[type[IPv4Address], tuple[int]]:
+        return IPv4Address, (int(self),)
 
 
 class _Text6(IPv6Address):
@@ -34,7 +34,7 @@ class _Text6(IPv6Address):
     __slots__ = ("_text",)
 
     def __init__(self, address: object) -> None:
-        super().__init__(address)  # type: ignore[arg-type]
+        super().__init__(address)
         self._text = IPv6Address.__str__(self)
 
     def __str__(self) -> str:
@@ -43,8 +43,8 @@ class _Text6(IPv6Address):
     def __repr__(self) -> str:
         return f"IPv6Address({self._text!r})"
 
-    def __reduce__(self) -> tuple:
-        return IPv6Address, (self._ip,)
+    def __reduce__(self) -> tuple[type[IPv6Address], tuple[int]]:
+        return IPv6Address, (int(self),)
 
 
 _V4: dict[bytes, IPv4Address] = {}

@@ -154,6 +154,11 @@ RELAY_AGENT_SUBOPTION_NAMES: dict[int, str] = {
     12: "Relay Agent Identifier",
 }
 
+#: UDP ports of DHCP (RFC 2131 §4.1): servers and relays listen on 67, clients on 68.
+DHCP_SERVER_PORT = 67
+DHCP_CLIENT_PORT = 68
+DHCP_PORTS = (DHCP_SERVER_PORT, DHCP_CLIENT_PORT)
+
 #: Client Identifier (option 61) type byte values with a meaning of their own.
 CLIENT_ID_TYPE_ETHERNET = 1  # ARP hardware type 1: the value is a MAC address
 CLIENT_ID_TYPE_RFC4361 = 255  # RFC 4361: IAID (4 bytes) followed by a DUID

@@ -17,30 +17,43 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from dissectors.addr import ipv4
-from dissectors.dhcp import (
-    _HEADER,
+from dissectors.dhcp import _HEADER, BROADCAST_FLAG, MAGIC_COOKIE, OPTIONS_OFFSET, _format_chaddr
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOptionCode
+from dissectors.dhcp_options import (
     _MESSAGE_TYPES,
     ADDRESS_CODES,
     ADDRESS_LIST_CODES,
-    BROADCAST_FLAG,
-    MAGIC_COOKIE,
-    OPTIONS_OFFSET,
     TYPED_OPTION_CODES,
+    UINT_MINIMUMS,
     UINT_WIDTHS,
     DhcpClientIdOption,
-    DhcpMessageType,
-    _Decoder,
-    _format_chaddr,
+    decode_relay_agent_info,
 )
+from dissectors.errors import Malformed
 
 _COOKIE = MAGIC_COOKIE.to_bytes(4, "big")
-_MIN_UINT = {26: 68, 57: 576}
+# option codes as plain ints, compared in the loop below (module globals, no enum lookups)
+_PAD, _END, _OVERLOAD = (int(DhcpOptionCode.PAD), int(DhcpOptionCode.END),
+                         int(DhcpOptionCode.OVERLOAD))
+_MESSAGE_TYPE, _CLIENT_ID = int(DhcpOptionCode.MESSAGE_TYPE), int(DhcpOptionCode.CLIENT_ID)
+_REQUESTED_IP, _SERVER_ID = int(DhcpOptionCode.REQUESTED_IP), int(DhcpOptionCode.SERVER_ID)
+_RELAY_AGENT_INFO = int(DhcpOptionCode.RELAY_AGENT_INFO)
+
+
+class _Unclean(Exception):
+    """A warning of the full decoder: this message is not for the lite path."""
+
+
+def _unclean(offset: int, reason: str) -> None:
+    raise _Unclean
+
+
 #: fixed-length typed options: code -> (length, minimum value or 0)
 _RULE: dict[int, tuple[int, int]] = {}
 for _c in ADDRESS_CODES:
     _RULE[_c] = (4, 0)
 for _c, _w in UINT_WIDTHS.items():
-    _RULE[_c] = (_w, _MIN_UINT.get(_c, 0))
+    _RULE[_c] = (_w, UINT_MINIMUMS.get(_c, 0))
 
 
 @dataclass(slots=True)
@@ -60,7 +73,7 @@ class DhcpLite:
     requested_ip: IPv4Address | None
     server_id: IPv4Address | None
     remote_id: IPv4Address | None
-    warnings: tuple = ()
+    warnings: tuple[Malformed, ...] = ()
 
 
 def scan_dhcp(data: bytes) -> DhcpLite | None:
@@ -72,7 +85,12 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
      _sname, _file) = _HEADER.unpack_from(data, 0)
     if flags & ~BROADCAST_FLAG or hlen > 16:
         return None
-    mtype = cid = req = sid = rai = None
+    mtype: DhcpMessageType | int | None = None
+    cid: str | None = None
+    req: IPv4Address | None = None
+    sid: IPv4Address | None = None
+    rai: IPv4Address | None = None
+    rai_seen = False
     rule = _RULE
     typed = TYPED_OPTION_CODES
     i = OPTIONS_OFFSET
@@ -80,10 +98,10 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
         if i >= n:
             return None               # End missing: a warning
         code = data[i]
-        if code == 0:
+        if code == _PAD:
             i += 1
             continue
-        if code == 255:
+        if code == _END:
             break
         if i + 1 >= n:
             return None
@@ -100,12 +118,12 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
                     return None
                 if r[1] and int.from_bytes(data[i + 2:j], "big") < r[1]:
                     return None
-                if code == 50:
+                if code == _REQUESTED_IP:
                     if req is None:
                         req = ipv4(data[i + 2:j])
-                elif code == 54 and sid is None:
+                elif code == _SERVER_ID and sid is None:
                     sid = ipv4(data[i + 2:j])
-            elif code == 53:
+            elif code == _MESSAGE_TYPE:
                 if length != 1:
                     return None
                 if mtype is None:
@@ -113,22 +131,24 @@ def scan_dhcp(data: bytes) -> DhcpLite | None:
             elif code in ADDRESS_LIST_CODES:
                 if length % 4:
                     return None
-            elif code == 61:
+            elif code == _CLIENT_ID:
                 if length < 2:
                     return None
                 if cid is None:
                     cid = DhcpClientIdOption(data[i + 2], data[i + 3:j]).mac or ""
-            elif code == 82:          # every 82 must parse clean; the first one counts
-                dec = _Decoder(data, {})
-                opt = dec.relay_agent_info(data[i + 2:j], i)
-                if opt is None or dec.warnings:
+            elif code == _RELAY_AGENT_INFO:  # every 82 must parse clean; the first one counts
+                try:
+                    opt = decode_relay_agent_info(data[i + 2:j], i, _unclean)
+                except _Unclean:
                     return None
-                if rai is None:
-                    rai = opt.remote_id_ipv4 or False
-            elif code == 52:
+                if opt is None:
+                    return None
+                if not rai_seen:
+                    rai_seen, rai = True, opt.remote_id_ipv4
+            elif code == _OVERLOAD:
                 return None           # option overload: the full decoder's business
         i = j
     return DhcpLite(op, htype, hops, xid,
                     _format_chaddr(htype, hlen, chaddr_field).lower() if htype == 1 else "",
                     ipv4(data[12:16]), ipv4(data[16:20]), ipv4(data[24:28]), mtype,
-                    cid or None, req, sid, rai or None)
+                    cid or None, req, sid, rai)

@@ -19,8 +19,8 @@ from enum import IntEnum, IntFlag
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from .dhcp import DhcpOption
-from .dhcp import option_name as dhcp_option_name
+from .dhcp_options import DhcpOption
+from .dhcp_options import option_name as dhcp_option_name
 from .mh_codes import OptionType, name_of
 
 # Layout records and warnings are reported elsewhere (frame warnings, header fields).

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
 from .dhcp import DhcpMessage, decode_dhcp, encode_dhcp
+from .dhcp_codes import DHCP_CLIENT_PORT, DHCP_PORTS, DHCP_SERVER_PORT
 from .dhcp_lite import DhcpLite, scan_dhcp
 from .errors import DecodeError, Malformed
 from .ip import IPLayer, IPProto, IPv4, IPv6, decode_ipv4, decode_ipv6, encode_ipv4, encode_ipv6
@@ -22,8 +23,6 @@ from .link import EtherType, LinkLayer, decode_link, encode_link, link_for
 from .mh import MobilityMessage, decode_mh, encode_mh
 from .mh_codes import PMIP6_CNTL_PORT
 from .udp import UDP, decode_udp, encode_udp
-
-DHCP_PORTS = (67, 68)
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -77,8 +76,10 @@ class Frame:
         """The one-line summary of the packet list."""
         if self.mh is not None:
             text = self.mh.info()
-        elif self.dhcp is not None:
+        elif isinstance(self.dhcp, DhcpMessage):
             text = self.dhcp.info()
+        elif self.dhcp is not None:  # decode_frame(lite=True): the fields correlation reads
+            text = f"DHCP xid=0x{self.dhcp.xid:08x} chaddr={self.dhcp.chaddr}"
         elif self.fragment:
             text = "IP fragment (not reassembled)"
         elif self.udp is not None:
@@ -98,7 +99,11 @@ def decode_frame(linktype: int, data: bytes | memoryview, lite: bool = False) ->
     With ``lite``, a clean DHCP message becomes a :class:`DhcpLite` (the fields
     correlation reads, no option objects); anything else is decoded in full."""
     buf = data if isinstance(data, bytes) else bytes(data)
-    link = ip = udp = mh = dhcp = None
+    link: LinkLayer | None = None
+    ip: IPLayer | None = None
+    udp: UDP | None = None
+    mh: MobilityMessage | None = None
+    dhcp: DhcpMessage | DhcpLite | None = None
     offsets: list[tuple[str, int]] = []
     warnings: list[Malformed] = []
     fragment = False
@@ -181,8 +186,10 @@ def build_frame(linktype: int, src: IPv4Address | IPv6Address, dst: IPv4Address 
         payload = encode_dhcp(message)
         if sport is None or dport is None:
             request = int(message.op) == 1
-            sport = sport if sport is not None else (68 if request else 67)
-            dport = dport if dport is not None else (67 if request else 68)
+            sport = sport if sport is not None else (
+                DHCP_CLIENT_PORT if request else DHCP_SERVER_PORT)
+            dport = dport if dport is not None else (
+                DHCP_SERVER_PORT if request else DHCP_CLIENT_PORT)
         transport = encode_udp(UDP(sport, dport), payload, src, dst)
         proto = IPProto.UDP
     elif src.version == 6 and sport is None and dport is None:

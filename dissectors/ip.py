@@ -72,7 +72,7 @@ class IPv6ExtHeader:
     def fragment_offset(self) -> int | None:
         if self.type != IPProto.FRAGMENT or len(self.body) < 3:
             return None
-        return struct.unpack_from("!H", self.body, 1)[0] >> 3
+        return int(struct.unpack_from("!H", self.body, 1)[0]) >> 3
 
     @property
     def more_fragments(self) -> bool:

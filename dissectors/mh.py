@@ -11,13 +11,14 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv6Address
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from .addr import ipv6
 from .checksum import inet_checksum, pseudo_header
 from .errors import DecodeError, Malformed, need
+from .ip import IPProto
 from .mh_codes import (
-    IPPROTO_MH,
+    BR_FLAG_BITS,
     BAFlag,
     BAStatus,
     BEStatus,
@@ -26,13 +27,14 @@ from .mh_codes import (
     BRType,
     BUFlag,
     HBFlag,
+    MessageKind,
     MHType,
     RevocationTrigger,
-    ba_accepted,
     ba_status_name,
     flag_names,
     lookup,
     name_of,
+    status_accepted,
 )
 from .mh_options import (
     GREKey,
@@ -55,6 +57,9 @@ LAYER = "mh"
 _UNSPECIFIED6 = IPv6Address(0)
 IPPROTO_NONE = 59
 
+
+#: An option class: what `option()` and `all_options()` are asked for and return.
+Opt = TypeVar("Opt", bound=MobilityOption)
 
 _BU_P, _BA_P, _HB_R = int(BUFlag.P), int(BAFlag.P), int(HBFlag.R)
 
@@ -81,55 +86,57 @@ class _MHBase:
     FIXED: ClassVar[int] = 6  # bytes of message data before the options
 
     # --- option look-ups shared by every message -------------------------------------
-    def option(self, cls: type) -> MobilityOption | None:
+    def option(self, cls: type[Opt]) -> Opt | None:
+        """The first option of class ``cls``, typed as that class; None when absent."""
         for opt in getattr(self, "options", ()):
             if isinstance(opt, cls):
                 return opt
         return None
 
-    def all_options(self, cls: type) -> list[MobilityOption]:
+    def all_options(self, cls: type[Opt]) -> list[Opt]:
+        """Every option of class ``cls``, in wire order."""
         return [o for o in getattr(self, "options", ()) if isinstance(o, cls)]
 
     @property
     def mn_id(self) -> str | None:
         opt = self.option(MNIdentifier)
-        return opt.text if opt else None  # type: ignore[union-attr]
+        return opt.text if opt else None
 
     @property
     def mn_lli(self) -> str | None:
         opt = self.option(MNLinkLayerId)
-        return opt.text if opt else None  # type: ignore[union-attr]
+        return opt.text if opt else None
 
     @property
     def hnps(self) -> list[HomeNetworkPrefix]:
-        return self.all_options(HomeNetworkPrefix)  # type: ignore[return-value]
+        return self.all_options(HomeNetworkPrefix)
 
     @property
     def handoff_indicator(self) -> int | None:
         opt = self.option(HandoffIndicatorOpt)
-        return opt.hi if opt else None  # type: ignore[union-attr]
+        return opt.hi if opt else None
 
     @property
     def timestamp(self) -> Timestamp | None:
-        return self.option(Timestamp)  # type: ignore[return-value]
+        return self.option(Timestamp)
 
     @property
     def hoa_request(self) -> IPv4HoARequest | None:
-        return self.option(IPv4HoARequest)  # type: ignore[return-value]
+        return self.option(IPv4HoARequest)
 
     @property
     def hoa_reply(self) -> IPv4HoAReply | None:
-        return self.option(IPv4HoAReply)  # type: ignore[return-value]
+        return self.option(IPv4HoAReply)
 
     @property
     def default_router(self) -> IPv4Address | None:
         opt = self.option(IPv4DefaultRouter)
-        return opt.address if opt else None  # type: ignore[union-attr]
+        return opt.address if opt else None
 
     @property
     def dhcp_mode(self) -> str | None:
         opt = self.option(IPv4DHCPSupportMode)
-        return opt.mode if opt else None  # type: ignore[union-attr]
+        return opt.mode if opt else None
 
     @property
     def name(self) -> str:
@@ -162,8 +169,8 @@ class _MHBase:
         if mode is not None:
             parts.append(f"DHCP={mode}")
         gre = self.option(GREKey)
-        if gre is not None and gre.key is not None:  # type: ignore[union-attr]
-            parts.append(f"GRE-Key=0x{gre.key:08x}")  # type: ignore[union-attr]
+        if gre is not None and gre.key is not None:
+            parts.append(f"GRE-Key=0x{gre.key:08x}")
         return " ".join(parts)
 
 
@@ -187,8 +194,8 @@ class BindingUpdate(_MHBase):
         return self.lifetime * 4
 
     @property
-    def short(self) -> str:
-        return "PBU" if self.proxy else "BU"
+    def short(self) -> MessageKind:
+        return MessageKind.PBU if self.proxy else MessageKind.BU
 
     def info(self) -> str:
         head = f"{self.short} seq={self.seq}"
@@ -221,7 +228,7 @@ class BindingAck(_MHBase):
 
     @property
     def accepted(self) -> bool:
-        return ba_accepted(self.status)
+        return status_accepted(self.status)
 
     @property
     def status_name(self) -> str:
@@ -232,8 +239,8 @@ class BindingAck(_MHBase):
         return self.lifetime * 4
 
     @property
-    def short(self) -> str:
-        return "PBA" if self.proxy else "BA"
+    def short(self) -> MessageKind:
+        return MessageKind.PBA if self.proxy else MessageKind.BA
 
     def info(self) -> str:
         head = f"{self.short} seq={self.seq} status={int(self.status)} {self.status_name}"
@@ -260,8 +267,8 @@ class BindingError(_MHBase):
         return name_of(BEStatus, self.status)
 
     @property
-    def short(self) -> str:
-        return "BE"
+    def short(self) -> MessageKind:
+        return MessageKind.BE
 
     def info(self) -> str:
         return f"BE status={int(self.status)} {self.status_name} HoA={self.home_address}"
@@ -284,8 +291,8 @@ class Heartbeat(_MHBase):
         return bool(self.flags & HBFlag.U)
 
     @property
-    def short(self) -> str:
-        return "HB-Resp" if self.response else "HB-Req"
+    def short(self) -> MessageKind:
+        return MessageKind.HB_RESP if self.response else MessageKind.HB_REQ
 
     def info(self) -> str:
         text = f"Heartbeat {'response' if self.response else 'request'} seq={self.seq}"
@@ -295,7 +302,7 @@ class Heartbeat(_MHBase):
 
         rc = self.option(RestartCounter)
         if rc is not None:
-            text += f" restart-counter={rc.counter}"  # type: ignore[union-attr]
+            text += f" restart-counter={rc.counter}"
         return text
 
 
@@ -315,6 +322,11 @@ class BindingRevocation(_MHBase):
     @property
     def indication(self) -> bool:
         return self.br_type == BRType.BRI
+
+    @property
+    def proxy(self) -> bool:
+        """The P flag: a proxy binding revocation (RFC 5846 §6.1)."""
+        return bool(self.flags & BRFlag.P)
 
     @property
     def br_type_name(self) -> str:
@@ -339,14 +351,16 @@ class BindingRevocation(_MHBase):
 
     @property
     def accepted(self) -> bool:
-        return self.br_type != BRType.BRA or self.code < 128
+        return self.br_type != BRType.BRA or status_accepted(self.code)
 
     @property
-    def short(self) -> str:
-        return {BRType.BRI: "BRI", BRType.BRA: "BRA"}.get(self.br_type, "BR")
+    def short(self) -> MessageKind:
+        if self.br_type == BRType.BRI:
+            return MessageKind.BRI
+        return MessageKind.BRA if self.br_type == BRType.BRA else MessageKind.BR
 
     def info(self) -> str:
-        flags = flag_names(BRFlag(self.flags & 0xE000), BRFlag)
+        flags = flag_names(BRFlag(self.flags & BR_FLAG_BITS), BRFlag)
         if self.br_type == BRType.BRI:
             head = f"BRI seq={self.seq} trigger={self.code} {self.code_name}"
         elif self.br_type == BRType.BRA:
@@ -391,7 +405,8 @@ _BR = struct.Struct("!BBHH")
 def _message(mh_type: int, body: bytes | memoryview, options: tuple[MobilityOption, ...],
              proto: int, reserved: int, wire: MHWire) -> MobilityMessage:
     """Build the message from its fixed data (MH offset 6 onward) and its options."""
-    kw = {"options": options, "proto": proto, "mh_reserved": reserved, "wire": wire}
+    kw: dict[str, Any] = {"options": options, "proto": proto, "mh_reserved": reserved,
+                          "wire": wire}
     if mh_type == MHType.BU:
         seq, flags, lifetime = _BU.unpack_from(body, 0)
         return BindingUpdate(seq, BUFlag(flags), lifetime, **kw)
@@ -407,7 +422,8 @@ def _message(mh_type: int, body: bytes | memoryview, options: tuple[MobilityOpti
     return BindingRevocation(lookup(BRType, br_type), code, seq, flags, **kw)
 
 
-_FIXED = {MHType.BU: 6, MHType.BA: 6, MHType.BE: 18, MHType.HEARTBEAT: 6, MHType.BR: 6}
+_FIXED: dict[int, int] = {MHType.BU: 6, MHType.BA: 6, MHType.BE: 18, MHType.HEARTBEAT: 6,
+                          MHType.BR: 6}
 
 
 def decode_mh(buf: bytes | memoryview, offset: int = 0, end: int | None = None,
@@ -431,7 +447,7 @@ def decode_mh(buf: bytes | memoryview, offset: int = 0, end: int | None = None,
                           f"{len(view)} are in the packet")
     checksum_ok: bool | None = None
     if pseudo is not None:
-        checksum_ok = inet_checksum(pseudo + struct.pack("!I3xB", total, IPPROTO_MH),
+        checksum_ok = inet_checksum(pseudo + struct.pack("!I3xB", total, IPProto.MH),
                                     view[:total]) == 0
         if not checksum_ok:
             warnings.append(Malformed(LAYER, 4, f"bad checksum 0x{checksum:04x}", "warning"))
@@ -500,6 +516,6 @@ def encode_mh(msg: MobilityMessage, src: IPv6Address | None = None,
     head = bytes([msg.proto, total // 8 - 1, mh_type, msg.mh_reserved])
     checksum = 0
     if src is not None and dst is not None:
-        checksum = inet_checksum(pseudo_header(src, dst, IPPROTO_MH, total), head,
+        checksum = inet_checksum(pseudo_header(src, dst, IPProto.MH, total), head,
                                  b"\0\0", body)
     return head + struct.pack("!H", checksum) + body

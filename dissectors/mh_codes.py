@@ -6,7 +6,7 @@ numbers stay plain ``int`` and :func:`name_of` prints them as ``unknown (N)``.
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
+from enum import IntEnum, IntFlag, StrEnum
 
 
 class Labeled(IntEnum):
@@ -15,7 +15,7 @@ class Labeled(IntEnum):
     def __new__(cls, value: int, label: str = "") -> Labeled:
         obj = int.__new__(cls, value)
         obj._value_ = value
-        obj.label = label  # type: ignore[attr-defined]
+        obj.label = label
         return obj
 
     label: str
@@ -62,6 +62,33 @@ class MHType(Labeled):
     SUBSCRIPTION_QUERY = 23, "Subscription Query"
 
 
+class MessageKind(StrEnum):
+    """A mobility message's short name, as every output shows it (``dissect``'s kind, the
+    signals, ``--type``, the ladders); the value is the string itself.  An MH type that
+    is not decoded is ``MH-<type>``, a plain string."""
+
+    PBU = "PBU"         # Binding Update with the P flag (RFC 5213)
+    PBA = "PBA"
+    BU = "BU"           # without it (RFC 6275)
+    BA = "BA"
+    BRI = "BRI"         # Binding Revocation Indication (RFC 5846)
+    BRA = "BRA"
+    HB_REQ = "HB-Req"   # Heartbeat (RFC 5847)
+    HB_RESP = "HB-Resp"
+    BE = "BE"           # Binding Error
+    BR = "BR"           # a Binding Revocation of a reserved type
+
+
+#: Binding Updates and their acknowledgements, with or without the P flag.
+UPDATE_KINDS = frozenset({MessageKind.PBU, MessageKind.BU})
+ACK_KINDS = frozenset({MessageKind.PBA, MessageKind.BA})
+HEARTBEAT_KINDS = frozenset({MessageKind.HB_REQ, MessageKind.HB_RESP})
+#: The messages that answer another one.
+REPLY_KINDS = ACK_KINDS | {MessageKind.BRA, MessageKind.HB_RESP}
+#: The messages a sender retransmits until answered.
+REQUEST_KINDS = UPDATE_KINDS | {MessageKind.BRI}
+
+
 class BUFlag(IntFlag):
     """Flags of the 16-bit word at MH offset 8 of a Binding Update (protocol.md §2.1)."""
 
@@ -106,9 +133,13 @@ class BRFlag(IntFlag):
     G = 0x2000
 
 
+#: The bits of a Binding Revocation's flags word that carry a flag (the rest is reserved).
+BR_FLAG_BITS = int(BRFlag.P | BRFlag.V | BRFlag.G)
+
+
 def flag_names(flags: IntFlag, table: type[IntFlag]) -> str:
     """``"A P"`` style: the set flags in bit order, most significant first."""
-    return " ".join(m.name for m in sorted(table, key=int, reverse=True) if flags & m)
+    return " ".join(m.name or "" for m in sorted(table, key=int, reverse=True) if flags & m)
 
 
 class BAStatus(Labeled):
@@ -176,9 +207,14 @@ class BAStatus(Labeled):
     CANNOT_SUPPORT_MULTIPATH_BINDING = 180, "CANNOT_SUPPORT_MULTIPATH_BINDING"
 
 
-def ba_accepted(status: int) -> bool:
-    """Status values below 128 accept the binding (RFC 6275 §6.1.8)."""
-    return status < 128
+#: The first status value that refuses, in every status field of the Mobility Header family.
+REJECTED_FROM = 128
+
+
+def status_accepted(status: int) -> bool:
+    """Status values below 128 accept: BA (RFC 6275 §6.1.8), BRA (RFC 5846 §6.2), IPv4 HoA
+    Reply (RFC 5844 §3.3.2) and IPv4 Address Acknowledgement (RFC 5555 §3.2.1)."""
+    return status < REJECTED_FROM
 
 
 def ba_status_name(status: int, proxy: bool) -> str:
@@ -345,5 +381,3 @@ ALIGNMENT: dict[int, tuple[int, int]] = {
 
 # UDP port of PMIPv6 signaling over IPv4 (RFC 5844 §4.1, IANA pmip6-cntl).
 PMIP6_CNTL_PORT = 5436
-# IPv6 next-header value of the Mobility Header.
-IPPROTO_MH = 135

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address, IPv6Address
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dissectors.text import display_text
 
@@ -30,6 +30,7 @@ from .mh_codes import (
     OptionType,
     lookup,
     name_of,
+    status_accepted,
 )
 
 _H = struct.Struct("!H")
@@ -526,7 +527,7 @@ class IPv4HoAReply:
 
     @property
     def accepted(self) -> bool:
-        return self.status < 128
+        return status_accepted(self.status)
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -597,7 +598,8 @@ MobilityOption = (
     | IPv4DHCPSupportMode | LMAAddress
 )
 
-OPTION_CLASSES: dict[int, type] = {
+#: option type -> its class (each has ``TYPE`` and a ``from_data(bytes)`` classmethod)
+OPTION_CLASSES: dict[int, Any] = {
     cls.TYPE: cls
     for cls in (
         BindingRefreshAdvice, AlternateCoA, NonceIndices, BindingAuthData, MNIdentifier,

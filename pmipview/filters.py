@@ -13,15 +13,18 @@ from datetime import UTC, datetime
 from ipaddress import ip_address
 
 from dissectors.dhcp_codes import DhcpMessageType
+from dissectors.dhcp_lite import DhcpLite
 from dissectors.mh import BindingAck, BindingRevocation
+from dissectors.mh_codes import MessageKind
 from pmipview.errors import UsageError
 from pmipview.packets import Packet, Tally
 
 Predicate = Callable[[Packet], bool]
 
 # --type names: MH message short names and DHCP message types, lower case.
-MH_TYPES = {"pbu": "PBU", "pba": "PBA", "bu": "BU", "ba": "BA", "bri": "BRI", "bra": "BRA",
-            "be": "BE", "hb": ("HB-Req", "HB-Resp"), "hb-req": "HB-Req", "hb-resp": "HB-Resp"}
+MH_TYPES: dict[str, MessageKind | tuple[MessageKind, ...]] = {
+    **{k.value.lower(): k for k in MessageKind if k != MessageKind.BR},
+    "hb": (MessageKind.HB_REQ, MessageKind.HB_RESP)}
 DHCP_TYPES = {t.name.lower(): t for t in DhcpMessageType}
 TYPE_NAMES = sorted([*MH_TYPES, "mh", "dhcp", *DHCP_TYPES])
 
@@ -46,12 +49,16 @@ def mn_keys(packet: Packet) -> set[str]:
         for addr in (dhcp.yiaddr, dhcp.ciaddr, dhcp.requested_ip):
             if addr is not None and int(addr):
                 keys.add(str(addr))
-        cid = dhcp.client_id
-        if cid is not None and cid.mac:
-            keys.add(cid.mac)
-        rai = dhcp.relay_agent_info
-        if rai is not None and rai.remote_id_ipv4 is not None:
-            keys.add(str(rai.remote_id_ipv4))
+        if isinstance(dhcp, DhcpLite):   # decode_frame(lite=True): the fields already read
+            mac, remote = dhcp.client_mac, dhcp.remote_id
+        else:
+            cid, rai = dhcp.client_id, dhcp.relay_agent_info
+            mac = cid.mac if cid is not None else None
+            remote = rai.remote_id_ipv4 if rai is not None else None
+        if mac:
+            keys.add(mac)
+        if remote is not None:
+            keys.add(str(remote))
     return keys
 
 

@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from dissectors import prefilter
+from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.frame import Frame, decode_frame
 from dissectors.mh import BindingAck, BindingRevocation
+from dissectors.mh_codes import BRAStatus, MessageKind, ba_status_name, name_of, status_accepted
 from pmipview.sources.records import Record
 
 
@@ -33,6 +35,12 @@ class Packet:
         return self.ts_ns / 1e9
 
 
+#: The outcome a reply carries: ``(family, code)`` with family the message kind (``PBA``,
+#: ``BA``, ``BRA``, ``BR``) and code its status, or ``("DHCP", 6)`` for a DHCPNAK.
+StatusKey = tuple[str, int]
+DHCP_FAMILY = "DHCP"
+
+
 @dataclass(slots=True)
 class Tally:
     """Counts of one scan.  A frame is decoded, ignored or malformed, never two of them."""
@@ -48,10 +56,10 @@ class Tally:
     min_ts_ns: int | None = None     # earliest and latest timestamps (pcapng interfaces
     max_ts_ns: int | None = None     # may interleave out of order)
     by_type: Counter[str] = field(default_factory=Counter)
-    by_status: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[StatusKey] = field(default_factory=Counter)  # see status_key
     warnings: int = 0     # frames decoded with a flagged problem (bad checksum...)
 
-    def count(self, packet: Packet, kind: str | None, status: str | None) -> None:
+    def count(self, packet: Packet, kind: str | None, status: StatusKey | None) -> None:
         frame = packet.frame
         if frame.malformed is not None:
             self.malformed += 1
@@ -79,18 +87,52 @@ def kind_of(frame: Frame) -> str | None:
     return None
 
 
-def status_of(frame: Frame) -> str | None:
-    """The outcome a reply carries: ``0 Proxy Binding Update accepted``, ``NAK``…"""
+def status_key(frame: Frame) -> StatusKey | None:
+    """The outcome a reply carries (see :data:`StatusKey`), or None."""
     mh = frame.mh
     if isinstance(mh, BindingAck):
-        return f"{int(mh.status)} {mh.status_name}"
+        return mh.short, int(mh.status)
     if isinstance(mh, BindingRevocation) and not mh.indication:
-        return f"{mh.code} {mh.code_name}"
+        return mh.short, mh.code          # BRA, or BR of a reserved type
     if mh is not None:
         return None
-    if frame.dhcp is not None and kind_of(frame) == "DHCP NAK":
-        return "DHCP NAK"
+    if frame.dhcp is not None and frame.dhcp.message_type == DhcpMessageType.NAK:
+        return DHCP_FAMILY, int(DhcpMessageType.NAK)
     return None
+
+
+def status_label(key: StatusKey) -> str:
+    """``0 Proxy Binding Update accepted``, ``135 Sequence number out of window``,
+    ``DHCP NAK``: the status as every output shows it."""
+    family, code = key
+    if family == DHCP_FAMILY:
+        return f"DHCP {DhcpMessageType(code).name}"
+    if family == MessageKind.BRA:
+        return f"{code} {name_of(BRAStatus, code)}"
+    if family == MessageKind.BR:
+        return f"{code} {code}"           # a reserved B.R. type: its code has no name
+    return f"{code} {ba_status_name(code, family == MessageKind.PBA)}"
+
+
+def status_rejected(key: StatusKey) -> bool:
+    """A refusal: a BA/BRA status of 128 or more, or a DHCPNAK."""
+    family, code = key
+    return family == DHCP_FAMILY or not status_accepted(code)
+
+
+def status_counts(by_status: Mapping[StatusKey, int]) -> dict[str, int]:
+    """``by_status`` by label, in label order (a BA and a PBA status with the same label
+    count together)."""
+    out: Counter[str] = Counter()
+    for key, n in by_status.items():
+        out[status_label(key)] += n
+    return dict(sorted(out.items()))
+
+
+def status_of(frame: Frame) -> str | None:
+    """The label of the outcome a reply carries (:func:`status_label`), or None."""
+    key = status_key(frame)
+    return status_label(key) if key is not None else None
 
 
 def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
@@ -153,7 +195,7 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
                 continue
             packet = Packet(rec.frame_no, last, rec.interface, frame, rec.comment)
             sync()
-            tally.count(packet, kind_of(frame), status_of(frame))
+            tally.count(packet, kind_of(frame), status_key(frame))
             ignored = tally.ignored
             yield packet
     finally:

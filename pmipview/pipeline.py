@@ -31,7 +31,7 @@ def correlate(records: Iterable[Record], tally: Tally,
                 keep[packet.frame_no] = (s, packet.frame if keep_frames else None)
     report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
     report.frames = tally.frames
-    if tally.min_ts_ns is not None:  # the capture's span, not only its signaling
+    if tally.min_ts_ns is not None and tally.max_ts_ns is not None:  # the capture's span
         report.start = tally.min_ts_ns / 1e9
         report.end = tally.max_ts_ns / 1e9
     return report

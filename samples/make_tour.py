@@ -31,17 +31,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dissectors import mh_options as o
-from dissectors.dhcp import (
+from dissectors.dhcp import DhcpMessage
+from dissectors.dhcp_codes import DhcpMessageType as T
+from dissectors.dhcp_codes import DhcpOp
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpParamRequestListOption,
     DhcpUIntOption,
 )
-from dissectors.dhcp_codes import DhcpMessageType as T
-from dissectors.dhcp_codes import DhcpOp
 from dissectors.frame import build_frame
 from dissectors.ip import IPv4, encode_ipv4
 from dissectors.link import Ethernet, EtherType, LinkType, encode_link

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
@@ -156,7 +157,8 @@ def default_lma_config(pool: str | None = None) -> LMAConfig:
     return _with_pool(pool or DEFAULT_POOL, "--pool: ", LMAConfig)
 
 
-def _with_pool(cidr: str, where: str, build: Any, **kw: Any) -> LMAConfig:
+def _with_pool(cidr: str, where: str, build: Callable[..., LMAConfig],
+               **kw: Any) -> LMAConfig:
     try:
         net = IPv4Network(cidr, strict=True) if "/" in cidr else None
     except ValueError as exc:
@@ -195,7 +197,8 @@ def lma_config_from(data: dict[str, Any], where: str = "",
         if not isinstance(table, dict):
             raise ConfigError(f"{where}profiles.{nai}: expected a table")
         profiles[nai] = parse_profile(f"{where}profiles.{nai!r}.", table)
-    default = parse_profile(f"{where}default_profile.", data.get("default_profile", {}))
+    default: Profile | None = parse_profile(f"{where}default_profile.",
+                                            data.get("default_profile", {}))
     if not data.get("accept_unknown", True):
         default = None
     kw: dict[str, Any] = {"profiles": profiles, "default_profile": default}

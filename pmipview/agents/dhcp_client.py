@@ -50,14 +50,17 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from ipaddress import IPv4Address
 
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
+from dissectors.dhcp import BROADCAST_FLAG, INFINITE_LEASE, DhcpMessage
+from dissectors.dhcp_codes import (
     DHCP_CLIENT_PORT,
     DHCP_SERVER_PORT,
-    INFINITE_LEASE,
+    DhcpMessageType,
+    DhcpOp,
+    DhcpOptionCode,
+)
+from dissectors.dhcp_options import (
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpOption,
     DhcpParamRequestListOption,
@@ -65,7 +68,6 @@ from dissectors.dhcp import (
     DhcpUIntOption,
     encode_option,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
 from dissectors.link import normalize_mac
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send
 
@@ -145,10 +147,14 @@ def lease_from_ack(msg: DhcpMessage, server_id: IPv4Address, obtained: float) ->
     if lease == INFINITE_LEASE:
         t1 = t2 = expiry = math.inf
     else:
-        r1 = _uint_option(msg, DhcpOptionCode.RENEWAL_TIME)
-        r2 = _uint_option(msg, DhcpOptionCode.REBINDING_TIME)
-        if r1 is None or r2 is None or not 0 < r1 < r2 < lease:
+        o1 = _uint_option(msg, DhcpOptionCode.RENEWAL_TIME)
+        o2 = _uint_option(msg, DhcpOptionCode.REBINDING_TIME)
+        r1: float
+        r2: float
+        if o1 is None or o2 is None or not 0 < o1 < o2 < lease:
             r1, r2 = 0.5 * lease, 0.875 * lease
+        else:
+            r1, r2 = o1, o2
         t1, t2, expiry = obtained + r1, obtained + r2, obtained + lease
     routers = msg.routers or ()
     return ClientLease(

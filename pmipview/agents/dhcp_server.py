@@ -63,20 +63,22 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
+from dissectors.dhcp import BROADCAST_FLAG, INFINITE_LEASE, DhcpMessage
+from dissectors.dhcp_codes import (
     DHCP_CLIENT_PORT,
     DHCP_SERVER_PORT,
-    INFINITE_LEASE,
+    DhcpMessageType,
+    DhcpOp,
+    DhcpOptionCode,
+)
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpOption,
     DhcpTextOption,
     DhcpUIntOption,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send
 from pmipview.agents.dhcp_client import BROADCAST_MAC, type_name
 from pmipview.agents.pool import AddressPool

@@ -110,6 +110,7 @@ from dissectors.mh import (
     UnknownMH,
 )
 from dissectors.mh_codes import (
+    BR_FLAG_BITS,
     PMIP6_CNTL_PORT,
     BAFlag,
     BAStatus,
@@ -121,8 +122,10 @@ from dissectors.mh_codes import (
     HandoffIndicator,
     HBFlag,
     HoAReplyStatus,
+    MessageKind,
     RevocationTrigger,
     name_of,
+    status_accepted,
 )
 from dissectors.mh_options import (
     AccessTechnologyOpt,
@@ -923,7 +926,7 @@ class LMA:
         if msg.br_type == BRType.BRI:
             mnid = msg.option(MNIdentifier)
             bra = BindingRevocation(BRType.BRA, BRAStatus.FUNCTION_NOT_SUPPORTED, msg.seq,
-                                    msg.flags & 0xE000, (mnid,) if mnid else ())
+                                    msg.flags & BR_FLAG_BITS, (mnid,) if mnid else ())
             return [_reply(packet, bra),
                     Event("dropped", msg.mn_id, {"reason": "BRI from a MAG: not supported"})]
         if msg.br_type != BRType.BRA:
@@ -932,7 +935,7 @@ class LMA:
         if pending is None or pending.send.packet.dst != packet.src:
             return [Event("dropped", msg.mn_id, {"reason": "BRA matches no pending BRI"})]
         del self._pending[msg.seq]
-        kind = "revoked" if msg.code < 128 else "revocation-failed"
+        kind = "revoked" if status_accepted(msg.code) else "revocation-failed"
         return [Event(kind, pending.nai, {
             "session": pending.session, "mag": packet.src, "seq": msg.seq,
             "status": msg.code, "status_name": name_of(BRAStatus, msg.code)})]
@@ -950,7 +953,7 @@ class LMA:
             pending.deadline = now + self.config.bri_retransmit
             out.append(pending.send)
             out.append(Event("retransmit", pending.nai,
-                             {"message": "BRI", "attempt": pending.attempts, **detail}))
+                             {"message": MessageKind.BRI, "attempt": pending.attempts, **detail}))
         return out
 
     # --- heartbeat (RFC 5847) ---------------------------------------------------------

@@ -15,27 +15,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
+from dissectors.dhcp import BROADCAST_FLAG, DhcpMessage
+from dissectors.dhcp_codes import (
     DHCP_CLIENT_PORT,
     DHCP_SERVER_PORT,
+    DhcpMessageType,
+    DhcpOp,
+    DhcpOptionCode,
+    RelayAgentSubOptionCode,
+)
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpOption,
     DhcpRelayAgentInfoOption,
     DhcpTextOption,
     DhcpUIntOption,
     RelayAgentSubOption,
-)
-from dissectors.dhcp_codes import (
-    DhcpMessageType,
-    DhcpOp,
-    DhcpOptionCode,
-    RelayAgentSubOptionCode,
 )
 from dissectors.link import normalize_mac
 
@@ -108,7 +107,7 @@ class Grant:
     dns: tuple[IPv4Address, ...] = ()
 
 
-def _reply_header(req: DhcpMessage) -> dict[str, object]:
+def _reply_header(req: DhcpMessage) -> dict[str, Any]:
     return {"op": DhcpOp.BOOTREPLY, "htype": req.htype, "hlen": req.hlen, "xid": req.xid,
             "flags": req.flags & BROADCAST_FLAG, "giaddr": req.giaddr, "chaddr": req.chaddr}
 
@@ -131,7 +130,7 @@ def build_reply(req: DhcpMessage, mtype: DhcpMessageType, grant: Grant) -> DhcpM
     options.append(DhcpUIntOption(DhcpOptionCode.MTU, grant.mtu))
     ciaddr = req.ciaddr if mtype == T.ACK else ANY4
     return DhcpMessage(**_reply_header(req), ciaddr=ciaddr, yiaddr=grant.address,
-                       options=tuple(options))  # type: ignore[arg-type]
+                       options=tuple(options))
 
 
 def build_nak(req: DhcpMessage, server_id: IPv4Address | None, text: str) -> DhcpMessage:
@@ -140,7 +139,7 @@ def build_nak(req: DhcpMessage, server_id: IPv4Address | None, text: str) -> Dhc
     if server_id is not None:
         options.append(DhcpAddressOption(DhcpOptionCode.SERVER_ID, server_id))
     options.append(DhcpTextOption(DhcpOptionCode.MESSAGE, text[:255] or "NAK"))
-    return DhcpMessage(**_reply_header(req), options=tuple(options))  # type: ignore[arg-type]
+    return DhcpMessage(**_reply_header(req), options=tuple(options))
 
 
 def to_client_packet(reply: DhcpMessage, *, src: IPv4Address, iface: str,

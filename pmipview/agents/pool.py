@@ -91,8 +91,8 @@ class AddressPool:
             c += 1
         best = c if c <= self._hi else None
         if heap:  # heap[0] is free now; the rest is looked at only when avoid hides it
-            n = heap[0]
-            if IPv4Address(n) in avoid:
+            n: int | None = heap[0]
+            if IPv4Address(heap[0]) in avoid:
                 free = [m for m in heap
                         if IPv4Address(m) not in owner and IPv4Address(m) not in avoid]
                 n = min(free) if free else None

@@ -16,6 +16,7 @@ from contextlib import suppress
 
 import typer
 from rich.console import Console
+from rich.status import Status
 
 from pmipview.errors import CaptureError
 from pmipview.packets import Tally
@@ -101,7 +102,7 @@ class Stage:
     def __init__(self, text: str, delay: float = 1.0) -> None:
         self.text, self.delay = text, delay
         self._lock = threading.Lock()
-        self._status = None
+        self._status: Status | None = None
         self._timer: threading.Timer | None = None
         self._done = False
 

@@ -146,7 +146,7 @@ def _page(file, rep, tally, keep, mns, mn, time_mode, max_messages, max_mns, pro
         plots=_plots(rep, scoped, mns, chosen, stage), notes=notes,
         version=__version__, time_mode=time_mode,
         scope=f"{', '.join(m.id for m in mns)} only" if mn else None,
-        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), by_status=tally.by_status)
 
 
 def _plots(rep, scoped, mns, chosen, stage: Stage):

@@ -5,6 +5,7 @@ address acquisition, server id checks); a mixin of the
 from __future__ import annotations
 
 from dissectors.dhcp_codes import DhcpMessageType as T
+from dissectors.dhcp_codes import DhcpOp
 from pmipview.correlate.model import Attachment, DhcpExchange, DhcpOutcome, MobileNode, NodeRole
 from pmipview.correlate.timing import BROADCAST, ZERO
 from pmipview.signals import DhcpSignal
@@ -79,7 +80,7 @@ class DhcpMixin:
         mn = self._resolve(keys, s.time)
         mac = macs[0] if macs else ""
         if s.relay_leg:
-            self._node(s.dst if s.op == 1 else s.src, NodeRole.DHCP_SERVER)
+            self._node(s.dst if s.op == DhcpOp.BOOTREQUEST else s.src, NodeRole.DHCP_SERVER)
         ex = self._dhcp.get((s.xid, mac))
         if ex is None or (s.type == T.DISCOVER and ex.messages and not s.relay_leg
                           and ex.outcome != DhcpOutcome.PENDING):
@@ -92,15 +93,15 @@ class DhcpMixin:
             ex.mode = "relay"
         ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
         att = mn.current(mac) or mn.current()
-        if att is None and s.op == 1 and (mn.pending_since is None
-                                          or s.time - mn.pending_since[0] > 60):
+        if att is None and s.op == DhcpOp.BOOTREQUEST and (
+                mn.pending_since is None or s.time - mn.pending_since[0] > 60):
             mn.pending_since = (s.time, s.frame)
         if att is not None:
             ex.mag = att.mag
             att.frames.append(s.frame)
             if att.dhcp_mode is None and s.relay_leg:
                 att.dhcp_mode = "relay"
-        if s.server_id is not None and s.op == 2:
+        if s.server_id is not None and s.op == DhcpOp.BOOTREPLY:
             ex.server_id = str(s.server_id)
         if s.type == T.NAK and not s.relay_leg:
             ex.outcome = DhcpOutcome.NAK

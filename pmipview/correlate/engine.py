@@ -24,7 +24,18 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 
-from dissectors.mh_codes import HoAReplyStatus, ba_status_name, name_of
+from dissectors.mh_codes import (
+    ACK_KINDS,
+    HEARTBEAT_KINDS,
+    REPLY_KINDS,
+    UPDATE_KINDS,
+    HandoffIndicator,
+    HoAReplyStatus,
+    MessageKind,
+    ba_status_name,
+    name_of,
+    status_accepted,
+)
 from pmipview.correlate.dhcp import DhcpMixin
 from pmipview.correlate.handoffs import HandoffMixin
 from pmipview.correlate.history import History, Past, SummaryMixin
@@ -203,7 +214,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         if isinstance(obj, Transaction):
             obj.frames.append(s.frame)
             obj.also.setdefault(first, []).append(s.frame)
-            if isinstance(s, MobilitySignal) and s.kind in ("PBA", "BA", "BRA", "HB-Resp") \
+            if isinstance(s, MobilitySignal) and s.kind in REPLY_KINDS \
                     and obj.answered is not None and s.time > obj.answered:
                 old, obj.answered = obj.answered, s.time
                 self._latencies(obj, s.seq)
@@ -247,15 +258,15 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         return keys
 
     def _mobility(self, s: MobilitySignal) -> object:
-        if s.kind in ("PBU", "BU"):
+        if s.kind in UPDATE_KINDS:
             return self._pbu(s)
-        if s.kind in ("PBA", "BA"):
+        if s.kind in ACK_KINDS:
             return self._pba(s)
-        if s.kind == "BRI":
+        if s.kind == MessageKind.BRI:
             return self._bri_signal(s)
-        if s.kind == "BRA":
+        if s.kind == MessageKind.BRA:
             return self._bra_signal(s)
-        if s.kind.startswith("HB"):
+        if s.kind in HEARTBEAT_KINDS:
             return self._heartbeat(s)
         return None
 
@@ -263,7 +274,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         if s.lifetime == 0:
             return TxnKind.DEREGISTRATION
         current = mn.current(self._iface_key(s))
-        if s.hi == 5 or (current is not None and current.mag == mag
+        if s.hi == HandoffIndicator.NOT_CHANGED or (current is not None and current.mag == mag
                          and current.registered is not None):
             return TxnKind.REFRESH
         return TxnKind.REGISTRATION
@@ -369,7 +380,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         txn.hoa_assigned = str(s.hoa_reply) if s.hoa_reply is not None else None
         txn.hoa_status = s.hoa_status
         self._latencies(txn, s.seq)
-        accepted = s.status is not None and s.status < 128
+        accepted = s.status is not None and status_accepted(s.status)
         txn.outcome = Outcome.ACCEPTED if accepted else Outcome.REJECTED
         if not s.proxy:
             self._diag(mn, "pba-without-p-flag", s.time, [s.frame],
@@ -377,7 +388,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         if not accepted:
             self._diag(mn, "pba-rejected", s.time, txn.frames,
                        f"{lma} rejected {txn.kind} from {mag}: {s.status} {txn.status_name}")
-        if s.hoa_status is not None and s.hoa_status >= 128:
+        if s.hoa_status is not None and not status_accepted(s.hoa_status):
             self._diag(mn, "hoa-reply-failure", s.time, [s.frame],
                        f"IPv4 HoA Reply {s.hoa_status} "
                        f"{name_of(HoAReplyStatus, s.hoa_status)}")
@@ -435,7 +446,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         heapq.heappush(self._expiries, (att.expires + self.expiry_grace, self._n, mn.uid, att))
         if txn.kind == TxnKind.REFRESH:
             att.refreshes += 1
-        hoa = str(s.hoa_reply) if s.hoa_reply is not None and (s.hoa_status or 0) < 128 \
+        hoa = str(s.hoa_reply) if s.hoa_reply is not None and status_accepted(s.hoa_status or 0) \
             and s.hoa_reply != ZERO else None
         if hoa is not None:
             att.ipv4_hoa, att.ipv4_plen = hoa, s.hoa_plen

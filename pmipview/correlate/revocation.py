@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dissectors.mh_codes import BRAStatus, name_of
+from dissectors.mh_codes import BRAStatus, MessageKind, name_of, status_accepted
 from pmipview.correlate.model import EndReason, NodeRole, Outcome, Transaction, TxnKind
 from pmipview.signals import MobilitySignal
 
@@ -38,7 +38,7 @@ class RevocationMixin:
         txn.answered, txn.status = s.time, s.status
         txn.status_name = name_of(BRAStatus, s.status or 0)
         self._latencies(txn)
-        txn.outcome = Outcome.ACCEPTED if (s.status or 0) < 128 else Outcome.REJECTED
+        txn.outcome = Outcome.ACCEPTED if status_accepted(s.status or 0) else Outcome.REJECTED
         if txn.outcome == Outcome.REJECTED:
             self._diag(self._mn(uid) if uid else None, "revocation-failed", s.time,
                        txn.frames, f"BRA {s.status} {txn.status_name}")
@@ -46,7 +46,7 @@ class RevocationMixin:
 
     def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
         a, b = str(s.src), str(s.dst)
-        if s.kind == "HB-Req":
+        if s.kind == MessageKind.HB_REQ:
             txn = Transaction(TxnKind.HEARTBEAT, a, b, [s.seq], [s.frame], s.time, s.time,
                               sent_times=[s.time], sent_frames=[s.frame])
             self._hb[(a, b, s.seq)] = txn

@@ -28,7 +28,15 @@ from dataclasses import dataclass, field, fields
 
 from dissectors.errors import DecodeError
 from dissectors.mh import BindingRevocation, decode_mh, encode_mh
-from dissectors.mh_codes import BAStatus, BRAStatus, BRFlag, BRType, MHType, name_of
+from dissectors.mh_codes import (
+    REJECTED_FROM,
+    BAStatus,
+    BRAStatus,
+    BRFlag,
+    BRType,
+    MHType,
+    name_of,
+)
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.mag import MAGConfig
 from pmipview.load.model import Population, TrafficModel
@@ -40,7 +48,7 @@ RETRANSMIT: tuple[float, ...] = _MAG_DEFAULTS["retransmit"]        # type: ignor
 MAX_RETRANSMISSIONS: int = _MAG_DEFAULTS["max_retransmissions"]    # type: ignore[assignment]
 _BR = int(MHType.BR)
 _BU = int(MHType.BU)
-_REJECT_FROM = 128   # BA status >= 128: rejected (RFC 6275 §6.1.8)
+_REJECT_FROM = REJECTED_FROM   # BA status >= 128: rejected (RFC 6275 §6.1.8)
 _OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 _RETIRED = 65536     # retransmitted keys remembered to tell a late PBA from a stray one
 

@@ -27,6 +27,7 @@ from dissectors.mh_codes import (
     HandoffIndicator,
     HBFlag,
     name_of,
+    status_accepted,
 )
 from dissectors.mh_options import (
     AccessTechnologyOpt,
@@ -60,7 +61,7 @@ def _status(reply: Reply, want: int, what: str) -> Verdict:
     expect = f"{what}: PBA status {want} {name_of(BAStatus, want)}"
     if not isinstance(ba, BindingAck) or ba.status != want:
         return failed(expect, describe(reply))
-    if want >= 128 and ba.default_router is not None:
+    if not status_accepted(want) and ba.default_router is not None:
         return failed(f"{expect}, without the IPv4 Default-Router option (RFC 5844 §3.3.3)",
                       describe(reply))
     return passed(describe(reply))
@@ -110,11 +111,11 @@ def dhcp_mode(ctx: Ctx):
         return failed("at most one DHCP Support Mode option", f"{describe(reply)}; "
                       f"{len(opts)} of them")
     opt = opts[0] if opts else None
-    mode = "server" if opt is not None and opt.s else "relay"  # type: ignore[union-attr]
-    seen = (f"S={int(opt.s)}: the MAG is the MN's DHCP {mode}" if opt is not None  # type: ignore[union-attr]
+    mode = "server" if opt is not None and opt.s else "relay"
+    seen = (f"S={int(opt.s)}: the MAG is the MN's DHCP {mode}" if opt is not None
             else "option absent: the MAG is a DHCP relay")
-    if opt is not None and opt.reserved:  # type: ignore[union-attr]
-        return failed("reserved bits 0", f"frame {reply.frame}: reserved 0x{opt.reserved:04x}")  # type: ignore[union-attr]
+    if opt is not None and opt.reserved:
+        return failed("reserved bits 0", f"frame {reply.frame}: reserved 0x{opt.reserved:04x}")
     want = ctx.profile.dhcp_mode
     if want is not None:
         expect = {"server": "S=1 (server)", "relay": "S=0 (relay)",
@@ -188,7 +189,7 @@ def specific_hoa(ctx: Ctx):
         if ba.status == 0:
             ctx.bound(mn, 0, rep.address if rep else None, rep.prefix_len if rep else 0)
         refused = (ba.status == BAStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS
-                   and rep is not None and rep.status >= 128)
+                   and rep is not None and not rep.accepted)
         if not refused:
             return failed(f"{addr} ({why}): 171 with an IPv4 HoA Reply status >= 128",
                           describe(reply))
@@ -386,7 +387,7 @@ def no_proxy_flag(ctx: Ctx):
     if reply is not None:
         ba = _pba(reply)
         rep = ba.hoa_reply
-        if ba.flags & BAFlag.P or (rep is not None and rep.status < 128 and ba.status < 128):
+        if ba.flags & BAFlag.P or (rep is not None and rep.accepted and ba.accepted):
             ctx.bound(mn, 0, rep.address if rep else None, rep.prefix_len if rep else 0)
             return failed("no proxy binding: silence, or a BA without the P flag",
                           describe(reply))
@@ -434,7 +435,7 @@ def heartbeat(ctx: Ctx):
     if not msg.flags & HBFlag.R or msg.flags & HBFlag.U or msg.seq != seq:
         return failed(f"Heartbeat response (R=1, U=0) with sequence {seq}", describe(reply))
     rc = msg.option(RestartCounter)
-    extra = f", Restart Counter {rc.counter}" if rc is not None else ", no Restart Counter"  # type: ignore[union-attr]
+    extra = f", Restart Counter {rc.counter}" if rc is not None else ", no Restart Counter"
     return passed(describe(reply) + extra)
 
 

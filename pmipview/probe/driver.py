@@ -36,7 +36,7 @@ from dissectors.mh import (
     Heartbeat,
     MobilityMessage,
 )
-from dissectors.mh_codes import PMIP6_CNTL_PORT, BAStatus, BRAStatus, BRType, HBFlag
+from dissectors.mh_codes import BR_FLAG_BITS, PMIP6_CNTL_PORT, BAStatus, BRAStatus, BRType, HBFlag
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.base import Address, Packet
 from pmipview.wire.codec import Undecodable
@@ -361,7 +361,7 @@ class Driver:
                 return  # not one of ours (another probe, another MAG on this host)
             mnid = msg.option(MNIdentifier)
             reply = BindingRevocation(BRType.BRA, BRAStatus.SUCCESS, msg.seq,
-                                      msg.flags & 0xE000, (mnid,) if mnid else ())
+                                      msg.flags & BR_FLAG_BITS, (mnid,) if mnid else ())
         elif isinstance(msg, Heartbeat) and not msg.response:
             reply = Heartbeat(msg.seq, HBFlag.R)
         if reply is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
 from dissectors.dhcp import DhcpMessage
+from dissectors.dhcp_codes import DhcpOptionCode
 from dissectors.mh import BindingAck, BindingUpdate
 from dissectors.mh_codes import BAFlag, BAStatus, BUFlag, HoAReplyStatus
 from dissectors.mh_options import (
@@ -109,7 +110,7 @@ def _pbu_problems(pbu: BindingUpdate) -> list[str]:
     if pbu.option(AccessTechnologyOpt) is None:
         wrong.append("no Access Technology Type")
     reqs = pbu.all_options(IPv4HoARequest)
-    if len(reqs) != 1 or not reqs[0].dynamic:  # type: ignore[union-attr]
+    if len(reqs) != 1 or not reqs[0].dynamic:
         wrong.append(f"{len(reqs)} IPv4 HoA Request(s), not one 0.0.0.0/0")
     return wrong
 
@@ -130,8 +131,8 @@ def discover_pbu(ctx: MagCtx):
         ctx.state.relayed = yield Listen(0, (DhcpMessage,), ctx.wait, "dhcp")
     if wrong:
         return failed("PBU with A and P, MN-ID, HI, ATT and one IPv4 HoA Request 0.0.0.0/0",
-                      f"frame {got.frame}: {pbu.info()}; " + "; ".join(wrong))  # type: ignore[union-attr]
-    return passed(f"frame {got.frame}: {pbu.info()}")  # type: ignore[union-attr]
+                      f"frame {got.frame}: {pbu.info()}; " + "; ".join(wrong))
+    return passed(f"frame {got.frame}: {pbu.info()}")
 
 
 def _server_mode(ctx: MagCtx) -> None:
@@ -186,7 +187,7 @@ def release(ctx: MagCtx):
     yield Answer(got.packet, pba(got.message, lifetime=0), "PBA accepting the "  # type: ignore[arg-type]
                  "de-registration")
     ctx.state.registered = False
-    return passed(f"frame {got.frame}: {got.message.info()}")  # type: ignore[union-attr]
+    return passed(f"frame {got.frame}: {got.message.info()}")
 
 
 def refused(ctx: MagCtx):
@@ -224,7 +225,7 @@ def relay(ctx: MagCtx):
         wrong.append("giaddr 0.0.0.0")
     if msg.hops < 1:
         wrong.append(f"hops {msg.hops}")
-    if msg.option(82) is None:
+    if msg.option(DhcpOptionCode.RELAY_AGENT_INFO) is None:
         wrong.append("no option 82")
     elif msg.remote_id_ipv4 != HOA:
         wrong.append(f"option 82 Remote-ID {msg.remote_id_ipv4}, not the HoA {HOA}")

@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv6Address
 
-from dissectors.ip import IPv6, encode_ipv6
-from dissectors.mh_codes import IPPROTO_MH
+from dissectors.ip import IPProto, IPv6, encode_ipv6
 from pmipview.agents.base import Address, Packet
 from pmipview.probe.driver import Driver, Mn, Transmission
 from pmipview.probe.mn import DhcpClientMn
@@ -118,7 +117,7 @@ def run(driver: Driver, socks: dict[str, Transport], capture: CaptureWriter | No
             for key, _ in sel.select(timeout):
                 name = key.data
                 if name == MN_KEY:
-                    for event in mn.read() if mn is not None else []:  # type: ignore[union-attr]
+                    for event in mn.read() if mn is not None else []:
                         handle(driver.mn_event(clock(), event))
                     watch_mn()
                     continue
@@ -182,7 +181,7 @@ def _send(tx: Transmission, socks: dict[str, Transport], capture: CaptureWriter 
     if capture is None:
         return
     if tx.raw is not None and isinstance(packet.src, IPv6Address):
-        frame = encode_ipv6(IPv6(packet.src, packet.dst, IPPROTO_MH), tx.raw)
+        frame = encode_ipv6(IPv6(packet.src, packet.dst, IPProto.MH), tx.raw)
         capture.write_frame(now, frame, comment)
         return
     if d is None:

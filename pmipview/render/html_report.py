@@ -17,13 +17,21 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from importlib import resources
 from typing import Any
 
+from dissectors.mh_codes import MessageKind
 from pmipview.correlate.model import DIAGNOSTICS, Diagnostic, MobileNode, Report
+from pmipview.packets import (
+    DHCP_FAMILY,
+    StatusKey,
+    status_counts,
+    status_label,
+    status_rejected,
+)
 from pmipview.render.ladder.model import (
     COLOURS,
     ROLE_FACES,
@@ -72,6 +80,7 @@ class Page:
     generated: str | None = None                    # ISO time of generation, or None
     time_mode: str = "rel"
     scope: str | None = None                        # "mn1@example.net only", or None
+    by_status: Mapping[StatusKey, int] = field(default_factory=dict)  # Tally.by_status
 
 
 # -- SVG -----------------------------------------------------------------------------------
@@ -227,7 +236,7 @@ def _counts_table(title: str, rows: Iterable[tuple[str, object, str]]) -> str:
             f"</thead><tbody>{body}</tbody></table>")
 
 
-_MH_ORDER = ("PBU", "PBA", "BU", "BA", "BRI", "BRA", "HB-Req", "HB-Resp", "BE")
+_MH_ORDER = tuple(MessageKind)
 _DHCP_ORDER = ("DISCOVER", "OFFER", "REQUEST", "ACK", "NAK", "DECLINE", "RELEASE", "INFORM")
 
 
@@ -301,8 +310,11 @@ def summary_section(page: Page) -> str:
         f'<tr><td>{_e(n.name)}</td><td><span class="role role-{_e(n.role)}">{_e(n.role)}'
         f'</span></td><td class="mono">{_e(" ".join(n.addresses))}</td></tr>'
         for n in r.nodes)
-    status_rows = [(k, v, "bad" if k.split(" ", 1)[0].isdigit() and int(k.split(" ", 1)[0])
-                    >= 128 else "") for k, v in s["statuses"].items()]
+    # a DHCPNAK is counted, not shown as a refusal (the terminal summary shows it red)
+    bad = {status_label(k) for k in page.by_status
+           if k[0] != DHCP_FAMILY and status_rejected(k)}
+    status_rows = [(k, v, "bad" if k in bad else "")
+                   for k, v in status_counts(page.by_status).items()]
     fail_rows = [(k, v, "bad" if k in _FAIL_CODES else "warn")
                  for k, v in s["failures"].items()]
     scope = f' <span class="muted">(latency: {_e(page.scope)})</span>' if page.scope else ""

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from pmipview.packets import Tally
+from pmipview.packets import Tally, status_counts, status_label, status_rejected
 
 
 def summary_dict(t: Tally, problem: str | None = None,
@@ -24,7 +24,7 @@ def summary_dict(t: Tally, problem: str | None = None,
         "bytes": t.bytes,
         "duration_s": duration,
         "by_type": dict(sorted(t.by_type.items())),
-        "by_status": dict(sorted(t.by_status.items())),
+        "by_status": status_counts(t.by_status),
         "read_problem": problem,
         "dropped_by_capture": dropped,
     }
@@ -54,10 +54,9 @@ def summary_table(t: Tally, problem: str | None = None, dropped: int | None = No
         table.add_row(f"  {kind}", str(n))
     if d["by_status"]:
         table.add_row("replies by status", "")
+    bad = {status_label(k) for k in t.by_status if status_rejected(k)}
     for status, n in d["by_status"].items():
-        code = status.split(" ", 1)[0]
-        bad = status == "DHCP NAK" or (code.isdigit() and int(code) >= 128)
-        table.add_row(f"  status {status}", str(n), style="red" if bad else "")
+        table.add_row(f"  status {status}", str(n), style="red" if status in bad else "")
     if problem:
         table.add_row("reading stopped", problem, style="red")
     return table

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pmipview.correlate.model import MobileNode, Report
+from pmipview.packets import StatusKey, status_counts
 from pmipview.render.safe import safe_text
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
@@ -205,7 +207,8 @@ def latencies(r: Report) -> dict[str, dict[str, list[float]]]:
 METRICS = ("rtt", "setup", "address", "attach", "handoff", "interruption")
 
 
-def stats_dict(r: Report, by_type: dict[str, int], by_status: dict[str, int]) -> dict[str, Any]:
+def stats_dict(r: Report, by_type: Mapping[str, int],
+               by_status: Mapping[StatusKey, int]) -> dict[str, Any]:
     lat = latencies(r)
     failures = Counter(d.code for d in r.diagnostics)
     for mn in r.mobile_nodes:
@@ -220,7 +223,7 @@ def stats_dict(r: Report, by_type: dict[str, int], by_status: dict[str, int]) ->
         "capture": {"frames": r.frames, "signaling_frames": r.signaling_frames,
                     "malformed_frames": r.malformed_frames, "start": r.start, "end": r.end},
         "messages": dict(sorted(by_type.items())),
-        "statuses": dict(sorted(by_status.items())),
+        "statuses": status_counts(by_status),
         "mobile_nodes": len(r.mobile_nodes),
         "attachments": sum(len(mn.attachments) for mn in r.mobile_nodes),
         "handoffs": sum(len(mn.handoffs) for mn in r.mobile_nodes),

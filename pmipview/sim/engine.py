@@ -36,7 +36,6 @@ from pmipview.sim.scenario import FaultSpec, LinkSpec, Scenario
 from pmipview.sources.records import Record
 
 BROADCAST_MAC = "ff:ff:ff:ff:ff:ff"
-DHCP_PORTS = (67, 68)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +304,7 @@ class Simulation:
     def _route(self, sender: _Node, p: Packet) -> list[tuple[_Node, str, str]]:
         """Who receives ``p`` from ``sender``: (node, its interface, link name)."""
         if sender is self.lma:
-            mag = self.mag_by_addr.get(p.dst)  # type: ignore[arg-type]
+            mag = self.mag_by_addr.get(p.dst)
             return [(self.mags[mag], BACKHAUL, f"{mag}-{self.lma.name}")] if mag else []
         if sender.name in self.mags:
             if p.iface == BACKHAUL:

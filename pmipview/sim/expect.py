@@ -114,7 +114,7 @@ def matches(p: Packet, e: dict[str, Any], interfaces: list[str]) -> bool:
         return False
     if "restart_counter" in e:
         rc = mh.option(RestartCounter) if isinstance(mh, Heartbeat) else None
-        if rc is None or rc.counter != e["restart_counter"]:  # type: ignore[union-attr]
+        if rc is None or rc.counter != e["restart_counter"]:
             return False
     for key in ("src", "dst"):
         if key in e and getattr(frame, key) != ip_address(str(e[key])):

@@ -152,7 +152,7 @@ class _Reader:
         if kind is not None and (not isinstance(value, kind)
                                  or (numeric and isinstance(value, bool))):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(
-                k.__name__ for k in kind)  # type: ignore[union-attr]
+                k.__name__ for k in kind)
             raise self.fail(key, f"expected {names}, got {value!r}")
         return value
 

@@ -65,7 +65,7 @@ def open_source(path: str | Sequence[str] | None = None, *, interface: str | Non
             return open_source(paths[0])
         if paths.count(STDIN) > 1:
             raise CaptureError("standard input (-) can be read only once")
-        opened: list[CaptureReader | TsharkSource] = []
+        opened: list[CaptureReader | TsharkSource | DumpcapSource] = []
         try:
             for p in paths:
                 src = open_source(p)

@@ -38,16 +38,10 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import IO, Any, BinaryIO, NamedTuple
 
+from dissectors.link import LinkType
 from pmipview.sources.records import CaptureError, ReadProblem, Record, _RecordBuilder
 
 __all__ = [
-    "LINKTYPE_ETHERNET",
-    "LINKTYPE_IPV4",
-    "LINKTYPE_IPV6",
-    "LINKTYPE_LINUX_SLL",
-    "LINKTYPE_LINUX_SLL2",
-    "LINKTYPE_NULL",
-    "LINKTYPE_RAW",
     "MAX_RECORD",
     "CaptureReader",
     "Interface",
@@ -57,13 +51,6 @@ __all__ = [
     "write_pcapng",
 ]
 
-LINKTYPE_NULL = 0
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW = 101
-LINKTYPE_LINUX_SLL = 113
-LINKTYPE_IPV4 = 228
-LINKTYPE_IPV6 = 229
-LINKTYPE_LINUX_SLL2 = 276
 
 MAX_RECORD = 256 * 1024 * 1024
 """No record or block may be larger than this (bytes); larger means corrupt."""
@@ -936,7 +923,7 @@ def write_pcap(
     """
     first, it = _first(records)
     if linktype is None:
-        linktype = first.linktype if first is not None else LINKTYPE_ETHERNET
+        linktype = first.linktype if first is not None else LinkType.ETHERNET
     bo = ">" if big_endian else "<"
     magic = 0xA1B23C4D if nanosecond else 0xA1B2C3D4
     div = 1 if nanosecond else 1000
@@ -1013,7 +1000,7 @@ def write_pcapng(
     """
     first, it = _first(records)
     if interfaces is None:
-        interfaces = [(first.linktype if first is not None else LINKTYPE_ETHERNET, None)]
+        interfaces = [(first.linktype if first is not None else LinkType.ETHERNET, None)]
     bo = ">" if big_endian else "<"
     ifaces: list[tuple[int, int]] = []  # linktype, ticks per second
     idbs = []

@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from pmipview.sources.capfile import CaptureReader, open_capture
-from pmipview.sources.records import CaptureError, Record
+from pmipview.sources.records import CaptureError, ReadProblem, Record
 from pmipview.sources.tshark import TsharkSource
 
 BUFFER_MIB = 64  # the kernel capture buffer (dumpcap's default, 2 MiB, lasts 15 ms at 50k/s)
@@ -102,7 +102,7 @@ class DumpcapSource:
                  ring_kb: int | None = None, buffer_mib: int = BUFFER_MIB) -> None:
         self.what = f"live capture on {interface}"
         self.size: int | None = None
-        self.problem = None
+        self.problem: ReadProblem | _Lost | None = None
         self.note: str | None = None
         self.captured: int | None = None
         self._drops: int | None = None

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from dissectors.dhcp import DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpMessage
-from dissectors.dhcp_codes import DhcpMessageType
+from dissectors.dhcp import DhcpMessage
+from dissectors.dhcp_codes import DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpMessageType
 from dissectors.frame import build_frame, decode_frame
 from dissectors.link import Ethernet, EtherType, LinkType, normalize_mac, parse_mac
 from pmipview.agents.base import BACKHAUL, Packet

@@ -18,9 +18,8 @@ from ipaddress import IPv4Address, IPv6Address
 from dissectors.checksum import inet_checksum, pseudo_header
 from dissectors.dhcp import DhcpMessage, decode_dhcp, encode_dhcp
 from dissectors.errors import DecodeError
-from dissectors.ip import IPv4, IPv6, encode_ipv4, encode_ipv6
+from dissectors.ip import IPProto, IPv4, IPv6, encode_ipv4, encode_ipv6
 from dissectors.mh import decode_mh, encode_mh
-from dissectors.mh_codes import IPPROTO_MH
 from dissectors.udp import IPPROTO_UDP, UDP, encode_udp
 from pmipview.agents.base import BACKHAUL, Address, Packet
 
@@ -79,7 +78,7 @@ def as_frame(src: Address, dst: Address, payload: bytes, sport: int | None,
     if sport is None or dport is None:
         assert isinstance(src, IPv6Address) and isinstance(dst, IPv6Address)
         transport = _with_mh_checksum(payload, src, dst)
-        proto = IPPROTO_MH
+        proto: int = IPProto.MH
     else:
         transport = encode_udp(UDP(sport, dport), payload, src, dst)
         proto = IPPROTO_UDP
@@ -95,6 +94,6 @@ def _with_mh_checksum(payload: bytes, src: IPv6Address, dst: IPv6Address) -> byt
     if len(payload) < 6:
         return payload
     body = payload[:4] + b"\0\0" + payload[6:]
-    checksum = inet_checksum(pseudo_header(src, dst, IPPROTO_MH, len(body)), body)
+    checksum = inet_checksum(pseudo_header(src, dst, IPProto.MH, len(body)), body)
     return body[:4] + checksum.to_bytes(2, "big") + body[6:]
 

@@ -16,7 +16,8 @@ import struct
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
-from dissectors.mh_codes import IPPROTO_MH, PMIP6_CNTL_PORT
+from dissectors.ip import IPProto
+from dissectors.mh_codes import PMIP6_CNTL_PORT
 from pmipview.agents.base import BACKHAUL, Address, Packet
 from pmipview.wire.codec import Undecodable, decode_mh_datagram, encode_payload
 
@@ -169,7 +170,7 @@ class MhTransport(_Socketed):
         self.name = f"ipv6 mh {address}"
         self.local = address
         try:
-            self.sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, IPPROTO_MH)
+            self.sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, IPProto.MH)
         except PermissionError:
             raise TransportError(
                 "the IPv6 transport needs a raw IPPROTO_MH socket: run as root or with "

@@ -13,18 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
-    INFINITE_LEASE,
+from dissectors.dhcp import BROADCAST_FLAG, INFINITE_LEASE, DhcpMessage, decode_dhcp, encode_dhcp
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
+from dissectors.dhcp_options import (
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpUIntOption,
-    decode_dhcp,
-    encode_dhcp,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
 from dissectors.mh import Heartbeat
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send, events, sends
 from pmipview.agents.dhcp_client import BROADCAST_MAC, ClientState, DhcpClient

@@ -10,18 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dissectors.dhcp import (
-    BROADCAST_FLAG,
+from dissectors.dhcp import BROADCAST_FLAG, DhcpMessage
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
+from dissectors.dhcp_options import (
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpOption,
     DhcpRawOption,
     DhcpRelayAgentInfoOption,
     RelayAgentSubOption,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
 from dissectors.mh import Heartbeat
 from pmipview.agents.base import ANY4, BROADCAST4, Event, Output, Packet, Send, events, sends
 from pmipview.agents.dhcp_client import BROADCAST_MAC

@@ -12,16 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dissectors.dhcp import (
+from dissectors.dhcp import DhcpMessage, decode_dhcp, encode_dhcp
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
+from dissectors.dhcp_options import (
     DhcpAddressOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpRelayAgentInfoOption,
     RelayAgentSubOption,
-    decode_dhcp,
-    encode_dhcp,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOp, DhcpOptionCode
 from dissectors.mh import (
     BindingAck,
     BindingRevocation,

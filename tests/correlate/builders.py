@@ -23,18 +23,18 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
 from dissectors import mh_options as o
-from dissectors.dhcp import (
+from dissectors.dhcp import DhcpMessage
+from dissectors.dhcp_codes import DhcpMessageType as T
+from dissectors.dhcp_codes import DhcpOp, RelayAgentSubOptionCode
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpRelayAgentInfoOption,
     DhcpUIntOption,
     RelayAgentSubOption,
 )
-from dissectors.dhcp_codes import DhcpMessageType as T
-from dissectors.dhcp_codes import DhcpOp, RelayAgentSubOptionCode
 from dissectors.frame import build_frame
 from dissectors.ip import IPv4, encode_ipv4
 from dissectors.link import Ethernet, EtherType, LinkType, encode_link

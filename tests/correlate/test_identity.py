@@ -79,8 +79,9 @@ def test_client_identifier_and_chaddr_are_one_mn():
 def _request_with_client_id(mac: str, chaddr: str) -> bytes:
     from ipaddress import IPv4Address
 
-    from dissectors.dhcp import DhcpClientIdOption, DhcpMessage, DhcpMessageTypeOption
+    from dissectors.dhcp import DhcpMessage
     from dissectors.dhcp_codes import DhcpMessageType as T
+    from dissectors.dhcp_options import DhcpClientIdOption, DhcpMessageTypeOption
     from dissectors.frame import build_frame
     from dissectors.link import Ethernet, EtherType, LinkType
 

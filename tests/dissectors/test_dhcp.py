@@ -17,7 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dissectors.checksum import inet_checksum, pseudo_header
-from dissectors.dhcp import (
+from dissectors.dhcp import DhcpMessage, decode_dhcp, encode_dhcp
+from dissectors.dhcp_codes import (
+    DHCP_OPTION_NAMES,
+    DhcpMessageType,
+    DhcpOp,
+    DhcpOptionCode,
+    RelayAgentSubOptionCode,
+)
+from dissectors.dhcp_options import (
     ADDRESS_CODES,
     ADDRESS_LIST_CODES,
     TEXT_CODES,
@@ -26,7 +34,6 @@ from dissectors.dhcp import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpOption,
     DhcpOverloadOption,
@@ -36,16 +43,7 @@ from dissectors.dhcp import (
     DhcpTextOption,
     DhcpUIntOption,
     RelayAgentSubOption,
-    decode_dhcp,
-    encode_dhcp,
     encode_option,
-)
-from dissectors.dhcp_codes import (
-    DHCP_OPTION_NAMES,
-    DhcpMessageType,
-    DhcpOp,
-    DhcpOptionCode,
-    RelayAgentSubOptionCode,
 )
 from dissectors.errors import DecodeError
 

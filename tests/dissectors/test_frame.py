@@ -8,8 +8,9 @@ import pytest
 
 from dissectors import mh_options as o
 from dissectors import prefilter
-from dissectors.dhcp import DhcpMessage, DhcpMessageTypeOption
+from dissectors.dhcp import DhcpMessage
 from dissectors.dhcp_codes import DhcpMessageType
+from dissectors.dhcp_options import DhcpMessageTypeOption
 from dissectors.frame import build_frame, decode_frame
 from dissectors.ip import IPv4, IPv6, IPv6ExtHeader, encode_ipv4
 from dissectors.link import Ethernet, EtherType, LinkType, VlanTag, encode_link

@@ -86,11 +86,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from dissectors import mh_options as o
-from dissectors.dhcp import (
+from dissectors.dhcp import DhcpMessage
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOptionCode
+from dissectors.dhcp_options import (
     DhcpAddressListOption,
     DhcpAddressOption,
     DhcpClientIdOption,
-    DhcpMessage,
     DhcpMessageTypeOption,
     DhcpParamRequestListOption,
     DhcpRawOption,
@@ -100,7 +101,6 @@ from dissectors.dhcp import (
     RelayAgentSubOption,
     encode_option,
 )
-from dissectors.dhcp_codes import DhcpMessageType, DhcpOptionCode
 from dissectors.frame import Frame, build_frame, decode_frame
 from dissectors.ip import IPv4, IPv6, IPv6ExtHeader
 from dissectors.link import Ethernet, LinkLayer, LinkType, LinuxSLL, LinuxSLL2, Null, VlanTag

@@ -326,7 +326,8 @@ def test_page_without_ladders_or_plots_still_renders():
     lad = build(rep, rep.mobile_nodes[0], keep)
     page = hr.Page(rep, stats_dict(rep, dict(tally.by_type), dict(tally.by_status)),
                    source="tour.pcap", mns=rep.mobile_nodes,
-                   ladders=[hr.LadderView(rep.mobile_nodes[0], lad, [])])
+                   ladders=[hr.LadderView(rep.mobile_nodes[0], lad, [])],
+                   by_status=tally.by_status)
     text = hr.render(page)
     assert 'id="plots"' not in text and "no message of this MN to draw" in text
     assert 'href="#plots"' not in text

@@ -409,9 +409,9 @@ def test_an_arrow_seen_at_both_capture_points_slopes_from_send_to_arrival(tmp_pa
     """One capture per node (MAG1, MAG2, LMA) with skewed clocks, merged: a message seen
     leaving and arriving is drawn from the sender's sighting down to the receiver's, so
     its SVG line's ends differ in y (lower at the receiver); a message seen once is level."""
-    from tests.cli.test_inputs import SKEWS_NS, per_capture_point
+    from tests.cli.test_inputs import SKEWS, simulate
 
-    paths = per_capture_point("samples/handover-server-mode.pcapng", tmp_path, SKEWS_NS)
+    paths = simulate(tmp_path, "skewed", "--skew", SKEWS)
     keep: dict = {}
     with open_source(paths) as src:
         report = correlate(src, Tally(), None, keep)

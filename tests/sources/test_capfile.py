@@ -17,10 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dissectors.link import LinkType
 from pmipview.sources.capfile import (
-    LINKTYPE_ETHERNET,
-    LINKTYPE_LINUX_SLL,
-    LINKTYPE_RAW,
     CaptureReader,
     Interface,
     open_capture,
@@ -37,7 +35,7 @@ def frame(n: int, size: int = 60) -> bytes:
     return bytes((n + i) & 0xFF for i in range(size))
 
 
-def recs(n: int, linktype: int = LINKTYPE_ETHERNET, step_ns: int = 1_234_567_000) -> list[Record]:
+def recs(n: int, linktype: int = LinkType.ETHERNET, step_ns: int = 1_234_567_000) -> list[Record]:
     return [
         Record(i + 1, T0 + i * step_ns, linktype, frame(i, 40 + 13 * i % 90), 0, 40 + 13 * i % 90)
         for i in range(n)
@@ -159,7 +157,7 @@ def assert_matches_tshark(
 
 
 def test_record_is_frozen_and_has_float_seconds() -> None:
-    r = Record(1, 1_500_000_000, LINKTYPE_RAW, b"\x45")
+    r = Record(1, 1_500_000_000, LinkType.RAW, b"\x45")
     assert r.ts == 1.5
     assert (r.interface, r.orig_len, r.comment) == (0, 0, None)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -195,7 +193,7 @@ def test_pcap_round_trip(tmp_path: Path, nanosecond: bool, big_endian: bool) -> 
         src = [dataclasses.replace(r, ts_ns=r.ts_ns // 1000 * 1000) for r in src]
     src[3] = dataclasses.replace(src[3], ts_ns=src[3].ts_ns + (0 if not nanosecond else 789))
     path = tmp_path / "a.pcap"
-    assert write_pcap(path, src, LINKTYPE_ETHERNET, nanosecond, big_endian=big_endian) == 20
+    assert write_pcap(path, src, LinkType.ETHERNET, nanosecond, big_endian=big_endian) == 20
     got, r = read_all(path)
     assert got == src
     assert r.format == ("pcap-ns" if nanosecond else "pcap")
@@ -210,7 +208,7 @@ def test_pcap_handmade_big_endian_ns(tmp_path: Path) -> None:
     path = tmp_path / "be.pcap"
     body = pcap_rec(">", 1_700_000_000, 999_999_999, b"\x60" + bytes(39))
     body += pcap_rec(">", 1_700_000_001, 5, b"\x45" + bytes(19))
-    path.write_bytes(pcap_header(">", 0xA1B23C4D, 65535, LINKTYPE_RAW) + body)
+    path.write_bytes(pcap_header(">", 0xA1B23C4D, 65535, LinkType.RAW) + body)
     got, r = read_all(path)
     assert r.format == "pcap-ns" and r.byte_order == "big" and r.problem is None
     assert [(x.frame_no, x.ts_ns, x.linktype, len(x.data)) for x in got] == [
@@ -306,7 +304,7 @@ def two_interface_records() -> list[Record]:
             Record(
                 i + 1,
                 ts,
-                (LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL)[iface],
+                (LinkType.ETHERNET, LinkType.LINUX_SLL)[iface],
                 frame(i, size),
                 iface,
                 size + (i % 3),
@@ -316,7 +314,7 @@ def two_interface_records() -> list[Record]:
     return out
 
 
-TWO_IFACES = [(LINKTYPE_ETHERNET, "eth0"), (LINKTYPE_LINUX_SLL, "any", 10**9)]
+TWO_IFACES = [(LinkType.ETHERNET, "eth0"), (LinkType.LINUX_SLL, "any", 10**9)]
 
 
 @pytest.mark.parametrize("big_endian", [False, True])
@@ -336,10 +334,10 @@ def test_pcapng_two_interfaces_round_trip(tmp_path: Path, big_endian: bool) -> N
 
 def test_pcapng_default_interface_from_first_record(tmp_path: Path) -> None:
     path = tmp_path / "d.pcapng"
-    write_pcapng(path, recs(3, LINKTYPE_RAW, 1000))
+    write_pcapng(path, recs(3, LinkType.RAW, 1000))
     got, r = read_all(path)
-    assert got == recs(3, LINKTYPE_RAW, 1000)
-    assert r.interfaces == [Interface(LINKTYPE_RAW, 0, 10**6, None)]
+    assert got == recs(3, LinkType.RAW, 1000)
+    assert r.interfaces == [Interface(LinkType.RAW, 0, 10**6, None)]
 
 
 @pytest.mark.parametrize(
@@ -568,7 +566,7 @@ def test_gzip(tmp_path: Path, kind: str) -> None:
     src = [dataclasses.replace(r, ts_ns=r.ts_ns // 1000 * 1000) for r in src]
     path = tmp_path / f"z.{kind}.gz"
     if kind == "pcap":
-        write_pcap(path, src, LINKTYPE_ETHERNET)
+        write_pcap(path, src, LinkType.ETHERNET)
     else:
         write_pcapng(path, src, [(1, "eth0")])
     assert path.read_bytes()[:2] == b"\x1f\x8b"

@@ -68,7 +68,8 @@ SENDER = textwrap.dedent("""
     import socket, sys
     from ipaddress import IPv4Address
     from dissectors import mh_options as o
-    from dissectors.dhcp import DhcpMessage, DhcpMessageTypeOption
+    from dissectors.dhcp import DhcpMessage
+    from dissectors.dhcp_options import DhcpMessageTypeOption
     from dissectors.dhcp_codes import DhcpMessageType
     from dissectors.frame import build_frame
     from dissectors.mh import BindingAck, BindingUpdate

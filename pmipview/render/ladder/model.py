@@ -17,17 +17,23 @@ from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from typing import Any
 
+from dissectors.dhcp_codes import DhcpMessageType, DhcpOp
 from dissectors.fields import to_dict
 from dissectors.frame import Frame
 from dissectors.mh_codes import (
+    ACK_KINDS,
     HI_SHORT,
+    REQUEST_KINDS,
+    UPDATE_KINDS,
     BRAStatus,
     HoAReplyStatus,
+    MessageKind,
     RevocationTrigger,
     ba_status_name,
     name_of,
+    status_accepted,
 )
-from pmipview.correlate.model import DIAGNOSTICS, MobileNode, Report
+from pmipview.correlate.model import DIAGNOSTICS, MobileNode, Report, TxnKind
 from pmipview.render.ladder.style import (  # noqa: F401  (the backends import them here)
     COLOURS,
     OUTCOME_TAGS,
@@ -211,12 +217,12 @@ class _Endpoints:
                     self.node(s.dst, None) or str(s.dst))
         other = self.dhcp_mag.get(s.frame) or self.mag_at(s.time)
         if s.relay_leg:
-            if s.op == 1:
+            if s.op == DhcpOp.BOOTREQUEST:
                 return (self.node(s.src, s.mac_src) or other or str(s.src),
                         self.node(s.dst, s.mac_dst) or str(s.dst))
             return (self.node(s.src, s.mac_src) or str(s.src),
                     self.node(s.dst, s.mac_dst) or other or str(s.dst))
-        if s.op == 1:  # client -> server (MAG, or the relay at the MAG)
+        if s.op == DhcpOp.BOOTREQUEST:  # client -> server (MAG, or the relay at the MAG)
             return me, self._server(s.dst, s.mac_dst, other)
         return self._server(s.src, s.mac_src, other), me
 
@@ -259,24 +265,24 @@ def label(s: Signal) -> str:
             parts.append(f"via {s.giaddr}")
         return " · ".join(parts)
     parts = [f"{s.kind} seq {s.seq}"]
-    if s.kind in ("PBU", "BU"):
+    if s.kind in UPDATE_KINDS:
         if s.lifetime == 0:
             parts.append("lifetime 0 (de-registration)")
         if s.hi is not None:
             parts.append(f"HI {s.hi} {HI_SHORT.get(s.hi, 'unknown')}")
         if s.hoa_request is not None:
             parts.append(f"HoA? {s.hoa_request}")
-    elif s.kind in ("PBA", "BA"):
+    elif s.kind in ACK_KINDS:
         parts.append(f"{s.status or 0} {ba_status_name(s.status or 0, s.proxy)}")
         if s.hoa_status:
             parts.append(f"HoA {_status(HoAReplyStatus, s.hoa_status)}")
         elif s.hoa_reply is not None:
             parts.append(f"HoA {s.hoa_reply}/{s.hoa_plen}")
-        if s.status is not None and s.status < 128 and s.lifetime is not None:
+        if s.status is not None and status_accepted(s.status) and s.lifetime is not None:
             parts.append(f"lifetime {s.lifetime} s")
-    elif s.kind == "BRI" and s.trigger is not None:
+    elif s.kind == MessageKind.BRI and s.trigger is not None:
         parts.append(_status(RevocationTrigger, s.trigger))
-    elif s.kind == "BRA" and s.status is not None:
+    elif s.kind == MessageKind.BRA and s.status is not None:
         parts.append(_status(BRAStatus, s.status))
     return " · ".join(parts)
 
@@ -287,17 +293,18 @@ def _kind(s: Signal) -> str:
 
 def _outcome(s: Signal, retransmitted: set[int], unanswered: set[int]) -> str:
     if isinstance(s, DhcpSignal):
-        if s.type == 6:  # NAK
+        if s.type == DhcpMessageType.NAK:
             return "rejected"
-        return "ok" if s.op == 2 else "request"
-    if s.kind in ("PBU", "BU", "BRI"):
+        return "ok" if s.op == DhcpOp.BOOTREPLY else "request"
+    if s.kind in REQUEST_KINDS:
         if s.frame in unanswered:
             return "timeout"
         if s.frame in retransmitted:
             return "retransmission"
-    if s.kind in ("PBA", "BA", "BRA") and s.status is not None:
-        return "rejected" if s.status >= 128 or (s.hoa_status or 0) >= 128 else "ok"
-    if s.kind == "HB-Resp":
+    if s.kind in ACK_KINDS | {MessageKind.BRA} and s.status is not None:
+        ok = status_accepted(s.status) and status_accepted(s.hoa_status or 0)
+        return "ok" if ok else "rejected"
+    if s.kind == MessageKind.HB_RESP:
         return "ok"
     return "request"
 
@@ -393,7 +400,7 @@ def _pbu_fates(mn: MobileNode) -> tuple[set[int], set[int]]:
     retransmitted: set[int] = set()
     unanswered: set[int] = set()
     for t in mn.transactions:
-        if t.kind == "heartbeat" or not t.sent_frames:
+        if t.kind == TxnKind.HEARTBEAT or not t.sent_frames:
             continue
         retransmitted.update(t.sent_frames[1:])
         if t.outcome == "timeout":
@@ -464,7 +471,7 @@ def _phases(mn: MobileNode, arrows: list[Arrow]) -> list[Note]:
             what = {"detach": "detach (de-registration)", "revocation": "binding revoked",
                     "expired": "binding expired"}[att.end_reason]
             dereg = [t for t in mn.transactions if t.mag == att.mag
-                     and t.kind in ("deregistration", "revocation")
+                     and t.kind in (TxnKind.DEREGISTRATION, TxnKind.REVOCATION)
                      and abs(t.first_sent - att.end) < 60]
             i = _first_at_or_after(arrows, dereg[-1].first_sent if dereg else att.end)
             span = 0

@@ -39,7 +39,7 @@ try:
     from matplotlib.ft2font import LoadFlags
     _NO_HINTING = LoadFlags.NO_HINTING
 except ImportError:  # matplotlib < 3.10
-    from matplotlib.ft2font import LOAD_NO_HINTING as _NO_HINTING  # type: ignore[attr-defined]
+    from matplotlib.ft2font import LOAD_NO_HINTING as _NO_HINTING  # type: ignore[attr-defined,no-redef]
 
 
 # -- text metrics ------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class Lines(Artist):
         self.set_gid(gid)
         self.set_zorder(zorder)
 
-    def draw(self, renderer) -> None:  # type: ignore[no-untyped-def]
+    def draw(self, renderer) -> None:
         if not self.get_visible():
             return
         renderer.open_group("text", self.get_gid())
@@ -237,10 +237,11 @@ class Lines(Artist):
         for x, y, s in self.items:
             prop, text, width = self.prop, s, None
             if core:
-                text = _core_text(s)
-                if text is None:        # not in the standard fonts: embed DejaVu for it
+                in_core = _core_text(s)
+                if in_core is None:     # not in the standard fonts: embed DejaVu for it
                     self._draw_embedded(renderer, gc, trans, x, y, s)
                     continue
+                text = in_core
                 prop = self._core_prop()
                 width = renderer.get_text_width_height_descent(text, prop, False)[0] / 72
             left = x
@@ -264,7 +265,7 @@ class Lines(Artist):
                 family=family, size=self.size, weight="bold" if self.weight == "bold" else weight)
         return self._core
 
-    def _draw_embedded(self, renderer, gc, trans, x: float, y: float, s: str) -> None:  # type: ignore[no-untyped-def]
+    def _draw_embedded(self, renderer, gc, trans, x: float, y: float, s: str) -> None:
         matplotlib.rcParams["pdf.use14corefonts"] = False
         try:
             left = x
@@ -276,7 +277,7 @@ class Lines(Artist):
             matplotlib.rcParams["pdf.use14corefonts"] = True
 
 
-def _pdf_core(renderer) -> bool:  # type: ignore[no-untyped-def]
+def _pdf_core(renderer) -> bool:
     """Drawing a PDF with the standard fonts (the PDF renderer comes wrapped in a
     MixedModeRenderer that forwards its attributes, such as the PdfFile)."""
     return isinstance(getattr(renderer, "file", None), PdfFile) \
