@@ -139,6 +139,7 @@ from dissectors.mh_options import (
 )
 from pmipview.agents.base import BACKHAUL, Address, Event, Output, Packet, Send
 from pmipview.agents.lma_cache import Binding, BindingCache, PoolOwner, Session
+from pmipview.agents.lma_fast import FastPath, Offer, forget, lookup_was_direct
 from pmipview.agents.lma_policy import (
     PROHIBITED,
     UNSPECIFIED,
@@ -205,6 +206,7 @@ class LMA:
     def __init__(self, config: LMAConfig) -> None:
         self.config = config
         self._cache = BindingCache(config)
+        self.fast: FastPath | None = None
         self._bri_seq = 0
         self._pending: dict[int, _PendingBRI] = {}
         self._peers: dict[Address, _Peer] = {}
@@ -217,6 +219,8 @@ class LMA:
         self.config.profiles = dict(profiles)
         self.config.default_profile = default_profile
         self._cache.reload(profiles)
+        if self.fast is not None:
+            self.fast.clear()
 
     # --- public interface -----------------------------------------------------------------
     def receive(self, now: float, packet: Packet) -> list[Output]:
@@ -247,6 +251,13 @@ class LMA:
 
     def bindings_for(self, nai: str) -> list[Binding]:
         return [self._cache.snapshot(s) for s in self._cache.of_nai(nai)]
+
+    def enable_fast_path(self) -> FastPath:
+        """Turn on the refresh fast path (:mod:`pmipview.agents.lma_fast`) for a runner
+        that answers raw datagrams with :meth:`FastPath.answer`."""
+        if self.fast is None:
+            self.fast = FastPath(self)
+        return self.fast
 
     def revoking(self) -> set[int]:
         """Sessions with a BRI waiting for its BRA."""
@@ -296,6 +307,11 @@ class LMA:
             ba = BindingAck(BAStatus.HOME_REGISTRATION_NOT_SUPPORTED, bu.seq, BAFlag(0), 0)
             return [_reply(packet, ba), self._rejected_event(packet, bu.mn_id, ba)]
         req = Request.parse(packet, bu)
+        fast = self.fast
+        if fast is not None:
+            fast.offer = None
+            for s in self._cache.by_nai.get(req.nai or "", {}).values():
+                forget(s)  # this PBU may change what the NAI's cached refreshes get
         try:
             profile = authorize(self.config, req)
             session = self._cache.lookup(req)
@@ -363,7 +379,12 @@ class LMA:
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)
         event = Event("refreshed", session.nai, self._detail(session))
-        return [*self._accept(req, session, units, profile), event]
+        out = self._accept(req, session, units, profile)
+        fast = self.fast
+        if (fast is not None and out and lookup_was_direct(session, req.lli, req.att, req.src)
+                and (req.timestamp is None or self.config.timestamp_window is None)):
+            fast.offer = Offer(session, out[0].packet.message)  # type: ignore[union-attr, arg-type]
+        return [*out, event]
 
     def _handoff(self, now: float, req: Request, session: Session,
                  profile: Profile) -> list[Output]:

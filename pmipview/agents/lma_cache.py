@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Network
 
 from dissectors.mh_codes import BAStatus, HandoffIndicator
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.base import Address
+from pmipview.agents.lma_fast import forget
 from pmipview.agents.lma_policy import PROHIBITED, LMAConfig, Profile, Reject, Request
 
 
@@ -57,8 +58,12 @@ class Binding:
         return self.proxy_coa
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Session:
+    """One Binding Cache entry (mutable; :class:`Binding` is its snapshot).  ``queued``
+    is the time of its one entry in the expiry heap (None: none); ``fast_*`` are the
+    refresh fast path's template (:mod:`pmipview.agents.lma_fast`)."""
+
     sid: int
     mnid: MNIdentifier
     att: int
@@ -75,14 +80,16 @@ class Session:
     last_seq: int = 0
     last_ts: int | None = None
     updated: float = 0.0
+    nai: str = field(init=False)
+    owner: PoolOwner = field(init=False)
+    queued: float | None = None
+    fast_key: bytes | None = None
+    fast_in: dict[bytes, Session] | None = None
+    fast_pba: bytes | None = None
 
-    @property
-    def nai(self) -> str:
-        return self.mnid.text
-
-    @property
-    def owner(self) -> PoolOwner:
-        return PoolOwner(self.sid, self.nai)
+    def __post_init__(self) -> None:
+        self.nai = self.mnid.text
+        self.owner = PoolOwner(self.sid, self.nai)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +177,16 @@ class BindingCache:
         session.mag = mag
 
     def schedule(self, session: Session) -> None:
-        heapq.heappush(self.expiry, (session.expires, session.sid))
+        """Keep one heap entry per session, at or before its expiry: a refresh that
+        extends the lifetime pushes nothing (the entry is moved when it comes up), so the
+        heap stays as large as the cache however many refreshes the run has."""
+        at = session.expires
+        if session.queued is None or at < session.queued:
+            session.queued = at
+            heapq.heappush(self.expiry, (at, session.sid))
 
     def remove(self, session: Session) -> None:
+        forget(session)
         self.set_hoa(session, None)
         self.set_hnps(session, ())
         if self.sessions.pop(session.sid, None) is not None:
@@ -187,21 +201,26 @@ class BindingCache:
     def due(self, now: float) -> list[Session]:
         """The sessions whose lifetime ended by ``now`` (taken off the heap)."""
         out = []
-        heap = self.expiry
-        while heap and heap[0][0] <= now:
-            at, sid = heapq.heappop(heap)
-            live = self.sessions.get(sid)
-            if live is not None and live.expires == at:
-                out.append(live)
+        while self.next_expiry() is not None and self.expiry[0][0] <= now:
+            _, sid = heapq.heappop(self.expiry)
+            live = self.sessions[sid]
+            live.queued = None
+            out.append(live)
         return out
 
     def next_expiry(self) -> float | None:
+        """The earliest expiry; entries of sessions gone are dropped and those refreshed
+        since are moved to their new time (lazy deletion)."""
         heap, sessions = self.expiry, self.sessions
-        while heap:  # drop entries of sessions gone or refreshed since (lazy deletion)
+        while heap:
             at, sid = heap[0]
             live = sessions.get(sid)
-            if live is not None and live.expires == at:
-                return at
+            if live is not None and live.queued == at:
+                if live.expires == at:
+                    return at
+                heapq.heapreplace(heap, (live.expires, sid))
+                live.queued = live.expires
+                continue
             heapq.heappop(heap)
         return None
 
