@@ -98,25 +98,35 @@ class Ignore(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
+_FIRST = {MNIdentifier: 0, HandoffIndicatorOpt: 1, AccessTechnologyOpt: 2, MNLinkLayerId: 3,
+          Timestamp: 4}
+
+
 class Request:
-    """What a PBU asks for, with malformed (UnknownOption) copies counted as absent."""
+    """What a PBU asks for, with malformed (UnknownOption) copies counted as absent.
 
-    packet: Packet
-    pbu: BindingUpdate
-    mnid: MNIdentifier | None
-    hi_opt: HandoffIndicatorOpt | None
-    att_opt: AccessTechnologyOpt | None
-    lli_opt: MNLinkLayerId | None
-    hnps: tuple[HomeNetworkPrefix, ...]
-    v4: tuple[IPv4HoARequest, ...]
-    timestamp: Timestamp | None
-    prefixes: tuple[IPv6Network, ...]  # the non-zero HNPs
-    bad_prefix: bool
+    Read once per PBU, in one pass over the options; every field the core looks at more
+    than once (NAI, HI, ATT, MN-LLI text, source, port, specific HoA) is computed here."""
 
-    @classmethod
-    def parse(cls, packet: Packet, pbu: BindingUpdate) -> Request:
-        hnps = tuple(pbu.hnps)
+    __slots__ = ("att", "att_opt", "bad_prefix", "hi", "hi_opt", "hnps", "lli", "lli_opt",
+                 "mnid", "nai", "packet", "pbu", "port", "prefixes", "specific_v4", "src",
+                 "timestamp", "v4")
+
+    def __init__(self, packet: Packet, pbu: BindingUpdate) -> None:
+        first: list = [None] * 5
+        hnps: list[HomeNetworkPrefix] = []
+        v4: list[IPv4HoARequest] = []
+        for o in pbu.options:
+            t = type(o)
+            k = _FIRST.get(t)
+            if k is not None:
+                if first[k] is None:
+                    first[k] = o
+            elif t is HomeNetworkPrefix:
+                hnps.append(o)  # type: ignore[arg-type]
+            elif t is IPv4HoARequest:
+                v4.append(o)  # type: ignore[arg-type]
+        mnid, hi_opt, att_opt, lli_opt, ts = first
         prefixes: list[IPv6Network] = []
         bad = False
         for h in hnps:
@@ -126,40 +136,25 @@ class Request:
                 bad = True
                 continue
             prefixes.append(IPv6Network((h.prefix, h.prefix_len), strict=False))
-        return cls(packet, pbu, pbu.option(MNIdentifier), pbu.option(HandoffIndicatorOpt),
-                   pbu.option(AccessTechnologyOpt), pbu.option(MNLinkLayerId), hnps,
-                   tuple(pbu.all_options(IPv4HoARequest)), pbu.timestamp,
-                   tuple(dict.fromkeys(prefixes)), bad)  # type: ignore[arg-type]
+        self.packet, self.pbu = packet, pbu
+        self.mnid, self.hi_opt, self.att_opt, self.lli_opt = mnid, hi_opt, att_opt, lli_opt
+        self.hnps, self.v4, self.timestamp = tuple(hnps), tuple(v4), ts
+        self.prefixes = tuple(dict.fromkeys(prefixes))
+        self.bad_prefix = bad
+        self.nai: str | None = mnid.text if mnid is not None else None
+        self.hi: int = int(hi_opt.hi) if hi_opt is not None else 0
+        self.att: int = int(att_opt.att) if att_opt is not None else 0
+        # the MN-LLI as text; an all-zero identifier counts as absent (RFC 5213 §6.9.1.1)
+        self.lli: str | None = (lli_opt.text if lli_opt is not None and any(lli_opt.lli)
+                                else None)
+        self.src: Address = packet.src
+        self.port: int | None = packet.sport if packet.src.version == 4 else None
+        self.specific_v4: IPv4Address | None = (
+            v4[0].address if v4 and not v4[0].dynamic else None)
 
-    @property
-    def nai(self) -> str | None:
-        return self.mnid.text if self.mnid is not None else None
-
-    @property
-    def hi(self) -> int:
-        return int(self.hi_opt.hi) if self.hi_opt is not None else 0
-
-    @property
-    def att(self) -> int:
-        return int(self.att_opt.att) if self.att_opt is not None else 0
-
-    @property
-    def lli(self) -> str | None:
-        """The MN-LLI as text; an all-zero identifier counts as absent (RFC 5213 §6.9.1.1)."""
-        opt = self.lli_opt
-        return opt.text if opt is not None and any(opt.lli) else None
-
-    @property
-    def src(self) -> Address:
-        return self.packet.src
-
-    @property
-    def port(self) -> int | None:
-        return self.packet.sport if self.src.version == 4 else None
-
-    @property
-    def specific_v4(self) -> IPv4Address | None:
-        return self.v4[0].address if self.v4 and not self.v4[0].dynamic else None
+    @classmethod
+    def parse(cls, packet: Packet, pbu: BindingUpdate) -> Request:
+        return cls(packet, pbu)
 
 
 def seq_newer(seq: int, last: int) -> bool:
