@@ -310,7 +310,7 @@ class LMA:
         fast = self.fast
         if fast is not None:
             fast.offer = None
-            for s in self._cache.by_nai.get(req.nai or "", {}).values():
+            for s in self._cache.by_nai.get(req.nai or "", ()):
                 forget(s)  # this PBU may change what the NAI's cached refreshes get
         try:
             profile = authorize(self.config, req)
@@ -361,7 +361,7 @@ class LMA:
         if hoa is not None and not cache.take_hoa(hoa, owner):
             raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
         session = Session(sid, req.mnid, req.att, req.lli, req.hi, req.src, req.port,
-                          req.packet.dst, now, hoa=hoa)
+                          req.packet.dst, now, hoa=hoa, owner=owner)
         cache.add(session, hnps)
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)

@@ -81,7 +81,7 @@ class Session:
     last_ts: int | None = None
     updated: float = 0.0
     nai: str = field(init=False)
-    owner: PoolOwner = field(init=False)
+    owner: PoolOwner = None  # type: ignore[assignment]
     queued: float | None = None
     fast_key: bytes | None = None
     fast_in: dict[bytes, Session] | None = None
@@ -89,7 +89,8 @@ class Session:
 
     def __post_init__(self) -> None:
         self.nai = self.mnid.text
-        self.owner = PoolOwner(self.sid, self.nai)
+        if self.owner is None:
+            self.owner = PoolOwner(self.sid, self.nai)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,9 @@ class BindingCache:
         self.config = config
         self.sessions: dict[int, Session] = {}
         self.by_hnp: dict[IPv6Network, int] = {}
-        self.by_nai: dict[str, dict[int, Session]] = {}   # NAI -> its sessions
+        # NAI -> its sessions, oldest first (a list: one per NAI costs 64 B, a dict 232)
+        self.by_nai: dict[str, list[Session]] = {}
+        self._mags: dict[Address, Address] = {}            # one address object per MAG
         self.expiry: list[tuple[float, int]] = []          # heap of (expires, sid)
         self.at_mag: Counter[Address] = Counter()          # MAG -> sessions there
         self.statics: dict[IPv4Address, str] = {}
@@ -149,7 +152,7 @@ class BindingCache:
         return self._lookup_by_link(req)
 
     def _lookup_by_link(self, req: Request) -> Session | None:
-        mine = list(self.by_nai.get(req.nai or "", {}).values())
+        mine = self.by_nai.get(req.nai or "", ())
         lli = req.lli
         for s in mine:
             if s.att == req.att and s.lli == lli and (lli is not None or s.mag == req.src):
@@ -161,20 +164,25 @@ class BindingCache:
         return None
 
     def of_nai(self, nai: str) -> list[Session]:
-        return [s for _, s in sorted(self.by_nai.get(nai, {}).items())]
+        return list(self.by_nai.get(nai, ()))
 
     # --- entries ----------------------------------------------------------------------
     def add(self, session: Session, hnps: tuple[IPv6Network, ...]) -> None:
         self.next_sid = max(self.next_sid, session.sid + 1)
         self.sessions[session.sid] = session
-        self.by_nai.setdefault(session.nai, {})[session.sid] = session
+        self.by_nai.setdefault(session.nai, []).append(session)
+        session.mag = self.mag_of(session.mag)
         self.at_mag[session.mag] += 1
         self.set_hnps(session, hnps)
+
+    def mag_of(self, addr: Address) -> Address:
+        """The one address object kept for a MAG (each datagram brings its own copy)."""
+        return self._mags.setdefault(addr, addr)
 
     def move(self, session: Session, mag: Address) -> None:
         self.at_mag[session.mag] -= 1
         self.at_mag[mag] += 1
-        session.mag = mag
+        session.mag = self.mag_of(mag)
 
     def schedule(self, session: Session) -> None:
         """Keep one heap entry per session, at or before its expiry: a refresh that
@@ -190,13 +198,15 @@ class BindingCache:
         self.set_hoa(session, None)
         self.set_hnps(session, ())
         if self.sessions.pop(session.sid, None) is not None:
-            mine = self.by_nai.get(session.nai, {})
-            mine.pop(session.sid, None)
+            mine = self.by_nai.get(session.nai, [])
+            if session in mine:
+                mine.remove(session)
             if not mine:
                 self.by_nai.pop(session.nai, None)
             self.at_mag[session.mag] -= 1
             if self.at_mag[session.mag] <= 0:
                 del self.at_mag[session.mag]
+                self._mags.pop(session.mag, None)
 
     def due(self, now: float) -> list[Session]:
         """The sessions whose lifetime ended by ``now`` (taken off the heap)."""

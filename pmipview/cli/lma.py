@@ -109,6 +109,8 @@ def lma(
 
 def _serve(core, transports, config, pool, log, pcap, duration, show_events, live,
            shed_after) -> None:
+    import resource
+
     from pmipview.render.bindings import live_view, summary_lines
     from pmipview.render.safe import safe_text
     from pmipview.wire.outputs import NodeOutputs
@@ -156,6 +158,7 @@ def _serve(core, transports, config, pool, log, pcap, duration, show_events, liv
     cfg = core.config
     err.print(f"pmipview lma: listening on {where}; HoA pool {cfg.pool.describe()}, "
               f"router {cfg.default_router}", markup=False)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     try:
         if live:
             from rich.live import Live
@@ -177,5 +180,11 @@ def _serve(core, transports, config, pool, log, pcap, duration, show_events, liv
     finally:
         outputs.close(rt.clock())
         rt.close()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     for line in summary_lines(rt.counters, len(core), started, rt.clock()):
         out.print(line, markup=False)
+    got = rt.counters.received + rt.counters.shed
+    per = f", {cpu / got * 1e6:.1f} µs per datagram" if got else ""
+    out.print(f"CPU {cpu:.2f} s (user + system, start-up excluded){per}; peak RSS "
+              f"{after.ru_maxrss / 1024:.0f} MB", markup=False)
