@@ -12,9 +12,12 @@ Measures, each as the median of ``--runs`` runs:
 - each against two responders: ``pmipview lma`` (the reference LMA, the target of the
   issue) and a raw-bytes *reflector* (recvfrom → a PBA template → sendto, no decoding), so
   the generator's own ceiling is known apart from the LMA's;
-- the stage costs in one process (µs per call: PBU template, PBA read, the LMA's decode /
-  core / encode, one loopback sendto+recvfrom), i.e. what stands between the code and
-  the target;
+- the stage costs in one process (CPU µs per call: PBU template, PBA read, the LMA's
+  decode / core / encode, its refresh fast path, one loopback sendto+recvfrom), i.e.
+  what stands between the code and the target;
+- the CPU time per PBU of both processes in every run (``/proc/PID/stat`` of the
+  responder, the generator's own ``cpu_us_per_transaction``): wall-clock rates depend on
+  what else the machine runs, CPU per PBU much less;
 - SIPp (Debian ``sip-tester``) uac → uas calls/s on the same machine, in the same run.
 
 Writes a JSON document (``--out``) and prints a table.  Loopback only.
@@ -128,6 +131,18 @@ def start_responder(kind: str, port: int, pool: str) -> subprocess.Popen:
     return p
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a live process (``/proc/PID/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def stop(p: subprocess.Popen) -> None:
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
@@ -149,14 +164,19 @@ def one_run(responder: str, rate: float, duration: float, mns: int, tmp: Path) -
         load = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True, preexec_fn=pinned(1))
         sampler = RssSampler({"load": load.pid, "responder": srv.pid})
+        cpu0 = cpu_s(srv.pid)
         sampler.start()
         _, errs = load.communicate(timeout=duration + 120)
         sampler.stop.set()
         sampler.join()
+        cpu1 = cpu_s(srv.pid)
         if load.returncode != 0 or not out.exists():
             return {"error": (errs or "").strip()[-300:] or f"exit {load.returncode}"}
         doc = json.loads(out.read_text())
         doc["rss"] = sampler.summary()
+        pbus = doc["transactions"] + doc["retransmissions"]
+        if cpu0 is not None and cpu1 is not None and pbus:
+            doc["responder_cpu_us_per_pbu"] = round((cpu1 - cpu0) / pbus * 1e6, 1)
         return doc
     finally:
         stop(srv)
@@ -178,10 +198,10 @@ def stage_costs() -> dict[str, float]:
     src, dst = IPv4Address("127.0.1.1"), IPv4Address("127.0.0.1")
 
     def per(fn, k=n) -> float:
-        t = time.perf_counter()
+        t = time.process_time()
         for i in range(k):
             fn(i)
-        return round((time.perf_counter() - t) / k * 1e6, 2)
+        return round((time.process_time() - t) / k * 1e6, 2)
 
     out: dict[str, float] = {}
     out["load: PBU from template"] = per(lambda i: f.build(REFRESH, i, i & 0xFFFF, 5, 16))
@@ -193,7 +213,19 @@ def stage_costs() -> dict[str, float]:
     out["lma: core receive (attach)"] = per(lambda i: replies.append(lma.receive(1.0, pkts[i])))
     refresh = [decode_mh_datagram(f.build(REFRESH, i, (i + n) & 0xFFFF), src, dst, 40000,
                                   5436) for i in range(n)]
-    out["lma: core receive (refresh)"] = per(lambda i: lma.receive(2.0, refresh[i]))
+    out["lma: core receive (refresh, slow path)"] = per(lambda i: lma.receive(2.0, refresh[i]))
+    fast = lma.enable_fast_path()
+    table = fast.table()
+    peer = ("127.0.1.1", 40000)
+    for i in range(n):  # the slow path learns each MN's refresh once
+        raw = f.build(REFRESH, i, (i + 2 * n) & 0xFFFF, int(lma.bindings_for(
+            f"mn{i:07d}@load.pmipview")[0].hoa), 14)
+        lma.receive(3.0, decode_mh_datagram(raw, src, dst, 40000, 5436))
+        fast.learn(table, peer, raw)
+    again = [f.build(REFRESH, i, (i + 3 * n) & 0xFFFF, int(lma.bindings_for(
+        f"mn{i:07d}@load.pmipview")[0].hoa), 14) for i in range(n)]
+    out["lma: refresh fast path (bytes in, PBA bytes out)"] = per(
+        lambda i: fast.answer(4.0, table, peer, again[i]))
     sends = [o.packet for r in replies for o in r if hasattr(o, "packet")]
     out["lma: encode PBA (encode_payload)"] = per(lambda i: encode_payload(sends[i]),
                                                   len(sends))
@@ -272,6 +304,8 @@ def summarize(runs: list[dict]) -> dict:
         "timeouts": med([r["timeouts"] for r in ok]),
         "unfinished": med([r["unfinished"] for r in ok]),
         "retransmissions": med([r["retransmissions"] for r in ok]),
+        "load_cpu_us_per_transaction": med([r.get("cpu_us_per_transaction") for r in ok]),
+        "responder_cpu_us_per_pbu": med([r.get("responder_cpu_us_per_pbu") for r in ok]),
         "max_lag_ms": med([r["max_lag_ms"] for r in ok]),
         "rtt_ms": {k: med([r["rtt_ms"][k] for r in ok]) for k in ("p50", "p90", "p99", "max")},
         "rss_mb": {who: {k: med([r["rss"].get(who, {}).get(k) for r in ok])
@@ -321,7 +355,8 @@ def main() -> None:
                     r = one_run(responder, rate, a.search_duration, a.mns, tmp)
                     steps[f"{rate:.0f}"] = {k: r.get(k) for k in (
                         "rate_per_s", "timeouts", "unfinished", "retransmissions",
-                        "max_lag_ms", "rtt_ms", "error")}
+                        "max_lag_ms", "rtt_ms", "cpu_us_per_transaction",
+                        "responder_cpu_us_per_pbu", "error")}
                     print(f"{responder:9s} search    {rate:>8.0f}/s -> "
                           f"{json.dumps(steps[f'{rate:.0f}'])}", flush=True)
                 ok = [float(k) for k, v in steps.items()

@@ -89,15 +89,17 @@ status_name, mag, seq), ``expired`` (session, mag, hoa, hnps), ``revoked`` /
 ``error`` too for an internal error).
 
 IPv4 HoAs in the shared :class:`AddressPool` are owned by :class:`PoolOwner` keys.
+
+Modules: :mod:`~pmipview.agents.lma_policy` (profiles, settings, what a PBU asks for,
+authorisation, lifetimes), :mod:`~pmipview.agents.lma_cache` (the Binding Cache, its
+indexes, expiry and addresses), :mod:`~pmipview.agents.lma_peers` (revocation and
+heartbeat), :mod:`~pmipview.agents.lma_fast` (refreshes answered from bytes), and this
+one, the state machine.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import Counter
-from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, IPv6Network
 from typing import Any
 
 from dissectors.mh import (
@@ -106,325 +108,58 @@ from dissectors.mh import (
     BindingRevocation,
     BindingUpdate,
     Heartbeat,
-    MobilityMessage,
     UnknownMH,
 )
 from dissectors.mh_codes import (
-    BR_FLAG_BITS,
-    PMIP6_CNTL_PORT,
     BAFlag,
     BAStatus,
     BEStatus,
-    BRAStatus,
-    BRFlag,
-    BRType,
     BUFlag,
-    HandoffIndicator,
-    HBFlag,
     HoAReplyStatus,
-    MessageKind,
     RevocationTrigger,
     name_of,
-    status_accepted,
 )
 from dissectors.mh_options import (
-    AccessTechnologyOpt,
-    HandoffIndicatorOpt,
-    HomeNetworkPrefix,
     IPv4DefaultRouter,
     IPv4DHCPSupportMode,
     IPv4HoAReply,
-    IPv4HoARequest,
     LinkLocalAddress,
-    MNIdentifier,
-    MNLinkLayerId,
     MobilityOption,
-    RestartCounter,
     Timestamp,
 )
-from pmipview.agents.base import BACKHAUL, Address, Event, Output, Packet, Send
+from pmipview.agents.base import Address, Event, Output, Packet
+from pmipview.agents.lma_cache import Binding, BindingCache, PoolOwner, Session
+from pmipview.agents.lma_fast import FastPath, Offer, forget, lookup_was_direct
+from pmipview.agents.lma_peers import Peer, PeerSignaling, PendingBRI, hnp_option, reply
+from pmipview.agents.lma_policy import (
+    PROHIBITED,
+    UNSPECIFIED,
+    Ignore,
+    LMAConfig,
+    Profile,
+    Reject,
+    Request,
+    authorize,
+    grant,
+    seq_newer,
+)
 from pmipview.agents.pool import AddressPool
 
-UNSPECIFIED = HoAReplyStatus.FAILURE_REASON_UNSPECIFIED
-PROHIBITED = HoAReplyStatus.ADMINISTRATIVELY_PROHIBITED
-_SEQ_HALF = 0x8000
+__all__ = ["LMA", "PROHIBITED", "UNSPECIFIED", "AddressPool", "Binding", "LMAConfig",
+           "PoolOwner", "Profile"]
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """A mobile node's policy profile (RFC 5213 §6.2 + RFC 5844 §3.2.2).
-
-    ``dhcp_mode``: "server" → DHCP Support Mode S=1, "relay" → S=0, None → option absent.
-    ``static_hoa`` / ``hnp`` go to the NAI's first session; further sessions (multihoming)
-    get dynamic addresses.  ``allowed=False`` refuses the MN with 152 PROXY_REG_NOT_ENABLED.
-    """
-
-    ipv4: bool = True
-    ipv6: bool = True
-    static_hoa: IPv4Address | None = None
-    hnp: IPv6Network | None = None
-    dhcp_mode: str | None = "server"
-    allowed: bool = True
-
-
-@dataclass(kw_only=True)
-class LMAConfig:
-    """LMA settings; times in seconds.  ``ipv6``/``ipv4`` are the LMAAs (informational:
-    replies come from the address a PBU was sent to).  ``default_profile`` None refuses
-    unknown NAIs with 153.  ``clock_offset`` + ``now`` is the LMA's Unix time (compare
-    the MAG's ``epoch``).  ``adopt_foreign_hoa``: a PBU naming an address that the shared
-    pool gives to a non-LMA owner (a co-located DHCP server's client, the draft -02 "DHCP
-    first, then PBU" order) takes it over with ``pool.transfer`` instead of getting 171."""
-
-    pool: AddressPool
-    default_router: IPv4Address
-    ipv6: IPv6Address | None = None
-    ipv4: IPv4Address | None = None
-    hnp_pool: IPv6Network | None = None
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    default_profile: Profile | None = field(default_factory=Profile)
-    max_lifetime: int = 3600
-    min_lifetime: int = 0
-    revoke_on_handoff: bool = True
-    timestamp_window: float | None = None
-    sequence_window: bool = True
-    restart_counter: int = 0
-    heartbeat_interval: float | None = None
-    heartbeat_misses: int = 3
-    bri_retransmit: float = 1.0
-    bri_attempts: int = 3
-    clock_offset: float = 0.0
-    exhausted_reply_status: int = UNSPECIFIED
-    adopt_foreign_hoa: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class PoolOwner:
-    """The owner key of an IPv4 HoA held by an LMA mobility session."""
-
-    session: int
-    nai: str
-
-
-@dataclass(frozen=True, slots=True)
-class Binding:
-    """A snapshot of one Binding Cache entry (one mobility session)."""
-
-    session: int
-    nai: str
-    lli: str | None
-    att: int
-    hi: int
-    proxy_coa: Address
-    transport: str  # "ipv6" or "ipv4" (then proxy_coa is the IPv4-Proxy-CoA)
-    lmaa: Address
-    hoa: IPv4Address | None
-    prefix_len: int | None
-    default_router: IPv4Address | None
-    hnps: tuple[IPv6Network, ...]
-    lifetime: int  # granted, seconds
-    expires: float
-    last_seq: int
-    last_timestamp: int | None
-    created: float
-    updated: float
-
-    @property
-    def mag(self) -> Address:
-        return self.proxy_coa
-
-
-@dataclass(slots=True)
-class _Session:
-    sid: int
-    mnid: MNIdentifier
-    att: int
-    lli: str | None
-    hi: int
-    mag: Address
-    mag_port: int | None
-    lmaa: Address
-    created: float
-    hoa: IPv4Address | None = None
-    hnps: tuple[IPv6Network, ...] = ()
-    lifetime: int = 0
-    expires: float = 0.0
-    last_seq: int = 0
-    last_ts: int | None = None
-    updated: float = 0.0
-
-    @property
-    def nai(self) -> str:
-        return self.mnid.text
-
-    @property
-    def owner(self) -> PoolOwner:
-        return PoolOwner(self.sid, self.nai)
-
-
-@dataclass(slots=True)
-class _PendingBRI:
-    seq: int
-    session: int
-    nai: str
-    send: Send
-    attempts: int
-    deadline: float
-
-
-@dataclass(slots=True)
-class _Peer:
-    addr: Address
-    port: int | None
-    lmaa: Address
-    next_at: float
-    outstanding: int | None = None
-    missed: int = 0
-    unreachable: bool = False
-    restart: int | None = None
-
-
-class _Reject(Exception):
-    """Abort PBU processing: answer with ``status`` (IPv4 HoA Reply status ``reply``)."""
-
-    def __init__(self, status: int, reply: int = UNSPECIFIED, *, seq: int | None = None,
-                 stamp: bool = False) -> None:
-        super().__init__(status)
-        self.status = status
-        self.reply = reply
-        self.seq = seq
-        self.stamp = stamp
-
-
-class _Ignore(Exception):
-    """Abort PBU processing silently (reported as a ``dropped`` event)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class _Request:
-    """What a PBU asks for, with malformed (UnknownOption) copies counted as absent."""
-
-    packet: Packet
-    pbu: BindingUpdate
-    mnid: MNIdentifier | None
-    hi_opt: HandoffIndicatorOpt | None
-    att_opt: AccessTechnologyOpt | None
-    lli_opt: MNLinkLayerId | None
-    hnps: tuple[HomeNetworkPrefix, ...]
-    v4: tuple[IPv4HoARequest, ...]
-    timestamp: Timestamp | None
-    prefixes: tuple[IPv6Network, ...]  # the non-zero HNPs
-    bad_prefix: bool
-
-    @classmethod
-    def parse(cls, packet: Packet, pbu: BindingUpdate) -> _Request:
-        hnps = tuple(pbu.hnps)
-        prefixes: list[IPv6Network] = []
-        bad = False
-        for h in hnps:
-            if int(h.prefix) == 0:
-                continue
-            if h.prefix_len > 128:
-                bad = True
-                continue
-            prefixes.append(IPv6Network((h.prefix, h.prefix_len), strict=False))
-        return cls(packet, pbu, pbu.option(MNIdentifier), pbu.option(HandoffIndicatorOpt),
-                   pbu.option(AccessTechnologyOpt), pbu.option(MNLinkLayerId), hnps,
-                   tuple(pbu.all_options(IPv4HoARequest)), pbu.timestamp,
-                   tuple(dict.fromkeys(prefixes)), bad)  # type: ignore[arg-type]
-
-    @property
-    def nai(self) -> str | None:
-        return self.mnid.text if self.mnid is not None else None
-
-    @property
-    def hi(self) -> int:
-        return int(self.hi_opt.hi) if self.hi_opt is not None else 0
-
-    @property
-    def att(self) -> int:
-        return int(self.att_opt.att) if self.att_opt is not None else 0
-
-    @property
-    def lli(self) -> str | None:
-        """The MN-LLI as text; an all-zero identifier counts as absent (RFC 5213 §6.9.1.1)."""
-        opt = self.lli_opt
-        return opt.text if opt is not None and any(opt.lli) else None
-
-    @property
-    def src(self) -> Address:
-        return self.packet.src
-
-    @property
-    def port(self) -> int | None:
-        return self.packet.sport if self.src.version == 4 else None
-
-    @property
-    def specific_v4(self) -> IPv4Address | None:
-        return self.v4[0].address if self.v4 and not self.v4[0].dynamic else None
-
-
-@dataclass(frozen=True, slots=True)
-class _Avoid:
-    """The addresses a dynamic HoA must not be: the default router and other NAIs'
-    static HoAs (``in`` is all the pool asks of it)."""
-
-    statics: dict[IPv4Address, str]
-    nai: str
-    router: IPv4Address
-
-    def __contains__(self, addr: object) -> bool:
-        if addr == self.router:
-            return True
-        holder = self.statics.get(addr)  # type: ignore[call-overload]
-        return holder is not None and holder != self.nai
-
-
-def _seq_newer(seq: int, last: int) -> bool:
-    """RFC 6275 §9.5.1: ``seq`` greater than ``last`` modulo 2**16."""
-    return 0 < (seq - last) & 0xFFFF < _SEQ_HALF
-
-
-def _hnp_option(net: IPv6Network) -> HomeNetworkPrefix:
-    return HomeNetworkPrefix(net.network_address, net.prefixlen)
-
-
-def _reply(packet: Packet, message: MobilityMessage) -> Send:
-    """``message`` back to where ``packet`` came from, on the same transport."""
-    if packet.src.version == 4:
-        return Send(Packet(packet.dst, packet.src, message, packet.iface, PMIP6_CNTL_PORT,
-                           packet.sport or PMIP6_CNTL_PORT))
-    return Send(Packet(packet.dst, packet.src, message, packet.iface))
-
-
-def _to_mag(mag: Address, port: int | None, lmaa: Address, message: MobilityMessage) -> Send:
-    """An LMA-initiated message (BRI, heartbeat request) to a MAG."""
-    if mag.version == 4:
-        return Send(Packet(lmaa, mag, message, BACKHAUL, PMIP6_CNTL_PORT,
-                           port or PMIP6_CNTL_PORT))
-    return Send(Packet(lmaa, mag, message, BACKHAUL))
-
-
-class LMA:
+class LMA(PeerSignaling):
     """The reference LMA core.  See the module docstring for behaviour and events."""
 
     def __init__(self, config: LMAConfig) -> None:
         self.config = config
-        self._sessions: dict[int, _Session] = {}
-        self._by_hnp: dict[IPv6Network, int] = {}
-        self._next_sid = 1
+        self._cache = BindingCache(config)
+        self.fast: FastPath | None = None
         self._bri_seq = 0
-        self._pending: dict[int, _PendingBRI] = {}
-        self._peers: dict[Address, _Peer] = {}
+        self._pending: dict[int, PendingBRI] = {}
+        self._peers: dict[Address, Peer] = {}
         self._hb_seq = 0
-        self._by_nai: dict[str, dict[int, _Session]] = {}   # NAI -> its sessions
-        self._expiry: list[tuple[float, int]] = []           # heap of (expires, sid)
-        self._at_mag: Counter[Address] = Counter()           # MAG -> sessions there
-        self._statics: dict[IPv4Address, str] = {}
         self.reload(config.profiles, config.default_profile)
 
     def reload(self, profiles: dict[str, Profile], default_profile: Profile | None) -> None:
@@ -432,8 +167,9 @@ class LMA:
         profile.  A static HoA already held by another session stays with it."""
         self.config.profiles = dict(profiles)
         self.config.default_profile = default_profile
-        self._statics = {p.static_hoa: n for n, p in profiles.items()
-                         if p.static_hoa is not None}
+        self._cache.reload(profiles)
+        if self.fast is not None:
+            self.fast.clear()
 
     # --- public interface -----------------------------------------------------------------
     def receive(self, now: float, packet: Packet) -> list[Output]:
@@ -449,26 +185,28 @@ class LMA:
             return [Event("dropped", None, {"reason": "internal error", "error": repr(exc)})]
 
     def next_timer(self) -> float | None:
-        heap, sessions = self._expiry, self._sessions
-        while heap:  # drop entries of sessions gone or refreshed since (lazy deletion)
-            at, sid = heap[0]
-            live = sessions.get(sid)
-            if live is not None and live.expires == at:
-                break
-            heapq.heappop(heap)
-        times = [heap[0][0]] if heap else []
+        first = self._cache.next_expiry()
+        times = [first] if first is not None else []
         times += [p.deadline for p in self._pending.values()]
         if self.config.heartbeat_interval is not None:
-            active = self._at_mag
+            active = self._cache.at_mag
             times += [p.next_at for p in self._peers.values() if active[p.addr] > 0]
         times = [t for t in times if math.isfinite(t)]
         return min(times) if times else None
 
     def bindings(self) -> list[Binding]:
-        return [self._snapshot(s) for s in sorted(self._sessions.values(), key=lambda s: s.sid)]
+        cache = self._cache
+        return [cache.snapshot(s) for s in sorted(cache.sessions.values(), key=lambda s: s.sid)]
 
     def bindings_for(self, nai: str) -> list[Binding]:
-        return [self._snapshot(s) for _, s in sorted(self._by_nai.get(nai, {}).items())]
+        return [self._cache.snapshot(s) for s in self._cache.of_nai(nai)]
+
+    def enable_fast_path(self) -> FastPath:
+        """Turn on the refresh fast path (:mod:`pmipview.agents.lma_fast`) for a runner
+        that answers raw datagrams with :meth:`FastPath.answer`."""
+        if self.fast is None:
+            self.fast = FastPath(self)
+        return self.fast
 
     def revoking(self) -> set[int]:
         """Sessions with a BRI waiting for its BRA."""
@@ -476,7 +214,7 @@ class LMA:
 
     def __len__(self) -> int:
         """The number of bindings (mobility sessions) in the cache."""
-        return len(self._sessions)
+        return len(self._cache)
 
     def binding_for(self, nai: str) -> Binding | None:
         """The NAI's most recently updated session (a multihomed MN has several)."""
@@ -487,11 +225,11 @@ class LMA:
         """Revoke the NAI's latest binding at its MAG on the LMA's own initiative (RFC 5846
         §6.1, trigger Administrative Reason): a BRI to that MAG.  The binding cache entry
         stays, so that another MAG may take the session over (RFC 5213 §5.3.5)."""
-        mine = [s for s in self._sessions.values() if s.nai == nai]
+        mine = [s for s in self._cache.sessions.values() if s.nai == nai]
         if not mine:
             return [Event("dropped", nai, {"reason": "revoke: no binding for this MN"})]
         session = max(mine, key=lambda s: s.sid)
-        return self._revoke(now, session, self._snapshot(session), session.mag_port,
+        return self._revoke(now, session, self._cache.snapshot(session), session.mag_port,
                             RevocationTrigger.ADMINISTRATIVE)
 
     # --- dispatch -------------------------------------------------------------------------
@@ -508,7 +246,7 @@ class LMA:
             return self._on_heartbeat(packet, msg)
         if isinstance(msg, UnknownMH):
             error = BindingError(BEStatus.UNRECOGNIZED_MH_TYPE)
-            return [_reply(packet, error),
+            return [reply(packet, error),
                     Event("dropped", None, {"reason": f"unknown MH type {msg.mh_type}"})]
         return [Event("dropped", None, {"reason": f"unexpected {type(msg).__name__}"})]
 
@@ -516,94 +254,43 @@ class LMA:
     def _on_bu(self, now: float, packet: Packet, bu: BindingUpdate) -> list[Output]:
         if not bu.proxy:
             ba = BindingAck(BAStatus.HOME_REGISTRATION_NOT_SUPPORTED, bu.seq, BAFlag(0), 0)
-            return [_reply(packet, ba), self._rejected_event(packet, bu.mn_id, ba)]
-        req = _Request.parse(packet, bu)
+            return [reply(packet, ba), self._rejected_event(packet, bu.mn_id, ba)]
+        req = Request.parse(packet, bu)
+        fast = self.fast
+        if fast is not None:
+            fast.offer = None
+            for s in self._cache.by_nai.get(req.nai or "", ()):
+                forget(s)  # this PBU may change what the NAI's cached refreshes get
         try:
-            profile = self._authorize(req)
-            session = self._lookup(req)
+            profile = authorize(self.config, req)
+            session = self._cache.lookup(req)
             late = session is not None and bu.lifetime == 0 and session.mag != req.src
             self._check_order(now, req, session, late)
             if bu.lifetime == 0:
                 return self._deregister(now, req, session)
             return self._register(now, req, session, profile)
-        except _Reject as rej:
+        except Reject as rej:
             return self._reject(now, req, rej)
-        except _Ignore as ign:
+        except Ignore as ign:
             return [Event("dropped", req.nai, {"reason": ign.reason, "mag": req.src})]
 
-    def _authorize(self, req: _Request) -> Profile:
-        cfg = self.config
-        if req.mnid is None:
-            raise _Reject(BAStatus.MISSING_MN_IDENTIFIER_OPTION)
-        if req.hi_opt is None:
-            raise _Reject(BAStatus.MISSING_HANDOFF_INDICATOR_OPTION)
-        if req.att_opt is None:
-            raise _Reject(BAStatus.MISSING_ACCESS_TECH_TYPE_OPTION)
-        if not req.hnps and not req.v4:
-            raise _Reject(BAStatus.MISSING_HOME_NETWORK_PREFIX_OPTION)
-        if len(req.v4) > 1:
-            raise _Reject(BAStatus.MULTIPLE_IPV4_HOME_ADDRESS_ASSIGNMENT_NOT_SUPPORTED)
-        profile = cfg.profiles.get(req.mnid.text, cfg.default_profile)
-        if profile is None:
-            raise _Reject(BAStatus.NOT_LMA_FOR_THIS_MOBILE_NODE)
-        if not profile.allowed:
-            raise _Reject(BAStatus.PROXY_REG_NOT_ENABLED)
-        routed6 = profile.hnp is not None or cfg.hnp_pool is not None
-        if req.hnps and not (profile.ipv6 and routed6):
-            raise _Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV6_MOBILITY_SERVICE)
-        if req.v4 and not profile.ipv4:
-            raise _Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV4_MOBILITY_SERVICE, PROHIBITED)
-        if req.bad_prefix:
-            raise _Reject(BAStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX)
-        return profile
-
-    # --- Binding Cache look-up (RFC 5213 §5.4.1, RFC 5844 §3.1.2.7) ---------------------
-    def _lookup(self, req: _Request) -> _Session | None:
-        for net in req.prefixes:
-            sid = self._by_hnp.get(net)
-            if sid is not None:
-                session = self._sessions[sid]
-                if session.nai != req.nai:
-                    raise _Reject(BAStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX)
-                return session
-        addr = req.specific_v4
-        if addr is not None:
-            owner = self.config.pool.owner_of(addr)
-            if isinstance(owner, PoolOwner) and owner.session in self._sessions:
-                if owner.nai != req.nai:
-                    raise _Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, PROHIBITED)
-                return self._sessions[owner.session]
-        return self._lookup_by_link(req)
-
-    def _lookup_by_link(self, req: _Request) -> _Session | None:
-        mine = list(self._by_nai.get(req.nai or "", {}).values())
-        lli = req.lli
-        for s in mine:
-            if s.att == req.att and s.lli == lli and (lli is not None or s.mag == req.src):
-                return s
-        takeover = req.hi == HandoffIndicator.INTER_INTERFACE or (
-            req.hi == HandoffIndicator.INTER_MAG and lli is None)
-        if len(mine) == 1 and takeover:
-            return mine[0]
-        return None
-
-    def _check_order(self, now: float, req: _Request, session: _Session | None,
+    def _check_order(self, now: float, req: Request, session: Session | None,
                      late: bool) -> None:
         cfg = self.config
         ts = req.timestamp
         if ts is not None and cfg.timestamp_window is not None:
             if abs(ts.seconds - (now + cfg.clock_offset)) > cfg.timestamp_window:
-                raise _Reject(BAStatus.TIMESTAMP_MISMATCH, stamp=True)
+                raise Reject(BAStatus.TIMESTAMP_MISMATCH, stamp=True)
             if (session is not None and not late and session.last_ts is not None
                     and ts.value < session.last_ts):
-                raise _Reject(BAStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, stamp=True)
+                raise Reject(BAStatus.TIMESTAMP_LOWER_THAN_PREV_ACCEPTED, stamp=True)
             return
         if (cfg.sequence_window and session is not None and session.mag == req.src
-                and not _seq_newer(req.pbu.seq, session.last_seq)):
-            raise _Reject(BAStatus.SEQUENCE_OUT_OF_WINDOW, seq=session.last_seq)
+                and not seq_newer(req.pbu.seq, session.last_seq)):
+            raise Reject(BAStatus.SEQUENCE_OUT_OF_WINDOW, seq=session.last_seq)
 
     # --- registration, refresh, handoff -------------------------------------------------
-    def _register(self, now: float, req: _Request, session: _Session | None,
+    def _register(self, now: float, req: Request, session: Session | None,
                   profile: Profile) -> list[Output]:
         if session is None:
             return self._create(now, req, profile)
@@ -613,49 +300,52 @@ class LMA:
             return self._handoff(now, req, session, profile)
         return self._refresh(now, req, session, profile)
 
-    def _create(self, now: float, req: _Request, profile: Profile) -> list[Output]:
+    def _create(self, now: float, req: Request, profile: Profile) -> list[Output]:
         assert req.mnid is not None
-        sid = self._next_sid
+        cache = self._cache
+        sid = cache.next_sid
         owner = PoolOwner(sid, req.mnid.text)
-        hnps = self._plan_hnps(req, None, profile, sid) if req.hnps else ()
-        hoa = self._plan_hoa(req, None, profile, owner) if req.v4 else None
-        if hoa is not None and not self._take_hoa(hoa, owner):
-            raise _Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
-        self._next_sid += 1
-        session = _Session(sid, req.mnid, req.att, req.lli, req.hi, req.src, req.port,
-                           req.packet.dst, now, hoa=hoa)
-        self._sessions[sid] = session
-        self._by_nai.setdefault(session.nai, {})[sid] = session
-        self._at_mag[session.mag] += 1
-        self._set_hnps(session, hnps)
+        hnps = cache.plan_hnps(req, None, profile, sid) if req.hnps else ()
+        hoa = cache.plan_hoa(req, None, profile, owner) if req.v4 else None
+        if hoa is not None and not cache.take_hoa(hoa, owner):
+            raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
+        session = Session(sid, req.mnid, req.att, req.lli, req.hi, req.src, req.port,
+                          req.packet.dst, now, hoa=hoa, owner=owner)
+        cache.add(session, hnps)
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)
         event = Event("registered", session.nai, self._detail(session))
         return [*self._accept(req, session, units, profile), event]
 
-    def _refresh(self, now: float, req: _Request, session: _Session,
+    def _refresh(self, now: float, req: Request, session: Session,
                  profile: Profile) -> list[Output]:
-        hnps = self._plan_hnps(req, session, profile, session.sid) if req.hnps else session.hnps
-        hoa = self._plan_hoa(req, session, profile, session.owner) if req.v4 else session.hoa
-        self._set_hoa(session, hoa)
-        self._set_hnps(session, hnps)
+        cache = self._cache
+        hnps = cache.plan_hnps(req, session, profile, session.sid) if req.hnps else session.hnps
+        hoa = cache.plan_hoa(req, session, profile, session.owner) if req.v4 else session.hoa
+        cache.set_hoa(session, hoa)
+        cache.set_hnps(session, hnps)
         session.mag_port, session.lmaa = req.port, req.packet.dst
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)
         event = Event("refreshed", session.nai, self._detail(session))
-        return [*self._accept(req, session, units, profile), event]
+        out = self._accept(req, session, units, profile)
+        fast = self.fast
+        if (fast is not None and out and lookup_was_direct(session, req.lli, req.att, req.src)
+                and (req.timestamp is None or self.config.timestamp_window is None)):
+            fast.offer = Offer(session, out[0].packet.message)  # type: ignore[union-attr, arg-type]
+        return [*out, event]
 
-    def _handoff(self, now: float, req: _Request, session: _Session,
+    def _handoff(self, now: float, req: Request, session: Session,
                  profile: Profile) -> list[Output]:
         # RFC 5844 §3.1.2.4: the family the new PBU does not ask for is released.
-        hnps = self._plan_hnps(req, session, profile, session.sid) if req.hnps else ()
-        hoa = self._plan_hoa(req, session, profile, session.owner) if req.v4 else None
-        old, old_port = self._snapshot(session), session.mag_port
-        self._set_hoa(session, hoa)
-        self._set_hnps(session, hnps)
-        self._at_mag[session.mag] -= 1
-        self._at_mag[req.src] += 1
-        session.mag, session.mag_port, session.lmaa = req.src, req.port, req.packet.dst
+        cache = self._cache
+        hnps = cache.plan_hnps(req, session, profile, session.sid) if req.hnps else ()
+        hoa = cache.plan_hoa(req, session, profile, session.owner) if req.v4 else None
+        old, old_port = cache.snapshot(session), session.mag_port
+        cache.set_hoa(session, hoa)
+        cache.set_hnps(session, hnps)
+        cache.move(session, req.src)
+        session.mag_port, session.lmaa = req.port, req.packet.dst
         session.att, session.lli = req.att, req.lli
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)
@@ -667,180 +357,49 @@ class LMA:
         out.append(Event("handoff", session.nai, detail))
         return out
 
-    def _stamp(self, now: float, req: _Request, session: _Session) -> int:
+    def _stamp(self, now: float, req: Request, session: Session) -> int:
         """Record an accepted PBU in the session; returns the granted lifetime (4 s units)."""
-        units = self._grant(req.pbu.lifetime)
+        units = grant(self.config, req.pbu.lifetime)
         session.hi = req.hi
         session.lifetime = units * 4
         session.expires = now + units * 4
-        heapq.heappush(self._expiry, (session.expires, session.sid))
+        self._cache.schedule(session)
         self._note(now, req, session)
         return units
 
-    def _note(self, now: float, req: _Request, session: _Session) -> None:
+    def _note(self, now: float, req: Request, session: Session) -> None:
         session.last_seq = req.pbu.seq
         if req.timestamp is not None:
             session.last_ts = req.timestamp.value
         session.updated = now
 
-    def _grant(self, units: int) -> int:
-        cfg = self.config
-        secs = max(min(units * 4, cfg.max_lifetime), cfg.min_lifetime)
-        return max(1, min(secs // 4, 0xFFFF))
-
-    # --- address planning (no side effects) and commit ----------------------------------
-    def _plan_hnps(self, req: _Request, session: _Session | None, profile: Profile,
-                   sid: int) -> tuple[IPv6Network, ...]:
-        have = session.hnps if session is not None else ()
-        if req.prefixes:
-            if have:
-                if set(req.prefixes) != set(have):
-                    raise _Reject(BAStatus.BCE_PBU_PREFIX_SET_DO_NOT_MATCH)
-                return have
-            for net in req.prefixes:
-                self._check_prefix(net, req.nai or "", profile, sid)
-            return req.prefixes
-        if have:
-            return have
-        net = self._free_prefix(req.nai or "", profile)
-        if net is None:
-            raise _Reject(BAStatus.INSUFFICIENT_RESOURCES)
-        return (net,)
-
-    def _check_prefix(self, net: IPv6Network, nai: str, profile: Profile, sid: int) -> None:
-        """A specific prefix asked for a session that has none: authorised and free?"""
-        refuse = _Reject(BAStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX)
-        if any(net.overlaps(held) for held, owner in self._by_hnp.items() if owner != sid):
-            raise refuse
-        if profile.hnp is not None and net == profile.hnp:
-            return
-        pool = self.config.hnp_pool
-        if (pool is None or net.prefixlen != max(64, pool.prefixlen)
-                or not net.subnet_of(pool)):
-            raise refuse
-        if any(net.overlaps(r) for r in self._reserved_prefixes(nai)):
-            raise refuse
-
-    def _reserved_prefixes(self, nai: str) -> list[IPv6Network]:
-        return [p.hnp for n, p in self.config.profiles.items()
-                if n != nai and p.hnp is not None]
-
-    def _free_prefix(self, nai: str, profile: Profile) -> IPv6Network | None:
-        taken = list(self._by_hnp)
-        if profile.hnp is not None and not any(profile.hnp.overlaps(t) for t in taken):
-            return profile.hnp
-        pool = self.config.hnp_pool
-        if pool is None:
-            return None
-        blocked = taken + self._reserved_prefixes(nai)
-        exact = set(blocked)
-        for net in pool.subnets(new_prefix=max(64, pool.prefixlen)):
-            if net not in exact and not any(net.overlaps(b) for b in blocked):
-                return net
-        return None
-
-    def _plan_hoa(self, req: _Request, session: _Session | None, profile: Profile,
-                  owner: PoolOwner) -> IPv4Address:
-        have = session.hoa if session is not None else None
-        want = req.specific_v4
-        if want is None:
-            return have if have is not None else self._free_hoa(owner.nai, profile, owner)
-        refuse = _Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, PROHIBITED)
-        if have is not None:
-            if want != have:
-                raise refuse
-            return have
-        pool = self.config.pool
-        if want not in pool or want == self.config.default_router:
-            raise refuse  # not anchored here
-        if profile.static_hoa is not None and want != profile.static_hoa:
-            raise refuse
-        if self._reserved_for_other(want, owner.nai):
-            raise refuse
-        current = pool.owner_of(want)
-        if current is not None and current != owner and not self._adoptable(current):
-            raise refuse
-        return want
-
-    def _adoptable(self, owner: object) -> bool:
-        return self.config.adopt_foreign_hoa and not isinstance(owner, PoolOwner)
-
-    def _take_hoa(self, hoa: IPv4Address, owner: PoolOwner) -> bool:
-        pool = self.config.pool
-        current = pool.owner_of(hoa)
-        if current is not None and current != owner and self._adoptable(current):
-            return pool.transfer(current, owner) == hoa
-        return pool.reserve(hoa, owner)
-
-    def _reserved_for_other(self, addr: IPv4Address, nai: str) -> bool:
-        holder = self._statics.get(addr)
-        return holder is not None and holder != nai
-
-    def _free_hoa(self, nai: str, profile: Profile, owner: PoolOwner) -> IPv4Address:
-        pool = self.config.pool
-        static = profile.static_hoa
-        if static is not None and static in pool and pool.owner_of(static) in (None, owner):
-            return static
-        addr = pool.lowest_free(_Avoid(self._statics, nai, self.config.default_router))
-        if addr is not None:
-            return addr
-        raise _Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
-
-    def _set_hoa(self, session: _Session, hoa: IPv4Address | None) -> None:
-        pool = self.config.pool
-        if hoa is None:
-            if session.hoa is not None:
-                pool.release(session.owner)
-        elif hoa != session.hoa and not self._take_hoa(hoa, session.owner):
-            raise _Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
-        session.hoa = hoa
-
-    def _set_hnps(self, session: _Session, hnps: tuple[IPv6Network, ...]) -> None:
-        for net in session.hnps:
-            if self._by_hnp.get(net) == session.sid:
-                del self._by_hnp[net]
-        session.hnps = hnps
-        for net in hnps:
-            self._by_hnp[net] = session.sid
-
-    def _remove(self, session: _Session) -> None:
-        self._set_hoa(session, None)
-        self._set_hnps(session, ())
-        if self._sessions.pop(session.sid, None) is not None:
-            mine = self._by_nai.get(session.nai, {})
-            mine.pop(session.sid, None)
-            if not mine:
-                self._by_nai.pop(session.nai, None)
-            self._at_mag[session.mag] -= 1
-            if self._at_mag[session.mag] <= 0:
-                del self._at_mag[session.mag]
-
     # --- de-registration ------------------------------------------------------------------
-    def _deregister(self, now: float, req: _Request, session: _Session | None) -> list[Output]:
+    def _deregister(self, now: float, req: Request, session: Session | None) -> list[Output]:
         if session is None:
-            raise _Ignore("de-registration matches no binding (RFC 5213 §5.4.1)")
+            raise Ignore("de-registration matches no binding (RFC 5213 §5.4.1)")
         if session.mag != req.src:
             out = self._accept(req, session, 0, None)
-            detail = {"session": session.sid, "mag": req.src, "holder": session.mag}
-            return [*out, Event("late-deregistration", session.nai, detail)]
+            late = {"session": session.sid, "mag": req.src, "holder": session.mag}
+            return [*out, Event("late-deregistration", session.nai, late)]
         scope = self._dereg_scope(req, session)
         out = self._accept(req, session, 0, None)
-        detail = {"session": session.sid, "mag": session.mag, "scope": scope,
-                  "hoa": session.hoa, "hnps": session.hnps}  # what is released
+        detail: dict[str, object] = {"session": session.sid, "mag": session.mag,
+                                     "scope": scope, "hoa": session.hoa,
+                                     "hnps": session.hnps}  # what is released
         if scope == "all":
-            self._remove(session)
+            self._cache.remove(session)
         elif scope == "ipv4":
             detail["hnps"] = ()
-            self._set_hoa(session, None)
+            self._cache.set_hoa(session, None)
             self._note(now, req, session)
         else:
             detail["hoa"] = None
-            self._set_hnps(session, ())
+            self._cache.set_hnps(session, ())
             self._note(now, req, session)
         return [*out, Event("deregistered", session.nai, detail)]
 
     @staticmethod
-    def _dereg_scope(req: _Request, session: _Session) -> str:
+    def _dereg_scope(req: Request, session: Session) -> str:
         both = session.hoa is not None and bool(session.hnps)
         if both and req.v4 and not req.hnps:
             return "ipv4"
@@ -849,21 +408,21 @@ class LMA:
         return "all"
 
     # --- PBA construction -------------------------------------------------------------
-    def _accept(self, req: _Request, session: _Session, units: int,
+    def _accept(self, req: Request, session: Session, units: int,
                 profile: Profile | None) -> list[Output]:
         """The accepted PBA (empty when the PBU had A=0); ``profile`` None: de-registration."""
         if not req.pbu.flags & BUFlag.A:
             return []
-        opts: list[MobilityOption] = [req.mnid]  # type: ignore[list-item]
+        opts: list[MobilityOption] = [req.mnid]
         if req.hnps:
-            opts += [_hnp_option(n) for n in session.hnps] or list(req.hnps)
+            opts += [hnp_option(n) for n in session.hnps] or list(req.hnps)
         opts += self._echo(req, None)
         if req.v4:
             opts += self._v4_options(req, session, profile)
         ba = BindingAck(BAStatus.ACCEPTED, req.pbu.seq, BAFlag.P, units, tuple(opts))
-        return [_reply(req.packet, ba)]
+        return [reply(req.packet, ba)]
 
-    def _v4_options(self, req: _Request, session: _Session,
+    def _v4_options(self, req: Request, session: Session,
                     profile: Profile | None) -> list[MobilityOption]:
         pool = self.config.pool
         hoa = session.hoa if session.hoa is not None else req.v4[0].address
@@ -876,21 +435,21 @@ class LMA:
         return opts
 
     @staticmethod
-    def _echo(req: _Request, stamp: Timestamp | None) -> list[MobilityOption]:
+    def _echo(req: Request, stamp: Timestamp | None) -> list[MobilityOption]:
         """HI, ATT, MN-LLI, Timestamp (``stamp`` replaces it) and LLA as in the request."""
         opts: list[MobilityOption | None] = [req.hi_opt, req.att_opt, req.lli_opt,
                                              stamp or req.timestamp,
                                              req.pbu.option(LinkLocalAddress)]
         return [o for o in opts if o is not None]
 
-    def _reject(self, now: float, req: _Request, rej: _Reject) -> list[Output]:
+    def _reject(self, now: float, req: Request, rej: Reject) -> list[Output]:
         stamp = Timestamp.at(now + self.config.clock_offset) if rej.stamp else None
         opts: list[MobilityOption] = [req.mnid] if req.mnid is not None else []
         opts += list(req.hnps) + self._echo(req, stamp)
         opts += [IPv4HoAReply(rej.reply, r.address, r.prefix_len) for r in req.v4]
         seq = rej.seq if rej.seq is not None else req.pbu.seq
         ba = BindingAck(rej.status, seq, BAFlag.P, 0, tuple(opts))
-        return [_reply(req.packet, ba), self._rejected_event(req.packet, req.nai, ba)]
+        return [reply(req.packet, ba), self._rejected_event(req.packet, req.nai, ba)]
 
     @staticmethod
     def _rejected_event(packet: Packet, nai: str | None, ba: BindingAck) -> Event:
@@ -898,149 +457,17 @@ class LMA:
                                        "status_name": name_of(BAStatus, ba.status),
                                        "mag": packet.src, "seq": ba.seq})
 
-    # --- revocation (RFC 5846) --------------------------------------------------------
-    def _revoke(self, now: float, session: _Session, old: Binding,
-                old_port: int | None, trigger: int | None = None) -> list[Output]:
-        """A BRI to the MAG that held ``old`` (RFC 5846 §6.1), with retransmission state."""
-        self._bri_seq = (self._bri_seq + 1) & 0xFFFF
-        seq = self._bri_seq
-        if trigger is None:
-            trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
-                       else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
-        flags = BRFlag.P | (BRFlag.V if old.hoa is not None and not old.hnps else 0)
-        opts: list[MobilityOption] = [session.mnid, *(_hnp_option(n) for n in old.hnps)]
-        if old.hoa is not None:
-            opts.append(IPv4HoARequest(old.hoa, old.prefix_len or 0))
-        bri = BindingRevocation(BRType.BRI, trigger, seq, int(flags), tuple(opts))
-        send = _to_mag(old.mag, old_port, old.lmaa, bri)
-        self._pending[seq] = _PendingBRI(seq, session.sid, session.nai, send, 1,
-                                         now + self.config.bri_retransmit)
-        return [send]
-
-    def _cancel_revocations(self, sid: int, mag: Address) -> None:
-        for seq in [q for q, p in self._pending.items()
-                    if p.session == sid and p.send.packet.dst == mag]:
-            del self._pending[seq]
-
-    def _on_revocation(self, packet: Packet, msg: BindingRevocation) -> list[Output]:
-        if msg.br_type == BRType.BRI:
-            mnid = msg.option(MNIdentifier)
-            bra = BindingRevocation(BRType.BRA, BRAStatus.FUNCTION_NOT_SUPPORTED, msg.seq,
-                                    msg.flags & BR_FLAG_BITS, (mnid,) if mnid else ())
-            return [_reply(packet, bra),
-                    Event("dropped", msg.mn_id, {"reason": "BRI from a MAG: not supported"})]
-        if msg.br_type != BRType.BRA:
-            return [Event("dropped", None, {"reason": f"B.R. type {msg.br_type}"})]
-        pending = self._pending.get(msg.seq)
-        if pending is None or pending.send.packet.dst != packet.src:
-            return [Event("dropped", msg.mn_id, {"reason": "BRA matches no pending BRI"})]
-        del self._pending[msg.seq]
-        kind = "revoked" if status_accepted(msg.code) else "revocation-failed"
-        return [Event(kind, pending.nai, {
-            "session": pending.session, "mag": packet.src, "seq": msg.seq,
-            "status": msg.code, "status_name": name_of(BRAStatus, msg.code)})]
-
-    def _bri_timers(self, now: float) -> list[Output]:
-        out: list[Output] = []
-        for pending in [p for p in self._pending.values() if p.deadline <= now]:
-            detail = {"session": pending.session, "mag": pending.send.packet.dst,
-                      "seq": pending.seq}
-            if pending.attempts >= self.config.bri_attempts:
-                del self._pending[pending.seq]
-                out.append(Event("revocation-timeout", pending.nai, detail))
-                continue
-            pending.attempts += 1
-            pending.deadline = now + self.config.bri_retransmit
-            out.append(pending.send)
-            out.append(Event("retransmit", pending.nai,
-                             {"message": MessageKind.BRI, "attempt": pending.attempts, **detail}))
-        return out
-
-    # --- heartbeat (RFC 5847) ---------------------------------------------------------
-    def _learn_peer(self, now: float, req: _Request) -> None:
-        peer = self._peers.get(req.src)
-        if peer is None:
-            interval = self.config.heartbeat_interval
-            next_at = now + interval if interval is not None else math.inf
-            self._peers[req.src] = _Peer(req.src, req.port, req.packet.dst, next_at)
-        else:
-            peer.port, peer.lmaa = req.port, req.packet.dst
-
-    def _on_heartbeat(self, packet: Packet, hb: Heartbeat) -> list[Output]:
-        if not hb.response:
-            answer = Heartbeat(hb.seq, HBFlag.R,
-                               (RestartCounter(self.config.restart_counter & 0xFFFFFFFF),))
-            return [_reply(packet, answer)]
-        peer = self._peers.get(packet.src)
-        if peer is None:
-            return [Event("dropped", None, {"reason": "heartbeat response from unknown peer"})]
-        out: list[Output] = []
-        peer.outstanding, peer.missed = None, 0
-        if peer.unreachable:
-            peer.unreachable = False
-            out.append(Event("peer-reachable", None, {"peer": peer.addr}))
-        rc = hb.option(RestartCounter)
-        if rc is not None:
-            counter = rc.counter  # type: ignore[union-attr]
-            if peer.restart is not None and counter != peer.restart:
-                out.append(Event("peer-restarted", None,
-                                 {"peer": peer.addr, "old": peer.restart, "new": counter}))
-            peer.restart = counter
-        return out
-
-    def _heartbeat_timers(self, now: float) -> list[Output]:
-        interval = self.config.heartbeat_interval
-        if interval is None:
-            return []
-        out: list[Output] = []
-        active = self._active_mags()
-        for addr in [a for a in self._peers if a not in active]:
-            del self._peers[addr]  # no binding left there: stop probing (relearnt on a PBU)
-        for peer in self._peers.values():
-            if peer.next_at > now:
-                continue
-            if peer.outstanding is not None:
-                peer.missed += 1
-                if peer.missed >= self.config.heartbeat_misses and not peer.unreachable:
-                    peer.unreachable = True
-                    out.append(Event("peer-unreachable", None, {"peer": peer.addr}))
-            self._hb_seq = (self._hb_seq + 1) & 0xFFFFFFFF
-            peer.outstanding = self._hb_seq
-            peer.next_at = now + interval
-            out.append(_to_mag(peer.addr, peer.port, peer.lmaa, Heartbeat(self._hb_seq, 0)))
-        return out
-
-    def _active_mags(self) -> set[Address]:
-        return set(self._at_mag)
-
     # --- expiry and snapshots ---------------------------------------------------------
     def _expire(self, now: float) -> list[Output]:
         out: list[Output] = []
-        due = []
-        heap = self._expiry
-        while heap and heap[0][0] <= now:
-            at, sid = heapq.heappop(heap)
-            live = self._sessions.get(sid)
-            if live is not None and live.expires == at:
-                due.append(live)
-        for session in due:
+        for session in self._cache.due(now):
             detail = {"session": session.sid, "mag": session.mag, "hoa": session.hoa,
                       "hnps": session.hnps}
-            self._remove(session)
+            self._cache.remove(session)
             out.append(Event("expired", session.nai, detail))
         return out
 
-    def _detail(self, session: _Session) -> dict[str, Any]:
+    def _detail(self, session: Session) -> dict[str, Any]:
         return {"session": session.sid, "mag": session.mag,
                 "transport": f"ipv{session.mag.version}", "hoa": session.hoa,
                 "hnps": session.hnps, "lifetime": session.lifetime}
-
-    def _snapshot(self, s: _Session) -> Binding:
-        v4 = s.hoa is not None
-        return Binding(
-            session=s.sid, nai=s.nai, lli=s.lli, att=s.att, hi=s.hi, proxy_coa=s.mag,
-            transport=f"ipv{s.mag.version}", lmaa=s.lmaa, hoa=s.hoa,
-            prefix_len=self.config.pool.prefix_len if v4 else None,
-            default_router=self.config.default_router if v4 else None, hnps=s.hnps,
-            lifetime=s.lifetime, expires=s.expires, last_seq=s.last_seq,
-            last_timestamp=s.last_ts, created=s.created, updated=s.updated)

@@ -155,6 +155,11 @@ class MNPolicy:
     iface_id: str | None = None
 
 
+# A PBU's waits before each retransmission (RFC 5213's InitialBindackTimeoutFirstReg,
+# 1 s, doubling); the LMA sheds PBUs older than the first (a MAG has sent again by then).
+RETRANSMIT_WAITS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+
+
 @dataclass(frozen=True, kw_only=True)
 class MAGConfig:
     """Configuration of one MAG (see the module docstring for the behaviour)."""
@@ -172,7 +177,7 @@ class MAGConfig:
     server_id_policy: Literal["same", "rebind"] = "same"
     lifetime: int = 3600  # seconds requested
     reregister_before: float = 60.0
-    retransmit: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+    retransmit: tuple[float, ...] = RETRANSMIT_WAITS
     max_retransmissions: int = 3
     att: int = AccessTechnology.IEEE_802_11
     profiles: Mapping[str, MNPolicy] = field(default_factory=dict)

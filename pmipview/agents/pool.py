@@ -22,14 +22,17 @@ from ipaddress import IPv4Address, IPv4Network
 @dataclass
 class AddressPool:
     """Addresses of ``network`` (minus ``exclude``, e.g. the default router), optionally
-    only those from ``first`` to ``last``; ``network`` gives the prefix length MNs get."""
+    only those from ``first`` to ``last``; ``network`` gives the prefix length MNs get.
+
+    Addresses are held as ints inside (no ``IPv4Address`` object per binding: memory and
+    hashing at 100,000 bindings); the interface takes and gives ``IPv4Address``."""
 
     network: IPv4Network
     exclude: frozenset[IPv4Address] = frozenset()
     first: IPv4Address | None = None
     last: IPv4Address | None = None
-    _owner: dict[IPv4Address, Hashable] = field(default_factory=dict, repr=False)
-    _by_owner: dict[Hashable, IPv4Address] = field(default_factory=dict, repr=False)
+    _owner: dict[int, Hashable] = field(default_factory=dict, repr=False)
+    _by_owner: dict[Hashable, int] = field(default_factory=dict, repr=False)
     _cursor: int = field(default=0, repr=False)
     _released: list[int] = field(default_factory=list, repr=False)
 
@@ -48,7 +51,8 @@ class AddressPool:
         if lo > hi:
             raise ValueError(f"pool {self.describe()} has no address")
         self._lo, self._hi, self._cursor = lo, hi, lo
-        self._size = hi - lo + 1 - sum(1 for a in self.exclude if lo <= int(a) <= hi)
+        self._excluded = frozenset(int(a) for a in self.exclude)
+        self._size = hi - lo + 1 - sum(1 for a in self._excluded if lo <= a <= hi)
 
     def describe(self) -> str:
         if self.first is None and self.last is None:
@@ -61,94 +65,104 @@ class AddressPool:
         return self.network.prefixlen
 
     def __contains__(self, addr: object) -> bool:
-        return (isinstance(addr, IPv4Address) and self._lo <= int(addr) <= self._hi
-                and addr not in self.exclude)
+        if not isinstance(addr, IPv4Address):
+            return False
+        n = int(addr)
+        return self._lo <= n <= self._hi and n not in self._excluded
 
     def __len__(self) -> int:
         """How many addresses the pool can hand out."""
         return self._size
 
     def owner_of(self, addr: IPv4Address) -> Hashable | None:
-        return self._owner.get(addr)
+        return self._owner.get(int(addr))
 
     def address_of(self, owner: Hashable) -> IPv4Address | None:
-        return self._by_owner.get(owner)
+        n = self._by_owner.get(owner)
+        return None if n is None else IPv4Address(n)
 
     def free(self) -> int:
         return self._size - len(self._owner)
 
     def lowest_free(self, avoid: Container[IPv4Address] = ()) -> IPv4Address | None:
         """The lowest address nobody owns and not in ``avoid``, without taking it."""
-        owner, exclude, heap = self._owner, self.exclude, self._released
-        while heap and IPv4Address(heap[0]) in owner:
+        n = self._lowest_free(avoid)
+        return None if n is None else IPv4Address(n)
+
+    def _lowest_free(self, avoid: Container[IPv4Address]) -> int | None:
+        owner, exclude, heap, hi = self._owner, self._excluded, self._released, self._hi
+        while heap and heap[0] in owner:
             heapq.heappop(heap)
         c = self._cursor
-        while c <= self._hi and (IPv4Address(c) in owner or IPv4Address(c) in exclude):
+        while c <= hi and (c in owner or c in exclude):
             c += 1
         self._cursor = c
-        while c <= self._hi and (IPv4Address(c) in avoid or IPv4Address(c) in owner
-                                 or IPv4Address(c) in exclude):
+        check = bool(avoid) if isinstance(avoid, tuple | frozenset | set) else True
+        while c <= hi and (c in owner or c in exclude
+                           or (check and IPv4Address(c) in avoid)):
             c += 1
-        best = c if c <= self._hi else None
+        best = c if c <= hi else None
         if heap:  # heap[0] is free now; the rest is looked at only when avoid hides it
             n: int | None = heap[0]
-            if IPv4Address(heap[0]) in avoid:
-                free = [m for m in heap
-                        if IPv4Address(m) not in owner and IPv4Address(m) not in avoid]
+            if check and IPv4Address(n) in avoid:
+                free = [m for m in heap if m not in owner and IPv4Address(m) not in avoid]
                 n = min(free) if free else None
             if n is not None and (best is None or n < best):
                 best = n
-        return None if best is None else IPv4Address(best)
+        return best
 
     def allocate(self, owner: Hashable) -> IPv4Address | None:
         """The owner's address if it has one, else the lowest free one; None when full."""
         have = self._by_owner.get(owner)
         if have is not None:
-            return have
-        addr = self.lowest_free()
-        if addr is not None:
-            self._owner[addr] = owner
-            self._by_owner[owner] = addr
-        return addr
+            return IPv4Address(have)
+        n = self._lowest_free(())
+        if n is None:
+            return None
+        self._owner[n] = owner
+        self._by_owner[owner] = n
+        return IPv4Address(n)
 
     def reserve(self, addr: IPv4Address, owner: Hashable) -> bool:
         """Give ``addr`` to ``owner``; False when outside the pool or owned by another."""
         if addr not in self:
             return False
-        current = self._owner.get(addr)
+        n = int(addr)
+        current = self._owner.get(n)
         if current is not None and current != owner:
             return False
         previous = self._by_owner.get(owner)
-        if previous is not None and previous != addr:
+        if previous is not None and previous != n:
             del self._owner[previous]
             self._freed(previous)
-        self._owner[addr] = owner
-        self._by_owner[owner] = addr
+        self._owner[n] = owner
+        self._by_owner[owner] = n
         return True
 
     def release(self, owner: Hashable) -> IPv4Address | None:
         """Free the owner's address; returns it (None when it had none)."""
-        addr = self._by_owner.pop(owner, None)
-        if addr is not None:
-            self._owner.pop(addr, None)
-            self._freed(addr)
-        return addr
+        n = self._by_owner.pop(owner, None)
+        if n is None:
+            return None
+        self._owner.pop(n, None)
+        self._freed(n)
+        return IPv4Address(n)
 
-    def _freed(self, addr: IPv4Address) -> None:
-        if int(addr) < self._cursor:
-            heapq.heappush(self._released, int(addr))
+    def _freed(self, n: int) -> None:
+        if n < self._cursor:
+            heapq.heappush(self._released, n)
 
     def transfer(self, old: Hashable, new: Hashable) -> IPv4Address | None:
         """Move an address from one owner key to another (e.g. DHCP client → session);
         an address ``new`` held before is freed (an owner holds one address)."""
-        addr = self._by_owner.pop(old, None)
-        if addr is None:
+        n = self._by_owner.pop(old, None)
+        if n is None:
             return None
         if new != old:
             self.release(new)
-        self._owner[addr] = new
-        self._by_owner[new] = addr
-        return addr
+        self._owner[n] = new
+        self._by_owner[new] = n
+        return IPv4Address(n)
 
     def check(self) -> None:
         """Invariant: the two maps mirror each other (raises AssertionError if not)."""

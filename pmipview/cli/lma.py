@@ -48,6 +48,11 @@ def lma(
     live: Annotated[bool | None, typer.Option(
         "--live/--no-live", help="The live binding-cache table (default: when stdout is "
         "a terminal).", show_default=False)] = None,
+    shed_after: Annotated[float | None, typer.Option(
+        "--shed-after", help="Under overload, drop (and count) PBUs that waited longer "
+        "than this many seconds in the socket buffer: their MAG has retransmitted them "
+        "by then. 0 answers every PBU however late.",
+        show_default="the reference MAG's first retransmission wait, 1 s")] = None,
 ) -> None:
     """Run the reference LMA (RFC 5213 + RFC 5844) on real sockets.
 
@@ -74,6 +79,12 @@ def lma(
         raise fail(f"--port: {port} is not a UDP port", 2)
     if duration is not None and duration <= 0:
         raise fail(f"--duration: must be positive, got {duration}", 2)
+    if shed_after is None:
+        from pmipview.agents.mag import RETRANSMIT_WAITS
+
+        shed_after = RETRANSMIT_WAITS[0]
+    if not shed_after >= 0:
+        raise fail(f"--shed-after: must be 0 or more seconds, got {shed_after}", 2)
     try:
         cfg = load_lma_config(config, pool) if config else default_lma_config(pool)
     except ConfigError as exc:
@@ -91,10 +102,13 @@ def lma(
         raise fail(str(exc), 1) from None
     core = LMA(cfg)
     _serve(core, opened, config, pool, log, pcap, duration, events,
-           sys.stdout.isatty() if live is None else live)
+           sys.stdout.isatty() if live is None else live, shed_after or None)
 
 
-def _serve(core, transports, config, pool, log, pcap, duration, show_events, live) -> None:
+def _serve(core, transports, config, pool, log, pcap, duration, show_events, live,
+           shed_after) -> None:
+    import resource
+
     from pmipview.render.bindings import live_view, summary_lines
     from pmipview.render.safe import safe_text
     from pmipview.wire.outputs import NodeOutputs
@@ -114,7 +128,9 @@ def _serve(core, transports, config, pool, log, pcap, duration, show_events, liv
 
     if show_events:
         observers.append(_Printer())
-    rt = Runtime(core, transports, observers=observers)
+    # the refresh fast path answers from bytes: only when nothing logs single messages
+    rt = Runtime(core, transports, observers=observers, shed_after=shed_after,
+                 fast_path=not (log or pcap or show_events))
     where = ", ".join(t.name for t in transports)
     started = rt.clock()
 
@@ -140,6 +156,7 @@ def _serve(core, transports, config, pool, log, pcap, duration, show_events, liv
     cfg = core.config
     err.print(f"pmipview lma: listening on {where}; HoA pool {cfg.pool.describe()}, "
               f"router {cfg.default_router}", markup=False)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     try:
         if live:
             from rich.live import Live
@@ -161,5 +178,11 @@ def _serve(core, transports, config, pool, log, pcap, duration, show_events, liv
     finally:
         outputs.close(rt.clock())
         rt.close()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     for line in summary_lines(rt.counters, len(core), started, rt.clock()):
         out.print(line, markup=False)
+    got = rt.counters.received + rt.counters.shed
+    per = f", {cpu / got * 1e6:.1f} µs per datagram" if got else ""
+    out.print(f"CPU {cpu:.2f} s (user + system, start-up excluded){per}; peak RSS "
+              f"{after.ru_maxrss / 1024:.0f} MB", markup=False)

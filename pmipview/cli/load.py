@@ -189,7 +189,11 @@ def load(
             s.close()
     doc = summary(core, now, interrupted=driver.interrupted,
                   extra={"target": str(addr), "transport": transport,
-                         "icmp_errors": driver.refused})
+                         "icmp_errors": driver.refused,
+                         "cpu_s": round(driver.cpu_s, 3),
+                         "cpu_us_per_transaction": round(
+                             driver.cpu_s / core.stats.totals.started * 1e6, 1)
+                         if core.stats.totals.started else None})
     out.print(summary_table(doc))
     try:
         if json_file:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import resource
 import select
 import signal
 import sys
@@ -88,6 +89,7 @@ class Driver:
             sock.connect(self.dest)
         self.send_errors = 0
         self.refused = 0        # ICMP errors: the target's port or host unreachable
+        self.cpu_s = 0.0        # user + system CPU time of the loop (start-up excluded)
 
     # -- keys and signals ---------------------------------------------------------------
 
@@ -125,9 +127,12 @@ class Driver:
         gc_was = gc.isenabled()
         gc.freeze()
         gc.disable()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         try:
             self._loop(ep, fds, stdin)
         finally:
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            self.cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             if gc_was:
                 gc.enable()
             for s, h in old.items():

@@ -69,6 +69,7 @@ class Population:
         self.n = n
         self.n_mags = n_mags
         self.rng = random.Random(seed)
+        self._random = self.rng.random   # int(random() * n): randrange costs 10× more
         w = model.weights(handoff_possible=n_mags > 1)
         self._cum = (w[0], w[0] + w[1], w[0] + w[1] + w[2])
         self.state = bytearray(n)
@@ -95,7 +96,7 @@ class Population:
             got = self._attach()
             if got is not None:
                 return got
-        r = self.rng.random()
+        r = self._random()
         c = self._cum
         kind = ATTACH if r < c[0] else REFRESH if r < c[1] else HANDOFF if r < c[2] else DETACH
         for k in (kind, REFRESH, ATTACH, HANDOFF, DETACH):
@@ -116,7 +117,7 @@ class Population:
             if self.n_mags < 2:
                 return None
             old = self.mag[mn]
-            new = (old + 1 + self.rng.randrange(self.n_mags - 1)) % self.n_mags
+            new = (old + 1 + int(self._random() * (self.n_mags - 1))) % self.n_mags
             self.mag[mn] = new
             self.busy[mn] = 1
             return HANDOFF, mn, new
@@ -132,7 +133,7 @@ class Population:
             if self.busy[mn] or self.state[mn] != DETACHED:
                 continue   # a stale entry (it attached again meanwhile)
             self.busy[mn] = 1
-            self.mag[mn] = self.rng.randrange(self.n_mags)
+            self.mag[mn] = int(self._random() * self.n_mags)
             self.hoa[mn] = 0
             self.plen[mn] = 0
             return ATTACH, mn, self.mag[mn]
@@ -155,9 +156,10 @@ class Population:
         att = self._att
         if not att:
             return None
-        rnd = self.rng.randrange
+        rnd = self._random
+        n = len(att)
         for _ in range(_TRIES):
-            mn = att[rnd(len(att))]
+            mn = att[int(rnd() * n)]
             if not self.busy[mn]:
                 return mn
         return None

@@ -134,6 +134,9 @@ def summary_table(doc: dict[str, Any]):  # -> rich Table
                 f"max {ms(rtt['max'])}"),
         ("duration", f"{doc['duration_s']:.1f} s (sending {doc['sending_s']:.1f} s)"),
     ]
+    if doc.get("cpu_us_per_transaction") is not None:
+        rows.append(("CPU", f"{doc['cpu_s']:.2f} s, {doc['cpu_us_per_transaction']:.1f} µs "
+                            f"per transaction (user + system)"))
     if doc.get("send_errors"):
         rows.append(("send errors", f"{doc['send_errors']:,}"))
     if doc.get("interrupted"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from ipaddress import IPv4Address
+from struct import pack_into
 
 from dissectors.mh import BindingUpdate, encode_mh
 from dissectors.mh_codes import (
@@ -112,11 +113,10 @@ class PbuFactory:
         b[7] = seq & 0xFF
         n = t.nai_at
         b[n:n + NAI_DIGITS] = b"%07d" % mn
-        m = t.mac_at
-        b[m:m + 4] = (mn & 0xFFFFFFFF).to_bytes(4, "big")
+        pack_into(">I", b, t.mac_at, mn & 0xFFFFFFFF)
         h = t.hoa_at
         b[h - 2] = (prefix_len & 0x3F) << 2
-        b[h:h + 4] = hoa.to_bytes(4, "big")
+        pack_into(">I", b, h, hoa)
         return bytes(b)
 
 

@@ -86,6 +86,11 @@ def summary_lines(counters: Any, bindings: int, started: float, now: float) -> l
         lines.append(f"dropped as undecodable: {why}")
     if ev["dropped"]:
         lines.append(f"ignored by the core: {ev['dropped']}")
+    if getattr(c, "fast", 0):
+        lines.append(f"refreshes answered by the fast path: {c.fast}")
+    if getattr(c, "shed", 0):
+        lines.append(f"shed under overload (PBUs that waited longer than their MAG's first "
+                     f"retransmission): {c.shed}")
     if c.send_errors or c.core_errors:
         lines.append(f"send errors {c.send_errors}, core errors {c.core_errors}")
     return lines

@@ -53,14 +53,23 @@ class Counters:
     events: Counter[str] = field(default_factory=Counter)        # kind -> count
     core_errors: int = 0       # a core raised (a bug): the datagram is dropped, we go on
     observer_errors: int = 0   # a log, capture or table failed (a full disk): counted
+    fast: int = 0              # answered by the core's fast path (no decode, no Packet)
+    shed: int = 0              # PBUs dropped unread: they waited longer than shed_after
 
 
 class Runtime:
-    """Drive ``core`` (anything with ``receive``, ``timer``, ``next_timer``) on sockets."""
+    """Drive ``core`` (anything with ``receive``, ``timer``, ``next_timer``) on sockets.
+
+    ``fast_path``: when the core has one (``enable_fast_path()``, the LMA's refresh
+    templates) and no observer looks at single messages (``on_receive``, ``on_send``,
+    ``on_event``), repeated refreshes are answered from bytes; each one still counts as
+    received, delivered, sent and as a ``refreshed`` event.  ``shed_after``: PBUs that
+    waited longer than that many seconds in a socket buffer are dropped and counted."""
 
     def __init__(self, core: Any, transports: Iterable[Transport], *,
                  clock: Callable[[], float] = time.monotonic,
-                 observers: Iterable[object] = ()) -> None:
+                 observers: Iterable[object] = (), fast_path: bool = False,
+                 shed_after: float | None = None) -> None:
         self.core = core
         self.transports = list(transports)
         self.clock = clock
@@ -75,13 +84,29 @@ class Runtime:
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._old_wakeup = -1
+        self._fast_wanted = fast_path
+        self._fast: Any = None
+        self._tables: dict[int, Any] = {}
         self._bind_observers()
+        if shed_after is not None:
+            for t in self.transports:
+                shed = getattr(t, "shed_older_than", None)
+                if shed is not None:
+                    shed(shed_after)
 
     def _bind_observers(self) -> None:
         self._on_receive = [o.on_receive for o in self.observers if hasattr(o, "on_receive")]
         self._on_send = [o.on_send for o in self.observers if hasattr(o, "on_send")]
         self._on_event = [o.on_event for o in self.observers if hasattr(o, "on_event")]
         self._on_tick = [o.on_tick for o in self.observers if hasattr(o, "on_tick")]
+        watched = self._on_receive or self._on_send or self._on_event
+        enable = getattr(self.core, "enable_fast_path", None)
+        if self._fast_wanted and not watched and enable is not None:
+            self._fast = enable()
+            self._tables = {id(t): self._fast.table() for t in self.transports
+                            if hasattr(t, "receive_raw") and not getattr(t, "_wild", True)}
+        else:
+            self._fast = None
 
     def add_observer(self, observer: object) -> None:
         self.observers.append(observer)
@@ -171,6 +196,59 @@ class Runtime:
         self._timers()
 
     def _read(self, transport: Transport) -> None:
+        table = self._tables.get(id(transport)) if self._fast is not None else None
+        shed = getattr(transport, "shed", 0)
+        if table is not None:
+            self._read_fast(transport, table)
+        else:
+            self._read_decoded(transport)
+        if shed != getattr(transport, "shed", 0):
+            self.counters.shed += transport.shed - shed  # type: ignore[attr-defined]
+
+    def _read_fast(self, transport: Any, table: Any) -> None:
+        """(``transport``: a signaling transport, with ``receive_raw``, ``decode`` and
+        ``reply``.)  Each datagram in order: the fast path's answer, or the slow path (decode, core,
+        encode) after which the fast path may learn the answer."""
+        got = transport.receive_raw()
+        if not got:
+            return
+        now = self.clock()
+        c = self.counters
+        c.received += len(got)
+        fast = self._fast
+        answer, reply = fast.answer, transport.reply
+        events = c.events
+        for payload, peer, dst in got:
+            try:
+                pba = answer(now, table, peer, payload)
+            except Exception:
+                c.core_errors += 1
+                continue
+            if pba is not None:
+                c.delivered += 1
+                c.fast += 1
+                events["refreshed"] += 1
+                if reply(pba, peer):
+                    c.sent += 1
+                else:
+                    c.send_errors += 1
+                continue
+            _, packet = transport.decode(payload, peer, dst)
+            if isinstance(packet, Undecodable):
+                c.undecodable[packet.reason.split(":")[0]] += 1
+                continue
+            c.delivered += 1
+            try:
+                outputs = self.core.receive(now, packet)
+            except Exception:
+                c.core_errors += 1
+                continue
+            if outputs:
+                self._handle(now, outputs)
+            if fast.offer is not None:
+                fast.learn(table, peer, payload)
+
+    def _read_decoded(self, transport: Transport) -> None:
         got = transport.receive()
         if not got:
             return

@@ -13,16 +13,24 @@ import contextlib
 import errno
 import socket
 import struct
+import sys
+import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import Any
 
 from dissectors.ip import IPProto
 from dissectors.mh_codes import PMIP6_CNTL_PORT
 from pmipview.agents.base import BACKHAUL, Address, Packet
 from pmipview.wire.codec import Undecodable, decode_mh_datagram, encode_payload
 
-RCVBUF = 8 << 20   # room for a burst of load while the core is busy
-BATCH = 256        # datagrams read per readiness event before the loop looks at timers
+RCVBUF = 32 << 20  # room for a burst of load while the core is busy (capped by rmem_max)
+BATCH = 1024       # datagrams read per readiness event before the loop looks at timers
+# SO_TIMESTAMP (Linux; the socket module does not name it): the kernel's arrival time of
+# each datagram as ancillary data, for shedding the PBUs that waited too long.
+_SO_TIMESTAMP = 29 if sys.platform.startswith("linux") else None
+_TIMEVAL = struct.Struct("@ll")
+_BU = 5            # MH type of a (Proxy) Binding Update
 
 
 class TransportError(Exception):
@@ -38,6 +46,7 @@ class Datagram:
     dst: Address
     sport: int | None
     dport: int | None
+    peer: Any = None   # the source as the socket named it (the fast path's key)
 
 
 Decoded = tuple[Datagram, Packet | Undecodable]
@@ -57,10 +66,16 @@ def open_error(what: str, address: object, exc: OSError,
 
 
 class _Socketed:
+    """What both signaling transports share: ``receive_raw`` (with shedding),
+    ``decode``, ``reply`` (raw bytes back to a peer, for the fast path)."""
+
     name = ""
     sock: socket.socket
     local: Address
     send_errors = 0
+    shed = 0                   # PBUs dropped unread because they waited > shed_after
+    shed_after: float | None = None
+    _wild = False
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -72,6 +87,79 @@ class _Socketed:
         self.sock.setblocking(False)
         with contextlib.suppress(OSError):  # capped by net.core.rmem_max: still fine
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+
+    def shed_older_than(self, seconds: float | None) -> None:
+        """Drop, unanswered and counted in ``shed``, each PBU that waited longer than
+        ``seconds`` in the socket buffer (its MAG has retransmitted it by then: answering
+        the old copy only adds to an overload).  The kernel stamps every datagram; the
+        queue is FIFO, so only the head of each batch is looked at until one is fresh."""
+        if seconds is not None and _SO_TIMESTAMP is not None:
+            try:
+                self.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMP, 1)
+            except OSError:
+                return
+        self.shed_after = seconds
+
+    def _peer_address(self, peer: Any) -> Address:
+        raise NotImplementedError
+
+    def _read(self, stamped: bool) -> tuple[bytes, Any, Address, float | None]:
+        """One datagram: payload, peer, local address it was sent to, arrival time."""
+        sock = self.sock
+        if not (stamped or self._wild):
+            payload, peer = sock.recvfrom(65535)
+            return payload, peer, self.local, None
+        payload, anc, _flags, peer = sock.recvmsg(65535, 128)
+        dst, at = self.local, None
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMP and len(data) >= 16:
+                sec, usec = _TIMEVAL.unpack_from(data)
+                at = sec + usec / 1e6
+            else:
+                dst = self._pktinfo(level, kind, data) or dst
+        return payload, peer, dst, at
+
+    def _pktinfo(self, level: int, kind: int, data: bytes) -> Address | None:
+        return None
+
+    def receive_raw(self, limit: int = BATCH) -> list[tuple[bytes, Any, Address]]:
+        """Up to ``limit`` waiting datagrams as (payload, peer, local address), oldest
+        first, after shedding (see :meth:`shed_older_than`)."""
+        got: list[tuple[bytes, Any, Address]] = []
+        shed_after = self.shed_after
+        stamped = shed_after is not None
+        read = self._read
+        for _ in range(limit):
+            try:
+                payload, peer, dst, at = read(stamped)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:  # ICMP errors surface here on Linux (ECONNREFUSED): not ours
+                continue
+            if stamped and at is not None:
+                if (time.time() - at > shed_after  # type: ignore[operator]
+                        and len(payload) > 2 and payload[2] == _BU):
+                    self.shed += 1
+                    continue
+                stamped = False   # fresh: everything behind it in the queue is fresher
+            got.append((payload, peer, dst))
+        return got
+
+    def receive(self, limit: int = BATCH) -> list[Decoded]:
+        decode = self.decode
+        return [decode(p, peer, dst) for p, peer, dst in self.receive_raw(limit)]
+
+    def decode(self, payload: bytes, peer: Any, dst: Address) -> Decoded:
+        raise NotImplementedError
+
+    def reply(self, payload: bytes | bytearray, peer: Any) -> bool:
+        """Send raw bytes back to ``peer`` from the bound address (the fast path)."""
+        try:
+            self.sock.sendto(payload, peer)
+        except OSError:
+            self.send_errors += 1
+            return False
+        return True
 
 
 class Udp4Transport(_Socketed):
@@ -97,25 +185,13 @@ class Udp4Transport(_Socketed):
         if self._wild:
             self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_PKTINFO, 1)
 
-    def receive(self, limit: int = BATCH) -> list[Decoded]:
-        got: list[Decoded] = []
-        sock, local, port = self.sock, self.local, self.port
-        for _ in range(limit):
-            try:
-                if self._wild:
-                    payload, anc, _flags, peer = sock.recvmsg(65535, 64)
-                    dst = _pktinfo4(anc) or local
-                else:
-                    payload, peer = sock.recvfrom(65535)
-                    dst = local
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:  # ICMP errors surface here on Linux (ECONNREFUSED): not ours
-                continue
-            src = IPv4Address(peer[0])
-            d = Datagram(payload, src, dst, peer[1], port)
-            got.append((d, decode_mh_datagram(payload, src, dst, peer[1], port)))
-        return got
+    def decode(self, payload: bytes, peer: Any, dst: Address) -> Decoded:
+        src = _v4_of(peer[0])
+        d = Datagram(payload, src, dst, peer[1], self.port, peer)
+        return d, decode_mh_datagram(payload, src, dst, peer[1], self.port)
+
+    def _pktinfo(self, level: int, kind: int, data: bytes) -> Address | None:
+        return _pktinfo4([(level, kind, data)])
 
     def accepts(self, packet: Packet) -> bool:
         return (isinstance(packet.dst, IPv4Address) and packet.iface == BACKHAUL
@@ -133,12 +209,37 @@ class Udp4Transport(_Socketed):
                 self.sock.sendmsg([payload], [(socket.IPPROTO_IP, socket.IP_PKTINFO, info)],
                                   0, (str(packet.dst), dport))
             else:
-                self.sock.sendto(payload, (str(packet.dst), dport))
+                self.sock.sendto(payload, (_text_of(packet.dst), dport))
         except OSError:
             self.send_errors += 1
             return None
         src = packet.src if self._wild else self.local
         return Datagram(payload, src, packet.dst, self.port, dport)
+
+
+_CACHE_MAX = 4096   # peers remembered (MAG addresses: a handful; spoofed floods: bounded)
+_V4_OF: dict[str, IPv4Address] = {}
+_TEXT_OF: dict[Address, str] = {}
+
+
+def _v4_of(host: str) -> IPv4Address:
+    """``IPv4Address(host)`` for a peer seen before without parsing the text again (3 µs
+    a datagram on the LMA's hot path)."""
+    addr = _V4_OF.get(host)
+    if addr is None:
+        if len(_V4_OF) >= _CACHE_MAX:
+            _V4_OF.clear()
+        addr = _V4_OF[host] = IPv4Address(host)
+    return addr
+
+
+def _text_of(addr: Address) -> str:
+    text = _TEXT_OF.get(addr)
+    if text is None:
+        if len(_TEXT_OF) >= _CACHE_MAX:
+            _TEXT_OF.clear()
+        text = _TEXT_OF[addr] = str(addr)
+    return text
 
 
 def encoded(packet: Packet) -> bytes | None:
@@ -187,20 +288,16 @@ class MhTransport(_Socketed):
         if self._wild:
             self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
 
-    def receive(self, limit: int = BATCH) -> list[Decoded]:
-        got: list[Decoded] = []
-        for _ in range(limit):
-            try:
-                payload, anc, _flags, peer = self.sock.recvmsg(65535, 64)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                continue
-            src = IPv6Address(peer[0].split("%")[0])
-            dst = _pktinfo6(anc) or self.local
-            d = Datagram(payload, src, dst, None, None)
-            got.append((d, decode_mh_datagram(payload, src, dst, None, None)))
-        return got
+    def _read(self, stamped: bool) -> tuple[bytes, Any, Address, float | None]:
+        return super()._read(True)  # recvmsg always: the source's scope comes with it
+
+    def decode(self, payload: bytes, peer: Any, dst: Address) -> Decoded:
+        src = IPv6Address(peer[0].split("%")[0])
+        d = Datagram(payload, src, dst, None, None, peer)
+        return d, decode_mh_datagram(payload, src, dst, None, None)
+
+    def _pktinfo(self, level: int, kind: int, data: bytes) -> Address | None:
+        return _pktinfo6([(level, kind, data)])
 
     def accepts(self, packet: Packet) -> bool:
         return (isinstance(packet.dst, IPv6Address) and packet.iface == BACKHAUL

@@ -14,6 +14,7 @@ from dissectors.mh_codes import BAFlag, BAStatus, HandoffIndicator
 from dissectors.mh_options import IPv4DefaultRouter, IPv4HoAReply, MNIdentifier, Timestamp
 from pmipview.agents.base import Send
 from pmipview.agents.lma import LMA, Profile
+from pmipview.agents.lma_cache import BindingCache
 from pmipview.probe.catalog import CATALOG, select
 from pmipview.probe.driver import ERROR, FAIL, PASS, SKIP
 from pmipview.probe.profile import profile_from
@@ -134,14 +135,20 @@ def status(code):
     return lambda req, msg: msg.status == code
 
 
-class NoRelease(LMA):
-    """De-registration keeps the HoA reserved in the pool."""
-
-    def _set_hoa(self, session, hoa):
+class _KeepHoA(BindingCache):
+    def set_hoa(self, session, hoa):
         if hoa is None:
             session.hoa = None
             return
-        super()._set_hoa(session, hoa)
+        super().set_hoa(session, hoa)
+
+
+class NoRelease(LMA):
+    """De-registration keeps the HoA reserved in the pool."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self._cache = _KeepHoA(config)
 
 
 class WrongPort(Faulty):

@@ -1,0 +1,360 @@
+"""The LMA's Binding Cache: mobility sessions, their indexes, expiry, and their addresses.
+
+One entry per mobility session (RFC 5213 §5.1), numbered.  Indexed by HNP, by NAI and by
+MAG (how many sessions each MAG holds); expiry is a heap with lazy deletion.  The IPv4
+HoAs live in the shared :class:`~pmipview.agents.pool.AddressPool`, owned by
+:class:`PoolOwner` keys; the HNPs come from the profile or ``hnp_pool``.  Look-up and
+address planning (no side effects until ``set_hoa`` / ``set_hnps``) follow RFC 5213
+§5.4.1 and RFC 5844 §3.1.2.7, as :mod:`pmipview.agents.lma` describes.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Network
+
+from dissectors.mh_codes import BAStatus, HandoffIndicator
+from dissectors.mh_options import MNIdentifier
+from pmipview.agents.base import Address
+from pmipview.agents.lma_fast import forget
+from pmipview.agents.lma_policy import PROHIBITED, LMAConfig, Profile, Reject, Request
+
+
+@dataclass(frozen=True, slots=True)
+class PoolOwner:
+    """The owner key of an IPv4 HoA held by an LMA mobility session."""
+
+    session: int
+    nai: str
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A snapshot of one Binding Cache entry (one mobility session)."""
+
+    session: int
+    nai: str
+    lli: str | None
+    att: int
+    hi: int
+    proxy_coa: Address
+    transport: str  # "ipv6" or "ipv4" (then proxy_coa is the IPv4-Proxy-CoA)
+    lmaa: Address
+    hoa: IPv4Address | None
+    prefix_len: int | None
+    default_router: IPv4Address | None
+    hnps: tuple[IPv6Network, ...]
+    lifetime: int  # granted, seconds
+    expires: float
+    last_seq: int
+    last_timestamp: int | None
+    created: float
+    updated: float
+
+    @property
+    def mag(self) -> Address:
+        return self.proxy_coa
+
+
+@dataclass(slots=True, eq=False)
+class Session:
+    """One Binding Cache entry (mutable; :class:`Binding` is its snapshot).  ``queued``
+    is the time of its one entry in the expiry heap (None: none); ``fast_*`` are the
+    refresh fast path's template (:mod:`pmipview.agents.lma_fast`)."""
+
+    sid: int
+    mnid: MNIdentifier
+    att: int
+    lli: str | None
+    hi: int
+    mag: Address
+    mag_port: int | None
+    lmaa: Address
+    created: float
+    hoa: IPv4Address | None = None
+    hnps: tuple[IPv6Network, ...] = ()
+    lifetime: int = 0
+    expires: float = 0.0
+    last_seq: int = 0
+    last_ts: int | None = None
+    updated: float = 0.0
+    nai: str = field(init=False)
+    owner: PoolOwner = None  # type: ignore[assignment]
+    queued: float | None = None
+    fast_key: bytes | None = None
+    fast_in: dict[bytes, Session] | None = None
+    fast_pba: bytes | None = None
+
+    def __post_init__(self) -> None:
+        self.nai = self.mnid.text
+        if self.owner is None:
+            self.owner = PoolOwner(self.sid, self.nai)
+
+
+@dataclass(frozen=True, slots=True)
+class Avoid:
+    """The addresses a dynamic HoA must not be: the default router and other NAIs'
+    static HoAs (``in`` is all the pool asks of it)."""
+
+    statics: dict[IPv4Address, str]
+    nai: str
+    router: IPv4Address
+
+    def __contains__(self, addr: object) -> bool:
+        if addr == self.router:
+            return True
+        holder = self.statics.get(addr)  # type: ignore[call-overload]
+        return holder is not None and holder != self.nai
+
+
+
+class BindingCache:
+    """The sessions of one LMA and the addresses they hold (``config`` gives the pools,
+    the default router and the profiles' reserved addresses)."""
+
+    def __init__(self, config: LMAConfig) -> None:
+        self.config = config
+        self.sessions: dict[int, Session] = {}
+        self.by_hnp: dict[IPv6Network, int] = {}
+        # NAI -> its sessions, oldest first (a list: one per NAI costs 64 B, a dict 232)
+        self.by_nai: dict[str, list[Session]] = {}
+        self._mags: dict[Address, Address] = {}            # one address object per MAG
+        self.expiry: list[tuple[float, int]] = []          # heap of (expires, sid)
+        self.at_mag: Counter[Address] = Counter()          # MAG -> sessions there
+        self.statics: dict[IPv4Address, str] = {}
+        self.next_sid = 1
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+    def reload(self, profiles: dict[str, Profile]) -> None:
+        self.statics = {p.static_hoa: n for n, p in profiles.items()
+                        if p.static_hoa is not None}
+
+    # --- look-up (RFC 5213 §5.4.1, RFC 5844 §3.1.2.7) ---------------------------------
+    def lookup(self, req: Request) -> Session | None:
+        for net in req.prefixes:
+            sid = self.by_hnp.get(net)
+            if sid is not None:
+                session = self.sessions[sid]
+                if session.nai != req.nai:
+                    raise Reject(BAStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX)
+                return session
+        addr = req.specific_v4
+        if addr is not None:
+            owner = self.config.pool.owner_of(addr)
+            if isinstance(owner, PoolOwner) and owner.session in self.sessions:
+                if owner.nai != req.nai:
+                    raise Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, PROHIBITED)
+                return self.sessions[owner.session]
+        return self._lookup_by_link(req)
+
+    def _lookup_by_link(self, req: Request) -> Session | None:
+        mine = self.by_nai.get(req.nai or "", ())
+        lli = req.lli
+        for s in mine:
+            if s.att == req.att and s.lli == lli and (lli is not None or s.mag == req.src):
+                return s
+        takeover = req.hi == HandoffIndicator.INTER_INTERFACE or (
+            req.hi == HandoffIndicator.INTER_MAG and lli is None)
+        if len(mine) == 1 and takeover:
+            return mine[0]
+        return None
+
+    def of_nai(self, nai: str) -> list[Session]:
+        return list(self.by_nai.get(nai, ()))
+
+    # --- entries ----------------------------------------------------------------------
+    def add(self, session: Session, hnps: tuple[IPv6Network, ...]) -> None:
+        self.next_sid = max(self.next_sid, session.sid + 1)
+        self.sessions[session.sid] = session
+        self.by_nai.setdefault(session.nai, []).append(session)
+        session.mag = self.mag_of(session.mag)
+        self.at_mag[session.mag] += 1
+        self.set_hnps(session, hnps)
+
+    def mag_of(self, addr: Address) -> Address:
+        """The one address object kept for a MAG (each datagram brings its own copy)."""
+        return self._mags.setdefault(addr, addr)
+
+    def move(self, session: Session, mag: Address) -> None:
+        self.at_mag[session.mag] -= 1
+        self.at_mag[mag] += 1
+        session.mag = self.mag_of(mag)
+
+    def schedule(self, session: Session) -> None:
+        """Keep one heap entry per session, at or before its expiry: a refresh that
+        extends the lifetime pushes nothing (the entry is moved when it comes up), so the
+        heap stays as large as the cache however many refreshes the run has."""
+        at = session.expires
+        if session.queued is None or at < session.queued:
+            session.queued = at
+            heapq.heappush(self.expiry, (at, session.sid))
+
+    def remove(self, session: Session) -> None:
+        forget(session)
+        self.set_hoa(session, None)
+        self.set_hnps(session, ())
+        if self.sessions.pop(session.sid, None) is not None:
+            mine = self.by_nai.get(session.nai, [])
+            if session in mine:
+                mine.remove(session)
+            if not mine:
+                self.by_nai.pop(session.nai, None)
+            self.at_mag[session.mag] -= 1
+            if self.at_mag[session.mag] <= 0:
+                del self.at_mag[session.mag]
+                self._mags.pop(session.mag, None)
+
+    def due(self, now: float) -> list[Session]:
+        """The sessions whose lifetime ended by ``now`` (taken off the heap)."""
+        out = []
+        while self.next_expiry() is not None and self.expiry[0][0] <= now:
+            _, sid = heapq.heappop(self.expiry)
+            live = self.sessions[sid]
+            live.queued = None
+            out.append(live)
+        return out
+
+    def next_expiry(self) -> float | None:
+        """The earliest expiry; entries of sessions gone are dropped and those refreshed
+        since are moved to their new time (lazy deletion)."""
+        heap, sessions = self.expiry, self.sessions
+        while heap:
+            at, sid = heap[0]
+            live = sessions.get(sid)
+            if live is not None and live.queued == at:
+                if live.expires == at:
+                    return at
+                heapq.heapreplace(heap, (live.expires, sid))
+                live.queued = live.expires
+                continue
+            heapq.heappop(heap)
+        return None
+
+    def snapshot(self, s: Session) -> Binding:
+        v4 = s.hoa is not None
+        return Binding(
+            session=s.sid, nai=s.nai, lli=s.lli, att=s.att, hi=s.hi, proxy_coa=s.mag,
+            transport=f"ipv{s.mag.version}", lmaa=s.lmaa, hoa=s.hoa,
+            prefix_len=self.config.pool.prefix_len if v4 else None,
+            default_router=self.config.default_router if v4 else None, hnps=s.hnps,
+            lifetime=s.lifetime, expires=s.expires, last_seq=s.last_seq,
+            last_timestamp=s.last_ts, created=s.created, updated=s.updated)
+
+    # --- address planning (no side effects) and commit --------------------------------
+    def plan_hnps(self, req: Request, session: Session | None, profile: Profile,
+                  sid: int) -> tuple[IPv6Network, ...]:
+        have = session.hnps if session is not None else ()
+        if req.prefixes:
+            if have:
+                if set(req.prefixes) != set(have):
+                    raise Reject(BAStatus.BCE_PBU_PREFIX_SET_DO_NOT_MATCH)
+                return have
+            for net in req.prefixes:
+                self._check_prefix(net, req.nai or "", profile, sid)
+            return req.prefixes
+        if have:
+            return have
+        free = self._free_prefix(req.nai or "", profile)
+        if free is None:
+            raise Reject(BAStatus.INSUFFICIENT_RESOURCES)
+        return (free,)
+
+    def _check_prefix(self, net: IPv6Network, nai: str, profile: Profile, sid: int) -> None:
+        """A specific prefix asked for a session that has none: authorised and free?"""
+        refuse = Reject(BAStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX)
+        if any(net.overlaps(held) for held, owner in self.by_hnp.items() if owner != sid):
+            raise refuse
+        if profile.hnp is not None and net == profile.hnp:
+            return
+        pool = self.config.hnp_pool
+        if (pool is None or net.prefixlen != max(64, pool.prefixlen)
+                or not net.subnet_of(pool)):
+            raise refuse
+        if any(net.overlaps(r) for r in self._reserved_prefixes(nai)):
+            raise refuse
+
+    def _reserved_prefixes(self, nai: str) -> list[IPv6Network]:
+        return [p.hnp for n, p in self.config.profiles.items()
+                if n != nai and p.hnp is not None]
+
+    def _free_prefix(self, nai: str, profile: Profile) -> IPv6Network | None:
+        taken = list(self.by_hnp)
+        if profile.hnp is not None and not any(profile.hnp.overlaps(t) for t in taken):
+            return profile.hnp
+        pool = self.config.hnp_pool
+        if pool is None:
+            return None
+        blocked = taken + self._reserved_prefixes(nai)
+        exact = set(blocked)
+        for net in pool.subnets(new_prefix=max(64, pool.prefixlen)):
+            if net not in exact and not any(net.overlaps(b) for b in blocked):
+                return net
+        return None
+
+    def plan_hoa(self, req: Request, session: Session | None, profile: Profile,
+                 owner: PoolOwner) -> IPv4Address:
+        have = session.hoa if session is not None else None
+        want = req.specific_v4
+        if want is None:
+            return have if have is not None else self._free_hoa(owner.nai, profile, owner)
+        refuse = Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, PROHIBITED)
+        if have is not None:
+            if want != have:
+                raise refuse
+            return have
+        pool = self.config.pool
+        if want not in pool or want == self.config.default_router:
+            raise refuse  # not anchored here
+        if profile.static_hoa is not None and want != profile.static_hoa:
+            raise refuse
+        if self._reserved_for_other(want, owner.nai):
+            raise refuse
+        current = pool.owner_of(want)
+        if current is not None and current != owner and not self._adoptable(current):
+            raise refuse
+        return want
+
+    def _adoptable(self, owner: object) -> bool:
+        return self.config.adopt_foreign_hoa and not isinstance(owner, PoolOwner)
+
+    def take_hoa(self, hoa: IPv4Address, owner: PoolOwner) -> bool:
+        pool = self.config.pool
+        current = pool.owner_of(hoa)
+        if current is not None and current != owner and self._adoptable(current):
+            return pool.transfer(current, owner) == hoa
+        return pool.reserve(hoa, owner)
+
+    def _reserved_for_other(self, addr: IPv4Address, nai: str) -> bool:
+        holder = self.statics.get(addr)
+        return holder is not None and holder != nai
+
+    def _free_hoa(self, nai: str, profile: Profile, owner: PoolOwner) -> IPv4Address:
+        pool = self.config.pool
+        static = profile.static_hoa
+        if static is not None and static in pool and pool.owner_of(static) in (None, owner):
+            return static
+        addr = pool.lowest_free(Avoid(self.statics, nai, self.config.default_router))
+        if addr is not None:
+            return addr
+        raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
+
+    def set_hoa(self, session: Session, hoa: IPv4Address | None) -> None:
+        pool = self.config.pool
+        if hoa is None:
+            if session.hoa is not None:
+                pool.release(session.owner)
+        elif hoa != session.hoa and not self.take_hoa(hoa, session.owner):
+            raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
+        session.hoa = hoa
+
+    def set_hnps(self, session: Session, hnps: tuple[IPv6Network, ...]) -> None:
+        for net in session.hnps:
+            if self.by_hnp.get(net) == session.sid:
+                del self.by_hnp[net]
+        session.hnps = hnps
+        for net in hnps:
+            self.by_hnp[net] = session.sid

@@ -1,0 +1,145 @@
+"""The LMA's refresh fast path: a known MN refreshing at the same MAG, answered from bytes.
+
+Most PBUs under load are refreshes (RFC 5213 §5.3.3) that repeat, but for the sequence
+number, the previous accepted PBU of the same mobility session byte for byte.  For such
+a PBU the slow path (decode, authorise, look up, plan the addresses, build and encode
+the PBA) reaches the same answer every time, save the sequence number; so after the slow
+path accepted a refresh, the encoded PBA is kept as a template and the next copy of that
+PBU, from the same source address and port to the same local address, is answered by
+patching the template's sequence number.  The MH checksum needs no patch: over UDP it is 0
+(RFC 5844 §4.1.3) and on a raw IPPROTO_MH socket the kernel fills it in (as for every PBA
+the encoder builds).
+
+A hit does exactly what the slow path's refresh does to the Binding Cache entry: new
+expiry, last sequence number, time of update (and the heartbeat peer's port and LMAA
+when heartbeats are on).  What makes it sound:
+
+- the key is the whole PBU after the sequence number (flags, lifetime, every option), in
+  a table per (local address, source address and port): same bytes, same request;
+- an entry is cached only when the slow path matched the session by its own link (same
+  MN-LLI and ATT) and the PBU carries no Timestamp to check (``timestamp_window`` set);
+- anything that may change the slow path's answer forgets entries: any slow-path PBU
+  naming the NAI (a handoff, a de-registration, a new session of a multihomed MN...),
+  expiry or removal of the session, and a profile reload (all entries);
+- a sequence number not newer than the last accepted one goes the slow way (PBA 135).
+
+The fast path is used only when nothing watches individual messages (no ``--log``,
+``--pcap`` or ``--events``): those need the decoded PBU and PBA, so the runtime then
+leaves it off and every PBU takes the slow path.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dissectors.mh import encode_mh
+
+if TYPE_CHECKING:
+    from dissectors.mh import BindingAck
+    from pmipview.agents.base import Address
+    from pmipview.agents.lma import LMA
+    from pmipview.agents.lma_cache import Session
+
+_BU = 5            # MH type of a Binding Update
+_NO_NEXT = 59      # Payload Proto: IPPROTO_NONE
+_SEQ_HALF = 0x8000
+
+
+@dataclass(slots=True)
+class Offer:
+    """What the slow path leaves for :meth:`FastPath.learn`: a cacheable refresh."""
+
+    session: Session
+    ba: BindingAck
+
+
+@dataclass(slots=True)
+class FastPath:
+    """The templates of one LMA: ``table()`` per transport, ``answer`` per datagram."""
+
+    lma: LMA
+    tables: list[dict[Any, dict[bytes, Session]]] = field(default_factory=list)
+    hits: int = 0
+    offer: Offer | None = None
+
+    def table(self) -> dict[Any, dict[bytes, Session]]:
+        """A table for one transport (its local address), keyed by the peer as the
+        socket names it (``(host, port)`` from ``recvfrom``)."""
+        t: dict[Any, dict[bytes, Session]] = {}
+        self.tables.append(t)
+        return t
+
+    def answer(self, now: float, table: dict[Any, dict[bytes, Session]], peer: Any,
+               payload: bytes) -> bytearray | None:
+        """The PBA for ``payload`` when it repeats a cached refresh, else None (then the
+        datagram takes the slow path)."""
+        if len(payload) < 12 or payload[2] != _BU:
+            return None
+        inner = table.get(peer)
+        if inner is None:
+            return None
+        s = inner.get(payload[8:])
+        if s is None or payload[0] != _NO_NEXT or (payload[1] + 1) * 8 != len(payload):
+            return None
+        seq = payload[6] << 8 | payload[7]
+        lma = self.lma
+        if lma.config.sequence_window and not 0 < (seq - s.last_seq) & 0xFFFF < _SEQ_HALF:
+            return None   # the slow path answers 135
+        life = s.lifetime
+        s.expires = expires = now + life
+        if s.queued is None or expires < s.queued:
+            s.queued = expires
+            heapq.heappush(lma._cache.expiry, (expires, s.sid))
+        s.last_seq = seq
+        s.updated = now
+        if lma.config.heartbeat_interval is not None:
+            peer_state = lma._peers.get(s.mag)
+            if peer_state is not None:
+                peer_state.port, peer_state.lmaa = s.mag_port, s.lmaa
+        self.hits += 1
+        pba = bytearray(s.fast_pba)  # type: ignore[arg-type]
+        pba[8] = seq >> 8
+        pba[9] = seq & 0xFF
+        return pba
+
+    def learn(self, table: dict[Any, dict[bytes, Session]], peer: Any, payload: bytes) -> None:
+        """After the slow path handled ``payload``: cache its answer if it offered one."""
+        offer, self.offer = self.offer, None
+        if offer is None or len(payload) < 12 or (payload[1] + 1) * 8 != len(payload):
+            return
+        s = offer.session
+        if self.lma._cache.sessions.get(s.sid) is not s:
+            return
+        forget(s)
+        try:
+            template = encode_mh(offer.ba)
+        except (ValueError, OverflowError):
+            return
+        key = payload[8:]
+        inner = table.setdefault(peer, {})
+        inner[key] = s
+        s.fast_key, s.fast_in, s.fast_pba = key, inner, template
+
+    def clear(self) -> None:
+        for t in self.tables:
+            for inner in t.values():
+                for s in inner.values():
+                    s.fast_key = s.fast_in = s.fast_pba = None
+            t.clear()
+
+
+def forget(s: Session) -> None:
+    """Drop the session's template (its state or its request may be about to change)."""
+    inner = s.fast_in
+    if inner is not None:
+        if inner.get(s.fast_key) is s:  # type: ignore[arg-type]
+            del inner[s.fast_key]  # type: ignore[arg-type]
+        s.fast_key = s.fast_in = s.fast_pba = None
+
+
+def lookup_was_direct(session: Session, lli: str | None, att: int, src: Address) -> bool:
+    """The slow path found ``session`` by its own link (so the same PBU finds it again
+    whatever other sessions of the NAI come and go)."""
+    return session.lli == lli and session.att == att and session.mag == src

@@ -1,0 +1,126 @@
+"""The runtime's refresh fast path and overload shedding, on loopback sockets.
+
+Only loopback; no fixed ports.  The shedding test makes datagrams old by waiting before
+it reads them (it measures nothing: the threshold is far from the wait either way).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from ipaddress import IPv4Address, IPv4Network
+
+from dissectors.mh import BindingUpdate, Heartbeat, encode_mh
+from dissectors.mh_codes import BUFlag
+from dissectors.mh_options import (
+    AccessTechnologyOpt,
+    HandoffIndicatorOpt,
+    IPv4HoARequest,
+    MNIdentifier,
+    MNLinkLayerId,
+)
+from pmipview.agents.lma import LMA, LMAConfig
+from pmipview.agents.pool import AddressPool
+from pmipview.render.bindings import summary_lines
+from pmipview.wire.runtime import Runtime
+from pmipview.wire.transport import Udp4Transport
+
+LO = IPv4Address("127.0.0.1")
+ROUTER = IPv4Address("10.9.0.1")
+
+
+def raw_pbu(seq: int, hi: int) -> bytes:
+    opts = (MNIdentifier.nai("mn@x"), HandoffIndicatorOpt(hi), AccessTechnologyOpt(4),
+            MNLinkLayerId.mac("02:00:00:00:00:01"), IPv4HoARequest(IPv4Address(0), 0))
+    return encode_mh(BindingUpdate(seq, BUFlag.A | BUFlag.P, 150, opts))
+
+
+def runtime(**kw) -> tuple[Runtime, Udp4Transport]:
+    t = Udp4Transport(LO, 0)
+    pool = AddressPool(IPv4Network("10.9.0.0/24"), frozenset({ROUTER}))
+    return Runtime(LMA(LMAConfig(pool=pool, default_router=ROUTER)), [t], **kw), t
+
+
+def answers(rt: Runtime, client: socket.socket, n: int) -> list[bytes]:
+    got: list[bytes] = []
+    for _ in range(50):
+        rt.step(0.05)
+        while True:
+            try:
+                got.append(client.recv(65535))
+            except BlockingIOError:
+                break
+        if len(got) >= n:
+            break
+    return got
+
+
+def test_the_fast_path_answers_the_same_bytes_and_counts_them():
+    results = {}
+    for fast in (False, True):
+        rt, t = runtime(fast_path=fast)
+        client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        client.bind(("127.0.0.1", 0))
+        client.setblocking(False)
+        try:
+            out = []
+            for k in range(5):   # one by one: the fast path learns from the first refresh
+                client.sendto(raw_pbu(k + 1, 1 if k == 0 else 5), ("127.0.0.1", t.port))
+                out += answers(rt, client, 1)
+            results[fast] = (out, rt.counters.fast, rt.counters.events["refreshed"],
+                             rt.counters.sent)
+        finally:
+            client.close()
+            rt.close()
+    assert results[True][0] == results[False][0] and len(results[True][0]) == 5
+    assert results[False][1] == 0 and results[True][1] == 3
+    assert results[True][2:] == results[False][2:] == (4, 5)
+
+
+def test_an_observer_of_single_messages_keeps_the_fast_path_off():
+    class Log:
+        def on_event(self, now, event):
+            pass
+
+    rt, _ = runtime(fast_path=True, observers=[Log()])
+    try:
+        assert rt._fast is None
+    finally:
+        rt.close()
+
+
+def test_pbus_that_waited_too_long_are_shed_and_counted():
+    rt, t = runtime(shed_after=0.2)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    client.setblocking(False)
+    dest = ("127.0.0.1", t.port)
+    try:
+        for seq in (1, 2, 3):
+            client.sendto(raw_pbu(seq, 1), dest)
+        client.sendto(encode_mh(Heartbeat(7, 0)), dest)  # old, but not a PBU: answered
+        time.sleep(0.5)
+        client.sendto(raw_pbu(4, 1), dest)               # fresh: answered
+        got = answers(rt, client, 2)
+        assert rt.counters.shed == 3 and t.shed == 3
+        assert len(got) == 2 and rt.counters.received == 2
+        assert any("shed under overload" in line and line.endswith(": 3")
+                   for line in summary_lines(rt.counters, len(rt.core), 0.0, 1.0))
+    finally:
+        client.close()
+        rt.close()
+
+
+def test_without_shedding_every_old_pbu_is_answered():
+    rt, t = runtime()
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    client.setblocking(False)
+    try:
+        for seq in (1, 2, 3):
+            client.sendto(raw_pbu(seq, 1), ("127.0.0.1", t.port))
+        time.sleep(0.3)
+        assert len(answers(rt, client, 3)) == 3 and rt.counters.shed == 0
+    finally:
+        client.close()
+        rt.close()
