@@ -3,9 +3,14 @@
 No object is built and nothing is decoded beyond the header fields needed to find the
 transport: link header (Ethernet with any number of VLAN tags, SLL, SLL2, null, raw),
 IPv4 protocol and fragment offset, the IPv6 extension-header chain, UDP ports.
+
+``classify`` is the compiled twin (``_cprefilter.pyx``, the same walk in C) when it is
+built, else ``classify_pure``; dissectors/speedups.py decides, the tests compare both.
 """
 
 from __future__ import annotations
+
+from .speedups import compiled
 
 OTHER = 0      # cannot carry a Mobility Header or DHCP
 MH = 1         # IPv6 next header 135, or UDP with port 5436 on either side
@@ -18,7 +23,7 @@ _SIGNALING_PORTS = {5436: MH, 67: DHCP, 68: DHCP}
 _RAW = (101, 12, 14, 228, 229)
 
 
-def classify(linktype: int, data: bytes) -> int:
+def classify_pure(linktype: int, data: bytes) -> int:
     """OTHER, MH, DHCP or FRAGMENT for one frame of link type ``linktype``.
 
     One function on purpose: it runs on every frame of a capture, and each Python call
@@ -93,6 +98,10 @@ def classify(linktype: int, data: bytes) -> int:
     if sport == MH or dport == MH:
         return MH
     return sport or dport
+
+
+_compiled = compiled("dissectors._cprefilter")
+classify = _compiled.classify if _compiled is not None else classify_pure
 
 
 def may_carry_signaling(linktype: int, data: bytes) -> bool:

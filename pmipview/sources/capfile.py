@@ -36,8 +36,9 @@ import os
 import stat
 import zlib
 from collections.abc import Iterator
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
+from dissectors.speedups import compiled
 from pmipview.sources.capcommon import (
     _BUFSIZE,
     _MAX_WARNINGS,
@@ -59,6 +60,9 @@ from pmipview.sources.capcommon import (
 from pmipview.sources.pcap import _PCAP_MAGIC, PcapReading, write_pcap
 from pmipview.sources.pcapng import _PCAPNG_MAGIC, PcapngReading, write_pcapng
 from pmipview.sources.records import CaptureError, ReadProblem, Record
+
+_C = compiled("pmipview.sources._creader")
+"""The compiled record loops (sources/_creader.pyx), or None: dissectors/speedups.py."""
 
 __all__ = [
     "LINKTYPE_ETHERNET",
@@ -88,14 +92,16 @@ _OTHER_MAGIC = {
 }
 
 
-def open_capture(source: str | os.PathLike[str] | BinaryIO) -> CaptureReader:
+def open_capture(source: str | os.PathLike[str] | BinaryIO, *,
+                 pure: bool = False) -> CaptureReader:
     """Open a pcap / pcapng file (optionally gzip-compressed) for streaming reading.
 
     ``source`` is a path or a binary file object (which is then not closed by the reader).
     Raises :class:`CaptureError` when the file is missing, unreadable, empty, not a capture
-    or has a broken file header.
+    or has a broken file header.  ``pure`` reads with the pure-Python loops even when the
+    compiled ones are built (the tests compare both).
     """
-    return CaptureReader(source)
+    return CaptureReader(source, pure=pure)
 
 
 
@@ -110,7 +116,10 @@ class CaptureReader(PcapReading, PcapngReading):
     ``sections`` and ``section_comments``; ``bytes_read`` against ``size`` for progress.
     """
 
-    def __init__(self, source: str | os.PathLike[str] | BinaryIO) -> None:
+    def __init__(self, source: str | os.PathLike[str] | BinaryIO, *, pure: bool = False) -> None:
+        # the record loop: compiled (sources/_creader.pyx) or pure (pcap.py, pcapng.py),
+        # the same records and problems either way
+        self.compiled = _C is not None and not pure
         self.name: str
         self.format = ""
         self.byte_order = "little"
@@ -131,7 +140,8 @@ class CaptureReader(PcapReading, PcapngReading):
         self._raw: IO[bytes]  # the file as on disk (compressed, for gzip)
         self._f: IO[bytes]  # the uncompressed stream
         self._gzip = False
-        self._gen: Iterator[Record] | None = None
+        self._gen: Iterator[Record] | None = None  # the record loop, once started
+        self._loop: str | None = None  # "pcap" or "pcapng" once opened; None when closed
         self._closed_at: int | None = None  # bytes_read when closed
         # pcapng section state
         self._bo = "<"
@@ -260,8 +270,28 @@ class CaptureReader(PcapReading, PcapngReading):
 
     def __iter__(self) -> Iterator[Record]:
         if self._gen is None:
-            return iter(())
+            if self._loop is None:
+                return iter(())
+            self._gen = self._records(None)
         return self._gen
+
+    def prefiltered(self) -> tuple[Iterator[Record], Any] | None:
+        """The compiled loop with the pre-filter inside: ``(records, counts)``, where
+        ``records`` are only the frames ``dissectors.prefilter.classify`` lets through and
+        ``counts`` (``_creader.Counts``) counts every frame read and those it dropped.
+        None when the loop is pure or iteration has started (``packets.scan`` then runs
+        ``classify`` itself)."""
+        if self._gen is not None or self._loop is None or not self.compiled:
+            return None
+        counts = _C.Counts()
+        self._gen = self._records(counts)
+        return self._gen, counts
+
+    def _records(self, counts: Any) -> Iterator[Record]:
+        if self.compiled:
+            loop = _C.iter_pcap if self._loop == "pcap" else _C.iter_pcapng
+            return loop(self, counts)
+        return self._iter_pcap() if self._loop == "pcap" else self._iter_pcapng()
 
     def __enter__(self) -> CaptureReader:
         return self
@@ -274,6 +304,7 @@ class CaptureReader(PcapReading, PcapngReading):
         if self._closed_at is None:
             self._closed_at = self.bytes_read
         gen, self._gen = self._gen, None
+        self._loop = None
         if gen is not None:
             gen.close()  # type: ignore[attr-defined]
         while self._owned:

@@ -56,7 +56,7 @@ class PcapReading:
             self._limit = max(snaplen, _STANDARD_MAX)
         self.interfaces.append(Interface(self.linktype, snaplen, _NS if nano else 1_000_000, None))
         self.sections.append(Section(0, self.byte_order, (major, minor)))
-        self._gen = self._iter_pcap()
+        self._loop = "pcap"
 
     def _iter_pcap(self) -> Iterator[Record]:
         read = self._f.read

@@ -81,7 +81,7 @@ class PcapngReading:
         self.format = "pcapng"
         self.byte_order = _BO_NAME[self._bo]
         self._lookahead = _seekable(self._raw)  # a file, not a pipe
-        self._gen = self._iter_pcapng()
+        self._loop = "pcapng"
 
     # -- pcapng ---------------------------------------------------------------------------
     #
