@@ -15,7 +15,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # setup.py builds the optional compiled hot path (Cython, when a C compiler is there)
-HOT := setup.py $(wildcard dissectors/*.pyx dissectors/*.pxd pmipview/sources/*.pyx)
+HOT := setup.py dissectors/speedups.py $(wildcard dissectors/*.pyx dissectors/*.pxd pmipview/sources/*.pyx) \
+       $(wildcard dissectors/*.py) pmipview/packets.py pmipview/signals.py
 
 $(STAMP): $(BIN)/python pyproject.toml $(HOT)
 	$(BIN)/python -m pip install --quiet --upgrade pip

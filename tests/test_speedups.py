@@ -305,3 +305,85 @@ def test_scan_agrees_on_samples_and_shapes(tmp_path, lite):
         assert got == want, path.name
         assert tally == want_tally, path.name
         assert tally.decoded + tally.ignored + tally.malformed == tally.frames
+
+
+# -- the modules compiled as they are (speedups.AS_IS) -------------------------------------
+
+_DIGEST = r'''
+import hashlib, random, sys
+from pathlib import Path
+from bench.corpus import LINKTYPES, signaling_frames, unrelated_frames
+from bench.fuzz import Mutator, default_seeds
+from bench.shapes import SHAPES, records
+from dissectors import speedups
+from dissectors.frame import decode_frame
+from pmipview.packets import Packet, kind_of, status_of
+from pmipview.signals import signal_of
+from pmipview.sources.capfile import open_capture
+
+groups = {"corpus": [(f[0], f[1]) for f in signaling_frames()]
+          + [(f[0], f[1]) for f in unrelated_frames(2000, seed=5, linktypes=LINKTYPES)]}
+groups["samples"] = [(r.linktype, r.data) for p in sorted(Path("samples").glob("*.pcap*"))
+                     for r in open_capture(p, pure=True)]
+groups["shapes"] = [(r.linktype, r.data) for s in SHAPES for r in records(s, 3000, seed=8)]
+mutator, rng = Mutator(default_seeds(), 1), random.Random(1)
+systematic = mutator.plan(20_000)
+groups["fuzz"] = [(s.linktype, d) for s, d in
+                  (mutator.case(i, systematic, rng) for i in range(20_000))]
+print(speedups.describe())
+for name, cases in groups.items():
+    h = hashlib.sha256()
+    for lt, data in cases:
+        for lite in (False, True):
+            frame = decode_frame(lt, data, lite)
+            p = Packet(7, 1_700_000_000_123_456_789, 1, frame)
+            s = signal_of(p) if frame.signaling else None
+            info = "" if lite else frame.info()  # a lite frame is only counted, never listed
+            h.update(repr((frame, info, kind_of(frame), status_of(frame), s)).encode())
+    print(name, len(cases), h.hexdigest())
+'''
+
+
+def _run(args: list[str], pure: bool) -> str:
+    env = {**os.environ, "PMIPVIEW_PURE": "1" if pure else "0",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+
+
+@pytest.mark.skipif(not speedups.as_is_compiled(), reason="no module compiled as it is")
+def test_as_is_modules_decode_the_same_compiled_and_pure():
+    """Every frame of the corpus, samples, shapes and 20,000 fuzz mutants: the same frame,
+    info line, kind, status and signal (their reprs hashed), compiled and pure."""
+    compiled_out = _run(["-c", _DIGEST], pure=False).splitlines()
+    pure_out = _run(["-c", _DIGEST], pure=True).splitlines()
+    assert compiled_out[0].startswith("compiled") and "decoder modules" in compiled_out[0]
+    assert pure_out[0].startswith("pure")
+    assert compiled_out[1:] == pure_out[1:]
+    assert [int(line.split()[1]) > 100 for line in pure_out[1:]] == [True] * 4
+
+
+@pytest.mark.skipif(not speedups.as_is_compiled(), reason="no module compiled as it is")
+def test_timeline_and_summary_are_the_same_compiled_and_pure(tmp_path):
+    path = tmp_path / "dhcp-noise.pcap"
+    write_pcap(path, records("dhcp-noise", 6000, seed=9))
+    for args in (["timeline", "--json"], ["dissect", "--summary", "--json"], ["dissect"]):
+        for capture in (path, SAMPLES[0], ROOT / "samples" / "tour.pcap"):
+            cmd = ["-m", "pmipview", *args, str(capture)]
+            assert _run(cmd, pure=False) == _run(cmd, pure=True), (args, capture.name)
+
+
+def test_an_edited_module_is_not_shadowed_by_its_build(tmp_path):
+    """A .py newer than its .so is imported from the .py (speedups' finder)."""
+    pkg = tmp_path / "dissectors"
+    pkg.mkdir()
+    (pkg / "frame.py").write_text("WHERE = 'source'\n")
+    built = pkg / ("frame" + __import__("importlib.machinery").machinery.EXTENSION_SUFFIXES[0])
+    built.write_bytes(b"not a real build")
+    old = os.path.getmtime(pkg / "frame.py") - 60
+    os.utime(built, (old, old))
+    finder = next(f for f in sys.meta_path if type(f).__name__ == "_SourceWhenPure")
+    spec = finder.find_spec("dissectors.frame", [str(pkg)])
+    assert spec is not None and spec.origin == str(pkg / "frame.py")
+    os.utime(built, (old + 120, old + 120))  # a fresh build: left to the default finder
+    assert (finder.find_spec("dissectors.frame", [str(pkg)]) is None) != speedups.PURE
