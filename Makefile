@@ -14,7 +14,11 @@ DEMO_OUT ?= demo-out
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+# setup.py builds the optional compiled hot path (Cython, when a C compiler is there)
+HOT := setup.py dissectors/speedups.py $(wildcard dissectors/*.pyx dissectors/*.pxd pmipview/sources/*.pyx) \
+       $(wildcard dissectors/*.py) pmipview/packets.py pmipview/signals.py
+
+$(STAMP): $(BIN)/python pyproject.toml $(HOT)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

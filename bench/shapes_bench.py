@@ -4,10 +4,13 @@
     BENCH_SRC=/path/to/other/checkout python bench/shapes_bench.py   # A/B: its pmipview
 
 For each shape: ``tshark -r F -Y "mipv6 or dhcp" -T fields -e frame.number``,
-``pmipview dissect --summary --json``, ``pmipview timeline --json`` and the pure-Python
-floor (our reader iterating the records, nothing else), each in its own process, wall
-time the median of the runs, peak RSS the child's maximum (getrusage).  One table per
-shape on stdout and in ``bench/out/shapes.md``.
+``pmipview dissect --summary --json``, ``pmipview timeline --json`` and two floors (our
+reader iterating the records; reading and pre-filtering them), pmipview both with the
+compiled hot path and pure (``PMIPVIEW_PURE=1``), each in its own process, the runs
+interleaved; CPU time (user + sys of the child, getrusage) and wall time are medians of
+the runs, peak RSS the child's maximum.  The ratio to tshark is of CPU times (the machine
+is shared: CPU time moves less with the load than wall time).  pmipview's output must be
+the same on both paths.  One table per shape on stdout and in ``bench/out/shapes.md``.
 """
 
 from __future__ import annotations
@@ -25,61 +28,87 @@ from bench.dissect_bench import PY
 from bench.shapes import OUT, ROOT, SHAPES, default_frames, make
 
 FLOOR = ("import sys\nfrom pmipview.sources import open_source\n"
-         "n = 0\nfor r in open_source(sys.argv[1]):\n    n += 1\nprint(n)\n")
+         "src = open_source(sys.argv[1])\nn = 0\n"
+         "fused = src.prefiltered() if sys.argv[2] == 'filter' else None\n"
+         "if fused is not None:\n    for r in fused[0]:\n        n += 1\n"
+         "    n = fused[1].frames\n"
+         "elif sys.argv[2] == 'filter':\n    from dissectors.prefilter import classify\n"
+         "    for r in src:\n        classify(r.linktype, r.data)\n        n += 1\n"
+         "else:\n    for r in src:\n        n += 1\nprint(n)\n")
+"""The floors: read the records and nothing else ('read'), or read and pre-filter them
+('filter': with the compiled loop, the pre-filter runs inside it and only the frames it
+lets through become records)."""
+
+PURE = {"PMIPVIEW_PURE": "1"}
 
 
-def measured(cmd: list[str]) -> tuple[float, int, str]:
-    """Wall time, the child's peak RSS (KiB) and its stdout; run where BENCH_SRC says."""
+def measured(cmd: list[str], env: dict[str, str] | None = None
+             ) -> tuple[float, float, int, str]:
+    """CPU time (user + sys), wall time, the child's peak RSS (KiB) and its stdout; run
+    where BENCH_SRC says, with ``env`` added to the environment."""
     wrapper = ("import resource,subprocess,sys,time;"
                "t=time.perf_counter();p=subprocess.run(sys.argv[1:],capture_output=True);"
-               "w=time.perf_counter()-t;"
+               "w=time.perf_counter()-t;u=resource.getrusage(resource.RUSAGE_CHILDREN);"
                "sys.stdout.buffer.write(p.stdout);"
-               "sys.stderr.write(f'\\n@@{w} {resource.getrusage(resource.RUSAGE_CHILDREN)"
-               ".ru_maxrss} {p.returncode}\\n')")
+               "sys.stderr.write(f'\\n@@{u.ru_utime+u.ru_stime} {w} {u.ru_maxrss} "
+               "{p.returncode}\\n')")
     src = os.environ.get("BENCH_SRC") or str(ROOT)
-    env = {**os.environ, "PYTHONPATH": src}
+    full_env = {**os.environ, "PYTHONPATH": src, **(env or {})}
     p = subprocess.run([PY, "-c", wrapper, *cmd], capture_output=True, text=True, cwd=src,
-                       env=env)
-    wall, rss, code = p.stderr.strip().splitlines()[-1].lstrip("@").split()
+                       env=full_env)
+    cpu, wall, rss, code = p.stderr.strip().splitlines()[-1].lstrip("@").split()
     if int(code) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {p.stderr.strip()[:400]}")
-    return float(wall), int(rss), p.stdout
+    return float(cpu), float(wall), int(rss), p.stdout
 
 
 def table(shape: str, path: Path, runs: int) -> str:
-    def bench(cmd: list[str]) -> tuple[float, int, str]:
-        results = [measured(cmd) for _ in range(runs)]
-        return (statistics.median(r[0] for r in results), max(r[1] for r in results),
-                results[-1][2])
-
+    """One shape: every tool, runs interleaved (run 1 of each, run 2 of each...) so that
+    the machine's load spreads over all of them; medians."""
     f = str(path.resolve())
-    rows: list[tuple[str, float, int]] = []
+    tools: list[tuple[str, list[str], dict[str, str] | None]] = []
     tshark = shutil.which("tshark")
-    ts_w = None
-    sig = None
     if tshark:
-        ts_w, ts_rss, out = bench([tshark, "-r", f, "-Y", "mipv6 or dhcp", "-T", "fields",
-                                   "-e", "frame.number"])
-        sig = len(out.split())
-        rows.append(("tshark -Y 'mipv6 or dhcp' -T fields", ts_w, ts_rss))
-    w, rss, out = bench([PY, "-m", "pmipview", "dissect", "--summary", "--json", f])
+        tools.append(("tshark -Y 'mipv6 or dhcp' -T fields",
+                      [tshark, "-r", f, "-Y", "mipv6 or dhcp", "-T", "fields",
+                       "-e", "frame.number"], None))
+    for label, env in (("compiled", None), ("pure", PURE)):
+        tools += [
+            (f"pmipview dissect --summary --json ({label})",
+             [PY, "-m", "pmipview", "dissect", "--summary", "--json", f], env),
+            (f"pmipview timeline --json ({label})",
+             [PY, "-m", "pmipview", "timeline", "--json", f], env),
+            (f"floor: read the records ({label})", [PY, "-c", FLOOR, f, "read"], env),
+            (f"floor: read + pre-filter ({label})", [PY, "-c", FLOOR, f, "filter"], env),
+        ]
+    results: dict[str, list[tuple[float, float, int, str]]] = {t[0]: [] for t in tools}
+    for _ in range(runs):
+        for name, cmd, env in tools:
+            results[name].append(measured(cmd, env))
     import json
-    summary = json.loads(out)["summary"]
+
+    first = results[tools[1 if tshark else 0][0]][-1][3]
+    summary = json.loads(first)["summary"]
     frames, decoded = summary["frames"], summary["decoded"]
-    rows.append(("pmipview dissect --summary --json", w, rss))
-    w, rss, _ = bench([PY, "-m", "pmipview", "timeline", "--json", f])
-    rows.append(("pmipview timeline --json", w, rss))
-    w, rss, _ = bench([PY, "-c", FLOOR, f])
-    rows.append(("floor: read the records (pure Python)", w, rss))
+    for kind in ("dissect", "timeline"):  # the compiled path changes no output
+        outs = {r[-1][3] for n, r in results.items() if f"pmipview {kind}" in n}
+        if len(outs) != 1:
+            raise SystemExit(f"{shape}: pmipview {kind} output differs between the paths")
+    sig = len(results[tools[0][0]][-1][3].split()) if tshark else None
+    ts_cpu = statistics.median(r[0] for r in results[tools[0][0]]) if tshark else None
     lines = [f"### {shape}: {frames:,} frames, {decoded:,} signaling "
              f"(tshark matched {sig if sig is not None else '-'}), "
              f"{path.stat().st_size / 1e6:.0f} MB; median of {runs}, {os.cpu_count()} CPUs",
-             "", "| tool | wall s | frames/s | µs per signaling frame | vs tshark | "
-             "peak RSS MiB |", "|---|--:|--:|--:|--:|--:|"]
-    for name, wall, peak in rows:
-        ratio = f"{ts_w / wall:.1f}x" if ts_w else "-"
-        lines.append(f"| {name} | {wall:.2f} | {frames / wall:,.0f} | "
-                     f"{wall * 1e6 / max(1, decoded):.1f} | {ratio} | {peak / 1024:.0f} |")
+             "", "| tool | CPU s | wall s | frames/s (CPU) | CPU µs per signaling frame | "
+             "vs tshark (CPU) | peak RSS MiB |", "|---|--:|--:|--:|--:|--:|--:|"]
+    for name, _, _ in tools:
+        rs = results[name]
+        cpu = statistics.median(r[0] for r in rs)
+        wall = statistics.median(r[1] for r in rs)
+        peak = max(r[2] for r in rs)
+        ratio = f"{ts_cpu / cpu:.1f}x" if ts_cpu else "-"
+        lines.append(f"| {name} | {cpu:.2f} | {wall:.2f} | {frames / cpu:,.0f} | "
+                     f"{cpu * 1e6 / max(1, decoded):.1f} | {ratio} | {peak / 1024:.0f} |")
     return "\n".join(lines) + "\n"
 
 

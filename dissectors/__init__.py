@@ -5,3 +5,5 @@ and ``encode_<layer>(...) -> bytes``.  Layer decoders raise only :class:`DecodeE
 :func:`dissectors.frame.decode_frame` turns that into a frame marked malformed and never
 raises.
 """
+
+from . import speedups  # noqa: F401 - first: which modules run compiled (PMIPVIEW_PURE)

@@ -3,6 +3,9 @@
 No object is built and nothing is decoded beyond the header fields needed to find the
 transport: link header (Ethernet with any number of VLAN tags, SLL, SLL2, null, raw),
 IPv4 protocol and fragment offset, the IPv6 extension-header chain, UDP ports.
+
+``classify`` is the compiled twin (``_cprefilter.pyx``, the same walk in C) when it is
+built, else ``classify_pure``; dissectors/speedups.py decides, the tests compare both.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from .dhcp_codes import DHCP_CLIENT_PORT, DHCP_SERVER_PORT
 from .ip import IPV6_EXT_HEADERS, IPProto
 from .link import VLAN_TPIDS, EtherType, LinkType
 from .mh_codes import PMIP6_CNTL_PORT
+from .speedups import compiled
 
 OTHER = 0      # cannot carry a Mobility Header or DHCP
 MH = 1         # IPv6 next header 135, or UDP with port 5436 on either side
@@ -31,7 +35,7 @@ _UDP, _MH = int(IPProto.UDP), int(IPProto.MH)
 _FRAGMENT, _AH = int(IPProto.FRAGMENT), int(IPProto.AH)
 
 
-def classify(linktype: int, data: bytes) -> int:
+def classify_pure(linktype: int, data: bytes) -> int:
     """OTHER, MH, DHCP or FRAGMENT for one frame of link type ``linktype``.
 
     One function on purpose: it runs on every frame of a capture, and each Python call
@@ -106,6 +110,10 @@ def classify(linktype: int, data: bytes) -> int:
     if sport == MH or dport == MH:
         return MH
     return sport or dport
+
+
+_compiled = compiled("dissectors._cprefilter")
+classify = _compiled.classify if _compiled is not None else classify_pure
 
 
 def may_carry_signaling(linktype: int, data: bytes) -> bool:

@@ -142,18 +142,86 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
     ``lite``: decode clean DHCP messages on demand only (``decode_frame(lite=True)``), for
     callers that read signals and counts, never the options (timeline, --summary).
 
-    The per-frame counters live in locals in the hot loop and are written back to
-    ``tally`` before each packet is yielded and when the loop ends (or is closed).
+    A capture reader with the compiled loop runs the pre-filter inside it
+    (``CaptureReader.prefiltered``): the frames it drops never become records, and its
+    counts fill the tally; otherwise ``classify`` runs here on every record.  Both give
+    the same packets and the same tally (tests/test_speedups.py).
     """
+    prefiltered = getattr(records, "prefiltered", None)
+    fused = prefiltered() if prefiltered is not None and not everything else None
+    if fused is not None:
+        passed, counts = fused
+        return _scan_prefiltered(passed, counts, tally, lite)
+    return _scan(records, tally, everything, lite)
+
+
+def _decoder(lite: bool):
+    """decode_frame, remembering recent frames: the same frame captured on two interfaces
+    (at a MAG and at the LMA, through a SPAN port...) is decoded once, since decode_frame
+    depends on the bytes only."""
+    recent: dict[bytes, Frame] = {}
+
+    def decode(linktype: int, data: bytes) -> Frame:
+        frame = recent.get(data)
+        if frame is None or frame.linktype != linktype:
+            frame = decode_frame(linktype, data, lite)
+            if len(recent) >= 4096:
+                recent.clear()
+            recent[data] = frame
+        return frame
+
+    return decode
+
+
+def _scan_prefiltered(records: Iterable[Record], counts, tally: Tally,
+                      lite: bool) -> Iterator[Packet]:
+    """scan over a reader's compiled loop: ``records`` passed its pre-filter, ``counts``
+    counts every frame read (passed or not); the tally is the sum of both."""
+    decode = _decoder(lite)
+    frames, nbytes, ignored, fragments = tally.frames, tally.bytes, tally.ignored, tally.fragments
+    first, lo, hi = tally.first_ts_ns, tally.min_ts_ns, tally.max_ts_ns
+    extra = 0  # let through by the pre-filter but not signaling
+
+    def sync() -> None:
+        tally.frames = frames + counts.frames
+        tally.bytes = nbytes + counts.nbytes
+        tally.ignored = ignored + counts.ignored + extra
+        tally.fragments = fragments + counts.fragments
+        if counts.frames:
+            tally.last_ts_ns = counts.last
+            tally.first_ts_ns = first if first is not None else counts.first
+            tally.min_ts_ns = counts.lo if lo is None else min(lo, counts.lo)
+            tally.max_ts_ns = counts.hi if hi is None else max(hi, counts.hi)
+
+    try:
+        for rec in records:
+            frame = decode(rec.linktype, rec.data)
+            if not frame.signaling and frame.malformed is None:
+                extra += 1  # UDP port 67 with no DHCP body...: not ours
+                continue
+            packet = Packet(rec.frame_no, rec.ts_ns, rec.interface, frame, rec.comment)
+            sync()
+            before = tally.ignored
+            tally.count(packet, kind_of(frame), status_key(frame))
+            extra += tally.ignored - before
+            yield packet
+    finally:
+        sync()
+
+
+def _scan(records: Iterable[Record], tally: Tally, everything: bool,
+          lite: bool) -> Iterator[Packet]:
+    """scan with ``classify`` here.  The per-frame counters live in locals in the hot loop
+    and are written back to ``tally`` before each packet is yielded and when the loop ends
+    (or is closed)."""
     classify = prefilter.classify
     fragment = prefilter.FRAGMENT
     skip = (prefilter.OTHER, fragment)
+    decode = _decoder(lite)
     frames, nbytes, ignored, fragments = tally.frames, tally.bytes, tally.ignored, tally.fragments
     last = tally.last_ts_ns
     lo = tally.min_ts_ns if tally.min_ts_ns is not None else 1 << 62
     hi = tally.max_ts_ns if tally.max_ts_ns is not None else -(1 << 62)
-
-    recent: dict[bytes, Frame] = {}
 
     def sync() -> None:
         tally.frames, tally.bytes, tally.ignored, tally.fragments = (
@@ -181,14 +249,7 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
                 if not everything:
                     ignored += 1
                     continue
-            # the same frame captured on two interfaces (at a MAG and at the LMA, through
-            # a SPAN port...) is decoded once: decode_frame depends on the bytes only
-            frame = recent.get(data)
-            if frame is None or frame.linktype != rec.linktype:
-                frame = decode_frame(rec.linktype, data, lite)
-                if len(recent) >= 4096:
-                    recent.clear()
-                recent[data] = frame
+            frame = decode(rec.linktype, data)
             if not everything and not frame.signaling and frame.malformed is None:
                 # the pre-filter let it through (UDP port 67 with no DHCP body...): not ours
                 ignored += 1

@@ -84,14 +84,17 @@ for _command in (dissect, timeline, stats, live, ladder, plot, report, simulate,
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"pmipview {__version__}")
+        from dissectors.speedups import describe
+
+        out.print(f"pmipview {__version__} (hot path: {describe()})", markup=False)
         raise typer.Exit(0)
 
 
 @app.callback()
 def main_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+                                          help="Print the version (and whether the compiled "
+                                               "hot path runs) and exit.")] = False,
     no_clock_correction: Annotated[bool, typer.Option(
         "--no-clock-correction", help="With several capture files, take their timestamps "
         "as they are instead of aligning each file's clock to the first one's (estimated "

@@ -65,12 +65,17 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def progress(records: Iterable[Record], source: object) -> Iterator[Record]:
-    """Records, with a progress bar on stderr once reading has taken more than a second."""
+def progress(records: Iterable[Record], source: object) -> Iterable[Record]:
+    """Records, with a progress bar on stderr once reading has taken more than a second.
+    Without a bar, ``records`` itself (so that scan sees the reader and can run its
+    compiled pre-filtering loop)."""
     size = getattr(source, "size", None)
     if not size or not sys.stderr.isatty():
-        yield from records
-        return
+        return records
+    return _with_bar(records, source, size)
+
+
+def _with_bar(records: Iterable[Record], source: object, size: int) -> Iterator[Record]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     start = time.monotonic()
