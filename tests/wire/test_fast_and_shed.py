@@ -10,6 +10,8 @@ import socket
 import time
 from ipaddress import IPv4Address, IPv4Network
 
+import pytest
+
 from dissectors.mh import BindingUpdate, Heartbeat, encode_mh
 from dissectors.mh_codes import BUFlag
 from dissectors.mh_options import (
@@ -89,6 +91,21 @@ def test_an_observer_of_single_messages_keeps_the_fast_path_off():
         rt.close()
 
 
+def _kernel_stamps_on_arrival(t: Udp4Transport, client: socket.socket) -> None:
+    """Wait until the kernel timestamps datagrams when they arrive.  The first socket
+    asking for SO_TIMESTAMP switches arrival stamping on through a deferred kernel work
+    item; until that has run (late on a loaded machine) a datagram is stamped when it is
+    read, so it never looks old and the shed test failed now and then."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        client.sendto(b"\x00", ("127.0.0.1", t.port))
+        time.sleep(0.05)
+        _payload, _peer, _dst, at = t._read(True)
+        if at is not None and time.time() - at >= 0.04:
+            return
+    pytest.fail("the kernel never timestamped datagrams on arrival")
+
+
 def test_pbus_that_waited_too_long_are_shed_and_counted():
     rt, t = runtime(shed_after=0.2)
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -96,6 +113,7 @@ def test_pbus_that_waited_too_long_are_shed_and_counted():
     client.setblocking(False)
     dest = ("127.0.0.1", t.port)
     try:
+        _kernel_stamps_on_arrival(t, client)
         for seq in (1, 2, 3):
             client.sendto(raw_pbu(seq, 1), dest)
         client.sendto(encode_mh(Heartbeat(7, 0)), dest)  # old, but not a PBU: answered
