@@ -43,7 +43,7 @@ from typing import IO
 
 from pmipview.sources.capfile import CaptureReader, open_capture
 from pmipview.sources.records import CaptureError, ReadProblem, Record
-from pmipview.sources.tshark import TsharkSource
+from pmipview.sources.tshark import TsharkSource, stop_args
 
 BUFFER_MIB = 64  # the kernel capture buffer (dumpcap's default, 2 MiB, lasts 15 ms at 50k/s)
 TEMP_CHUNK_KB = 64_000  # without --write: a new temporary file every 64 MB, removed once read
@@ -74,13 +74,8 @@ def dumpcap_args(dumpcap: str, interface: str, path: str, *, bpf: str | None = N
                  ring_files: int | None = None, ring_kb: int | None = None,
                  chunk_kb: int | None = None, buffer_mib: int = BUFFER_MIB) -> list[str]:
     """The dumpcap command line: pcapng to ``path``, with its ring options."""
-    args = [dumpcap, "-i", interface, "-n", "-B", str(buffer_mib), "-w", path]
-    if bpf:
-        args += ["-f", bpf]
-    if count:
-        args += ["-c", str(count)]
-    if duration:
-        args += ["-a", f"duration:{max(1, round(duration))}"]
+    args = [dumpcap, "-i", interface, "-n", "-B", str(buffer_mib), "-w", path,
+            *stop_args(bpf, count, duration)]
     if ring_files:
         args += ["-b", f"files:{ring_files}"]
     if ring_kb or chunk_kb:

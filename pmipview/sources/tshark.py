@@ -169,14 +169,21 @@ def live(interface: str, bpf: str | None = None, count: int | None = None,
     """Capture on ``interface`` through tshark's pipe (with a BPF capture filter) until
     stopped; ``follow.live`` captures with dumpcap instead when there is one."""
     check_interface(interface)
-    args = [tshark_path(), "-i", interface, "-q", "-l", "-F", "pcapng", "-w", "-"]
+    args = [tshark_path(), "-i", interface, "-q", "-l", "-F", "pcapng", "-w", "-",
+            *stop_args(bpf, count, duration)]
+    return TsharkSource(args, f"live capture on {interface}")
+
+
+def stop_args(bpf: str | None, count: int | None, duration: float | None) -> list[str]:
+    """The capture filter and the stop conditions, as tshark and dumpcap both take them."""
+    args: list[str] = []
     if bpf:
         args += ["-f", bpf]
     if count:
         args += ["-c", str(count)]
     if duration:
         args += ["-a", f"duration:{max(1, round(duration))}"]
-    return TsharkSource(args, f"live capture on {interface}")
+    return args
 
 
 def converted(path: str) -> TsharkSource:
