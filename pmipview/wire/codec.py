@@ -19,9 +19,10 @@ from dissectors.checksum import inet_checksum, pseudo_header
 from dissectors.dhcp import DhcpMessage, decode_dhcp, encode_dhcp
 from dissectors.errors import DecodeError
 from dissectors.ip import IPProto, IPv4, IPv6, encode_ipv4, encode_ipv6
-from dissectors.mh import decode_mh, encode_mh
+from dissectors.mh import BindingAck, decode_mh, encode_mh
 from dissectors.udp import IPPROTO_UDP, UDP, encode_udp
 from pmipview.agents.base import BACKHAUL, Address, Packet
+from pmipview.agents.lma_wire import encode_pba
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ def decode_dhcp_datagram(payload: bytes, src: Address, dst: Address, sport: int,
 def encode_payload(packet: Packet) -> bytes:
     """The bytes a socket sends for ``packet`` (no IP header; UDP's added by the kernel)."""
     msg = packet.message
+    if type(msg) is BindingAck:
+        return encode_pba(msg)  # the same bytes as encode_mh, from a template per shape
     if isinstance(msg, DhcpMessage):
         return encode_dhcp(msg)
     return encode_mh(msg)

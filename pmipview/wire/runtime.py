@@ -213,7 +213,7 @@ class Runtime:
             self.counters.shed += transport.shed - shed  # type: ignore[attr-defined]
 
     def _read_fast(self, transport: Any, table: Any) -> None:
-        """(``transport``: a signaling transport, with ``receive_raw``, ``decode`` and
+        """(``transport``: a signaling transport, with ``receive_raw``, ``packet`` and
         ``reply``.)  Each datagram in order: the fast path's answer, or the slow path (decode, core,
         encode) after which the fast path may learn the answer."""
         got = transport.receive_raw()
@@ -240,7 +240,7 @@ class Runtime:
                 else:
                     c.send_errors += 1
                 continue
-            _, packet = transport.decode(payload, peer, dst)
+            packet = transport.packet(payload, peer, dst)
             if isinstance(packet, Undecodable):
                 c.undecodable[packet.reason.split(":")[0]] += 1
                 continue

@@ -22,6 +22,7 @@ from typing import Any
 from dissectors.ip import IPProto
 from dissectors.mh_codes import PMIP6_CNTL_PORT
 from pmipview.agents.base import BACKHAUL, Address, Packet
+from pmipview.agents.lma_wire import read_pbu
 from pmipview.wire.codec import Undecodable, decode_mh_datagram, encode_payload
 
 RCVBUF = 32 << 20  # room for a burst of load while the core is busy (capped by rmem_max)
@@ -152,6 +153,10 @@ class _Socketed:
     def decode(self, payload: bytes, peer: Any, dst: Address) -> Decoded:
         raise NotImplementedError
 
+    def packet(self, payload: bytes, peer: Any, dst: Address) -> Packet | Undecodable:
+        """What :meth:`decode` gives, without the :class:`Datagram` (nothing observes it)."""
+        return self.decode(payload, peer, dst)[1]
+
     def reply(self, payload: bytes | bytearray, peer: Any) -> bool:
         """Send raw bytes back to ``peer`` from the bound address (the fast path)."""
         try:
@@ -189,6 +194,12 @@ class Udp4Transport(_Socketed):
         src = _v4_of(peer[0])
         d = Datagram(payload, src, dst, peer[1], self.port, peer)
         return d, decode_mh_datagram(payload, src, dst, peer[1], self.port)
+
+    def packet(self, payload: bytes, peer: Any, dst: Address) -> Packet | Undecodable:
+        src = _v4_of(peer[0])
+        # the common PBU shapes without the full decoder (the same Packet: lma_wire)
+        return (read_pbu(payload, src, dst, peer[1], self.port)
+                or decode_mh_datagram(payload, src, dst, peer[1], self.port))
 
     def _pktinfo(self, level: int, kind: int, data: bytes) -> Address | None:
         return _pktinfo4([(level, kind, data)])

@@ -1,0 +1,152 @@
+"""CPU per PBU of the LMA's runtime (``pmipview.wire.runtime``) on loopback, in one process.
+
+    .venv/bin/python bench/lma_stages.py                   # 100,000 MNs, bursts of 1 and 64
+    PYTHONPATH=/work/main /work/main/.venv/bin/python bench/lma_stages.py   # main, A/B
+
+The LMA runs as ``pmipview lma`` runs it (``Udp4Transport`` on 127.0.0.1, ``Runtime``
+with the refresh fast path and shedding on, no observers); 14 client sockets on
+127.0.1.x send PBUs built by the load generator's templates (``pmipview.load.wire``) in
+bursts of ``--burst`` datagrams, then the runtime's ``step`` runs until every PBU of the
+burst is answered.  Only the CPU time (``process_time``: user + system) spent inside
+``step`` is counted: the LMA's reads, decoding, core, encoding and sends, not the
+client's.  Phases: every MN attaches, then refreshes twice (the first refresh of a
+session takes the slow path and leaves the fast path its template, the second is a
+fast-path hit).  Also: the RSS this process gained per binding.  Medians of ``--rounds``.
+Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import select
+import socket
+import statistics
+import sys
+import time
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pmipview.agents.lma import LMA, LMAConfig  # noqa: E402
+from pmipview.agents.pool import AddressPool  # noqa: E402
+from pmipview.load.wire import ATTACH, REFRESH, PbuFactory, pba_hoa, pba_mn  # noqa: E402
+from pmipview.wire.runtime import Runtime  # noqa: E402
+from pmipview.wire.transport import Udp4Transport  # noqa: E402
+
+MAGS = 14
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Bench:
+    def __init__(self, mns: int) -> None:
+        net = IPv4Network("10.64.0.0/14")
+        self.lma = LMA(LMAConfig(pool=AddressPool(net, frozenset({net[1]})),
+                                 default_router=net[1]))
+        self.transport = Udp4Transport(IPv4Address("127.0.0.1"), 0)
+        self.rt = Runtime(self.lma, [self.transport], fast_path=True, shed_after=1.0)
+        dest = ("127.0.0.1", self.transport.port)
+        self.clients = []
+        for k in range(MAGS):
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.bind((f"127.0.1.{k + 1}", 0))
+            c.connect(dest)
+            c.setblocking(False)
+            self.clients.append(c)
+        self.factory = PbuFactory(150)
+        self.mns = mns
+        self.seq = [0] * mns
+        self.hoa = [0] * mns
+
+    def phase(self, kind: int, burst: int) -> float:
+        """CPU µs per PBU inside ``Runtime.step`` for one PBU of ``kind`` per MN."""
+        build, step, clients = self.factory.build, self.rt.step, self.clients
+        spent = 0.0
+        answered = 0
+        next_freeze = time.monotonic() + 0.5
+        for first in range(0, self.mns, burst):
+            todo = range(first, min(first + burst, self.mns))
+            for i in todo:
+                s = self.seq[i] = (self.seq[i] + 1) & 0xFFFF
+                raw = build(kind, i, s) if kind == ATTACH else build(kind, i, s,
+                                                                      self.hoa[i], 14)
+                clients[i % MAGS].send(raw)
+            want = answered + len(todo)
+            for _ in range(1000):
+                select.select([self.transport.sock], [], [], 0.05)  # arrived (not counted)
+                t = time.process_time()
+                step(0.0)
+                spent += time.process_time() - t
+                ready, _, _ = select.select(clients, [], [], 0.05)
+                for c in ready:
+                    while True:
+                        try:
+                            pba = c.recv(2048)
+                        except BlockingIOError:
+                            break
+                        answered += 1
+                        mn, hoa = pba_mn(pba), pba_hoa(pba)
+                        if mn is not None and hoa is not None:
+                            self.hoa[mn] = hoa[2]
+                if answered >= want:
+                    break
+            else:
+                raise SystemExit(f"no answer to PBUs {first}..: {self.rt.counters}")
+            if time.monotonic() >= next_freeze:  # as Runtime.run does on every tick
+                gc.freeze()
+                next_freeze = time.monotonic() + 0.5
+        return spent / self.mns * 1e6
+
+    def close(self) -> None:
+        self.rt.close()
+        for c in self.clients:
+            c.close()
+
+
+def one(mns: int, burst: int) -> dict[str, float]:
+    gc.collect()
+    before = rss_kb()
+    b = Bench(mns)
+    try:
+        out = {"attach": b.phase(ATTACH, burst), "refresh (slow, learns)":
+               b.phase(REFRESH, burst), "refresh (fast path)": b.phase(REFRESH, burst)}
+        out["RSS B per binding"] = (rss_kb() - before) * 1024 / max(1, len(b.lma))
+        assert len(b.lma) == mns, len(b.lma)
+        return out
+    finally:
+        b.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mns", type=int, default=100_000)
+    ap.add_argument("--burst", default="1,64", help="datagrams per step (comma list)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    import pmipview
+
+    print(f"code: {Path(pmipview.__file__).parent.parent}", flush=True)
+    result: dict[str, dict[str, float]] = {}
+    for burst in (int(x) for x in a.burst.split(",")):
+        rounds = [one(a.mns, burst) for _ in range(a.rounds)]
+        med = {k: round(statistics.median(r[k] for r in rounds), 1) for k in rounds[0]}
+        med["RSS B per binding"] = round(rounds[0]["RSS B per binding"])  # first: fresh heap
+        result[f"burst {burst}"] = med
+        print(f"burst {burst:4d}: " + ", ".join(f"{k} {v}" for k, v in med.items()),
+              flush=True)
+    if a.json:
+        Path(a.json).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
