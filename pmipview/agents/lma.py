@@ -114,7 +114,6 @@ from dissectors.mh_codes import (
     BAFlag,
     BAStatus,
     BEStatus,
-    BUFlag,
     HoAReplyStatus,
     RevocationTrigger,
     name_of,
@@ -123,7 +122,6 @@ from dissectors.mh_options import (
     IPv4DefaultRouter,
     IPv4DHCPSupportMode,
     IPv4HoAReply,
-    LinkLocalAddress,
     MobilityOption,
     Timestamp,
 )
@@ -145,6 +143,8 @@ from pmipview.agents.lma_policy import (
 )
 from pmipview.agents.pool import AddressPool
 
+_DHCP_SERVER, _DHCP_RELAY = IPv4DHCPSupportMode(True), IPv4DHCPSupportMode(False)
+
 __all__ = ["LMA", "PROHIBITED", "UNSPECIFIED", "AddressPool", "Binding", "LMAConfig",
            "PoolOwner", "Profile"]
 
@@ -160,6 +160,7 @@ class LMA(PeerSignaling):
         self._pending: dict[int, PendingBRI] = {}
         self._peers: dict[Address, Peer] = {}
         self._hb_seq = 0
+        self._router_opt: IPv4DefaultRouter | None = None
         self.reload(config.profiles, config.default_profile)
 
     def reload(self, profiles: dict[str, Profile], default_profile: Profile | None) -> None:
@@ -186,9 +187,12 @@ class LMA(PeerSignaling):
 
     def next_timer(self) -> float | None:
         first = self._cache.next_expiry()
+        hb = self.config.heartbeat_interval is not None
+        if not self._pending and not hb:  # the usual case: expiries only (every wakeup)
+            return first if first is not None and math.isfinite(first) else None
         times = [first] if first is not None else []
         times += [p.deadline for p in self._pending.values()]
-        if self.config.heartbeat_interval is not None:
+        if hb:
             active = self._cache.at_mag
             times += [p.next_at for p in self._peers.values() if active[p.addr] > 0]
         times = [t for t in times if math.isfinite(t)]
@@ -304,13 +308,14 @@ class LMA(PeerSignaling):
         assert req.mnid is not None
         cache = self._cache
         sid = cache.next_sid
-        owner = PoolOwner(sid, req.mnid.text)
+        nai = req.nai or ""
+        owner = PoolOwner(sid, nai)
         hnps = cache.plan_hnps(req, None, profile, sid) if req.hnps else ()
         hoa = cache.plan_hoa(req, None, profile, owner) if req.v4 else None
         if hoa is not None and not cache.take_hoa(hoa, owner):
             raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
         session = Session(sid, req.mnid, req.att, req.lli, req.hi, req.src, req.port,
-                          req.packet.dst, now, hoa=hoa, owner=owner)
+                          req.packet.dst, now, hoa=hoa, owner=owner, nai=nai)
         cache.add(session, hnps)
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)
@@ -411,7 +416,7 @@ class LMA(PeerSignaling):
     def _accept(self, req: Request, session: Session, units: int,
                 profile: Profile | None) -> list[Output]:
         """The accepted PBA (empty when the PBU had A=0); ``profile`` None: de-registration."""
-        if not req.pbu.flags & BUFlag.A:
+        if not req.ack:
             return []
         opts: list[MobilityOption] = [req.mnid]
         if req.hnps:
@@ -428,18 +433,25 @@ class LMA(PeerSignaling):
         hoa = session.hoa if session.hoa is not None else req.v4[0].address
         plen = pool.prefix_len if session.hoa is not None else req.v4[0].prefix_len
         opts: list[MobilityOption] = [IPv4HoAReply(HoAReplyStatus.SUCCESS, hoa, plen),
-                                      IPv4DefaultRouter(self.config.default_router)]
+                                      self._router_option()]
         mode = profile.dhcp_mode if profile is not None else None
         if mode in ("server", "relay"):
-            opts.append(IPv4DHCPSupportMode(mode == "server"))
+            opts.append(_DHCP_SERVER if mode == "server" else _DHCP_RELAY)
         return opts
+
+    def _router_option(self) -> IPv4DefaultRouter:
+        """One option object for every PBA (options are immutable by convention)."""
+        router = self.config.default_router
+        opt = self._router_opt
+        if opt is None or opt.address != router:
+            opt = self._router_opt = IPv4DefaultRouter(router)
+        return opt
 
     @staticmethod
     def _echo(req: Request, stamp: Timestamp | None) -> list[MobilityOption]:
         """HI, ATT, MN-LLI, Timestamp (``stamp`` replaces it) and LLA as in the request."""
         opts: list[MobilityOption | None] = [req.hi_opt, req.att_opt, req.lli_opt,
-                                             stamp or req.timestamp,
-                                             req.pbu.option(LinkLocalAddress)]
+                                             stamp or req.timestamp, req.lla]
         return [o for o in opts if o is not None]
 
     def _reject(self, now: float, req: Request, rej: Reject) -> list[Output]:

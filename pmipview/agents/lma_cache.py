@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Network
 
 from dissectors.mh_codes import BAStatus, HandoffIndicator
@@ -80,7 +80,7 @@ class Session:
     last_seq: int = 0
     last_ts: int | None = None
     updated: float = 0.0
-    nai: str = field(init=False)
+    nai: str = ""              # the MN-ID as text (computed from ``mnid`` when not given)
     owner: PoolOwner = None  # type: ignore[assignment]
     queued: float | None = None
     fast_key: bytes | None = None
@@ -88,7 +88,8 @@ class Session:
     fast_pba: bytes | None = None
 
     def __post_init__(self) -> None:
-        self.nai = self.mnid.text
+        if not self.nai:
+            self.nai = self.mnid.text
         if self.owner is None:
             self.owner = PoolOwner(self.sid, self.nai)
 
@@ -337,7 +338,10 @@ class BindingCache:
         static = profile.static_hoa
         if static is not None and static in pool and pool.owner_of(static) in (None, owner):
             return static
-        addr = pool.lowest_free(Avoid(self.statics, nai, self.config.default_router))
+        router = self.config.default_router
+        # the router is usually left out of the pool: then only other NAIs' statics matter
+        avoid = Avoid(self.statics, nai, router) if self.statics or router in pool else ()
+        addr = pool.lowest_free(avoid)
         if addr is not None:
             return addr
         raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)

@@ -34,7 +34,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dissectors.mh import encode_mh
+from pmipview.agents.lma_wire import encode_pba
 
 if TYPE_CHECKING:
     from dissectors.mh import BindingAck
@@ -114,7 +114,7 @@ class FastPath:
             return
         forget(s)
         try:
-            template = encode_mh(offer.ba)
+            template = encode_pba(offer.ba)  # the bytes just sent, from their template
         except (ValueError, OverflowError):
             return
         key = payload[8:]

@@ -13,12 +13,13 @@ from ipaddress import IPv4Address, IPv6Address, IPv6Network
 from typing import Any
 
 from dissectors.mh import BindingUpdate
-from dissectors.mh_codes import BAStatus, HoAReplyStatus
+from dissectors.mh_codes import BAStatus, BUFlag, HoAReplyStatus
 from dissectors.mh_options import (
     AccessTechnologyOpt,
     HandoffIndicatorOpt,
     HomeNetworkPrefix,
     IPv4HoARequest,
+    LinkLocalAddress,
     MNIdentifier,
     MNLinkLayerId,
     Timestamp,
@@ -100,7 +101,8 @@ class Ignore(Exception):
 
 
 _FIRST = {MNIdentifier: 0, HandoffIndicatorOpt: 1, AccessTechnologyOpt: 2, MNLinkLayerId: 3,
-          Timestamp: 4}
+          Timestamp: 4, LinkLocalAddress: 5}
+_BU_A = int(BUFlag.A)
 
 
 class Request:
@@ -109,12 +111,12 @@ class Request:
     Read once per PBU, in one pass over the options; every field the core looks at more
     than once (NAI, HI, ATT, MN-LLI text, source, port, specific HoA) is computed here."""
 
-    __slots__ = ("att", "att_opt", "bad_prefix", "hi", "hi_opt", "hnps", "lli", "lli_opt",
-                 "mnid", "nai", "packet", "pbu", "port", "prefixes", "specific_v4", "src",
-                 "timestamp", "v4")
+    __slots__ = ("ack", "att", "att_opt", "bad_prefix", "hi", "hi_opt", "hnps", "lla", "lli",
+                 "lli_opt", "mnid", "nai", "packet", "pbu", "port", "prefixes", "specific_v4",
+                 "src", "timestamp", "v4")
 
     def __init__(self, packet: Packet, pbu: BindingUpdate) -> None:
-        first: list[Any] = [None] * 5  # by _FIRST: MN-ID, HI, ATT, MN-LLI, Timestamp options
+        first: list[Any] = [None] * 6  # by _FIRST: MN-ID, HI, ATT, MN-LLI, Timestamp, LLA
         hnps: list[HomeNetworkPrefix] = []
         v4: list[IPv4HoARequest] = []
         for o in pbu.options:
@@ -127,7 +129,7 @@ class Request:
                 hnps.append(o)  # type: ignore[arg-type]
             elif t is IPv4HoARequest:
                 v4.append(o)  # type: ignore[arg-type]
-        mnid, hi_opt, att_opt, lli_opt, ts = first
+        mnid, hi_opt, att_opt, lli_opt, ts, self.lla = first
         prefixes: list[IPv6Network] = []
         bad = False
         for h in hnps:
@@ -138,6 +140,7 @@ class Request:
                 continue
             prefixes.append(IPv6Network((h.prefix, h.prefix_len), strict=False))
         self.packet, self.pbu = packet, pbu
+        self.ack = bool(int(pbu.flags) & _BU_A)  # A=0: no PBA when accepted
         self.mnid, self.hi_opt, self.att_opt, self.lli_opt = mnid, hi_opt, att_opt, lli_opt
         self.hnps, self.v4, self.timestamp = tuple(hnps), tuple(v4), ts
         self.prefixes = tuple(dict.fromkeys(prefixes))
@@ -177,7 +180,7 @@ def authorize(cfg: LMAConfig, req: Request) -> Profile:
         raise Reject(BAStatus.MISSING_HOME_NETWORK_PREFIX_OPTION)
     if len(req.v4) > 1:
         raise Reject(BAStatus.MULTIPLE_IPV4_HOME_ADDRESS_ASSIGNMENT_NOT_SUPPORTED)
-    profile = cfg.profiles.get(req.mnid.text, cfg.default_profile)
+    profile = cfg.profiles.get(req.nai, cfg.default_profile)  # type: ignore[arg-type]
     if profile is None:
         raise Reject(BAStatus.NOT_LMA_FOR_THIS_MOBILE_NODE)
     if not profile.allowed:

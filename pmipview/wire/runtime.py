@@ -172,7 +172,12 @@ class Runtime:
                 break
             if until is not None and until():
                 break
-            deadline = min(x for x in (self.core.next_timer(), end, next_tick) if x is not None)
+            deadline = next_tick
+            due = self.core.next_timer()
+            if due is not None and due < deadline:
+                deadline = due
+            if end is not None and end < deadline:
+                deadline = end
             self.step(max(0.0, deadline - now))
             now = self.clock()
             if now >= next_tick:

@@ -77,6 +77,7 @@ class _Socketed:
     shed = 0                   # PBUs dropped unread because they waited > shed_after
     shed_after: float | None = None
     _wild = False
+    _behind = True             # the last read found a queue: look at arrival times
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -125,10 +126,15 @@ class _Socketed:
 
     def receive_raw(self, limit: int = BATCH) -> list[tuple[bytes, Any, Address]]:
         """Up to ``limit`` waiting datagrams as (payload, peer, local address), oldest
-        first, after shedding (see :meth:`shed_older_than`)."""
+        first, after shedding (see :meth:`shed_older_than`).  Arrival times are read
+        (``recvmsg``, its ancillary data, a clock) only while the LMA is behind: when the
+        previous read found more than one datagram waiting.  One datagram per wakeup means
+        no queue, and nothing in it can have waited long; a backlog shows as a batch, and
+        from the next read on its old PBUs are shed."""
         got: list[tuple[bytes, Any, Address]] = []
         shed_after = self.shed_after
-        stamped = shed_after is not None
+        stamped = shed_after is not None and self._behind
+        shed = self.shed
         read = self._read
         for _ in range(limit):
             try:
@@ -144,6 +150,7 @@ class _Socketed:
                     continue
                 stamped = False   # fresh: everything behind it in the queue is fresher
             got.append((payload, peer, dst))
+        self._behind = len(got) > 1 or self.shed != shed
         return got
 
     def receive(self, limit: int = BATCH) -> list[Decoded]:
