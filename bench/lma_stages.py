@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import select
 import socket
 import statistics
@@ -28,7 +29,7 @@ import time
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-if __package__ in (None, ""):
+if not os.environ.get("PYTHONPATH"):  # PYTHONPATH picks the code measured (A/B)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pmipview.agents.lma import LMA, LMAConfig  # noqa: E402

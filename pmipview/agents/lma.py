@@ -314,7 +314,8 @@ class LMA(PeerSignaling):
         hoa = cache.plan_hoa(req, None, profile, owner) if req.v4 else None
         if hoa is not None and not cache.take_hoa(hoa, owner):
             raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
-        session = Session(sid, req.mnid, req.att, req.lli, req.hi, req.src, req.port,
+        session = Session(sid, req.mnid, req.att, req.lli, req.hi, req.src,
+                          cache.port_of(req.port),
                           req.packet.dst, now, hoa=hoa, owner=owner, nai=nai)
         cache.add(session, hnps)
         units = self._stamp(now, req, session)
@@ -329,7 +330,7 @@ class LMA(PeerSignaling):
         hoa = cache.plan_hoa(req, session, profile, session.owner) if req.v4 else session.hoa
         cache.set_hoa(session, hoa)
         cache.set_hnps(session, hnps)
-        session.mag_port, session.lmaa = req.port, req.packet.dst
+        session.mag_port, session.lmaa = cache.port_of(req.port), req.packet.dst
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)
         event = Event("refreshed", session.nai, self._detail(session))
@@ -350,7 +351,7 @@ class LMA(PeerSignaling):
         cache.set_hoa(session, hoa)
         cache.set_hnps(session, hnps)
         cache.move(session, req.src)
-        session.mag_port, session.lmaa = req.port, req.packet.dst
+        session.mag_port, session.lmaa = cache.port_of(req.port), req.packet.dst
         session.att, session.lli = req.att, req.lli
         units = self._stamp(now, req, session)
         self._learn_peer(now, req)

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Network
 
+from dissectors.link import format_mac
 from dissectors.mh_codes import BAStatus, HandoffIndicator
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.base import Address
@@ -67,7 +68,7 @@ class Session:
     sid: int
     mnid: MNIdentifier
     att: int
-    lli: str | None
+    lli: bytes | None          # the MN-LLI's bytes (text in the snapshot)
     hi: int
     mag: Address
     mag_port: int | None
@@ -122,6 +123,7 @@ class BindingCache:
         # NAI -> its sessions, oldest first (a list: one per NAI costs 64 B, a dict 232)
         self.by_nai: dict[str, list[Session]] = {}
         self._mags: dict[Address, Address] = {}            # one address object per MAG
+        self._ports: dict[int, int] = {}                   # one int object per MAG port
         self.expiry: list[tuple[float, int]] = []          # heap of (expires, sid)
         self.at_mag: Counter[Address] = Counter()          # MAG -> sessions there
         self.statics: dict[IPv4Address, str] = {}
@@ -179,6 +181,14 @@ class BindingCache:
     def mag_of(self, addr: Address) -> Address:
         """The one address object kept for a MAG (each datagram brings its own copy)."""
         return self._mags.setdefault(addr, addr)
+
+    def port_of(self, port: int | None) -> int | None:
+        """One int object per MAG port (each datagram brings its own: 32 B a session)."""
+        if port is None:
+            return None
+        if len(self._ports) >= 4096:
+            self._ports.clear()
+        return self._ports.setdefault(port, port)
 
     def move(self, session: Session, mag: Address) -> None:
         self.at_mag[session.mag] -= 1
@@ -238,7 +248,8 @@ class BindingCache:
     def snapshot(self, s: Session) -> Binding:
         v4 = s.hoa is not None
         return Binding(
-            session=s.sid, nai=s.nai, lli=s.lli, att=s.att, hi=s.hi, proxy_coa=s.mag,
+            session=s.sid, nai=s.nai, lli=None if s.lli is None else format_mac(s.lli),
+            att=s.att, hi=s.hi, proxy_coa=s.mag,
             transport=f"ipv{s.mag.version}", lmaa=s.lmaa, hoa=s.hoa,
             prefix_len=self.config.pool.prefix_len if v4 else None,
             default_router=self.config.default_router if v4 else None, hnps=s.hnps,

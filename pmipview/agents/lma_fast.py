@@ -139,7 +139,7 @@ def forget(s: Session) -> None:
         s.fast_key = s.fast_in = s.fast_pba = None
 
 
-def lookup_was_direct(session: Session, lli: str | None, att: int, src: Address) -> bool:
+def lookup_was_direct(session: Session, lli: bytes | None, att: int, src: Address) -> bool:
     """The slow path found ``session`` by its own link (so the same PBU finds it again
     whatever other sessions of the NAI come and go)."""
     return session.lli == lli and session.att == att and session.mag == src

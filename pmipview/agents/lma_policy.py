@@ -148,9 +148,9 @@ class Request:
         self.nai: str | None = mnid.text if mnid is not None else None
         self.hi: int = int(hi_opt.hi) if hi_opt is not None else 0
         self.att: int = int(att_opt.att) if att_opt is not None else 0
-        # the MN-LLI as text; an all-zero identifier counts as absent (RFC 5213 §6.9.1.1)
-        self.lli: str | None = (lli_opt.text if lli_opt is not None and any(lli_opt.lli)
-                                else None)
+        # the MN-LLI's bytes; an all-zero identifier counts as absent (RFC 5213 §6.9.1.1)
+        self.lli: bytes | None = (lli_opt.lli if lli_opt is not None and any(lli_opt.lli)
+                                  else None)
         self.src: Address = packet.src
         self.port: int | None = packet.sport if packet.src.version == 4 else None
         self.specific_v4: IPv4Address | None = (
