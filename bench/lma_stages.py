@@ -32,11 +32,11 @@ from pathlib import Path
 if not os.environ.get("PYTHONPATH"):  # PYTHONPATH picks the code measured (A/B)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pmipview.agents.lma import LMA, LMAConfig  # noqa: E402
-from pmipview.agents.pool import AddressPool  # noqa: E402
-from pmipview.load.wire import ATTACH, REFRESH, PbuFactory, pba_hoa, pba_mn  # noqa: E402
-from pmipview.wire.runtime import Runtime  # noqa: E402
-from pmipview.wire.transport import Udp4Transport  # noqa: E402
+from pmipview.agents.lma import LMA, LMAConfig
+from pmipview.agents.pool import AddressPool
+from pmipview.load.wire import ATTACH, REFRESH, PbuFactory, pba_hoa, pba_mn
+from pmipview.wire.runtime import Runtime
+from pmipview.wire.transport import Udp4Transport
 
 MAGS = 14
 
@@ -127,18 +127,101 @@ def one(mns: int, burst: int) -> dict[str, float]:
         b.close()
 
 
+def _proc(pid: int) -> tuple[float, float]:
+    """(CPU seconds, RSS MB) of a live process, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    rss = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+    return cpu, rss
+
+
+def process(mns: int, burst: int) -> dict[str, float]:
+    """The same phases against a ``pmipview lma`` process (CPU 0), sent closed-loop (a
+    burst, then its answers) so that it is never overloaded: its CPU µs per PBU and its
+    RSS (/proc) after each phase."""
+    import subprocess
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = os.environ.get("PYTHONPATH") or str(Path(__file__).resolve().parent.parent)
+    pin = (lambda: os.sched_setaffinity(0, {0})) if (os.cpu_count() or 1) > 1 else None
+    lma = subprocess.Popen([sys.executable, "-m", "pmipview", "lma", "--listen", "127.0.0.1",
+                            "--port", str(port), "--pool", "10.64.0.0/14", "--no-live"],
+                           cwd=code, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, preexec_fn=pin)
+    try:
+        assert lma.stdout is not None
+        lma.stdout.readline()
+        clients = []
+        for k in range(MAGS):
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.bind((f"127.0.1.{k + 1}", 0))
+            c.connect(("127.0.0.1", port))
+            c.setblocking(False)
+            clients.append(c)
+        factory, seqs, hoas = PbuFactory(150), [0] * mns, [0] * mns
+        out: dict[str, float] = {"RSS MB at start": round(_proc(lma.pid)[1], 1)}
+        for label, kind in (("attach", ATTACH), ("refresh (slow, learns)", REFRESH),
+                            ("refresh (fast path)", REFRESH)):
+            cpu0 = _proc(lma.pid)[0]
+            for first in range(0, mns, burst):
+                todo = range(first, min(first + burst, mns))
+                for i in todo:
+                    q = seqs[i] = (seqs[i] + 1) & 0xFFFF
+                    raw = factory.build(kind, i, q) if kind == ATTACH else factory.build(
+                        kind, i, q, hoas[i], 14)
+                    clients[i % MAGS].send(raw)
+                left = len(todo)
+                while left:
+                    ready, _, _ = select.select(clients, [], [], 5.0)
+                    if not ready:
+                        raise SystemExit(f"pmipview lma did not answer PBUs {first}..")
+                    for c in ready:
+                        while True:
+                            try:
+                                pba = c.recv(2048)
+                            except BlockingIOError:
+                                break
+                            left -= 1
+                            mn, hoa = pba_mn(pba), pba_hoa(pba)
+                            if mn is not None and hoa is not None:
+                                hoas[mn] = hoa[2]
+            cpu1, rss = _proc(lma.pid)
+            out[f"{label} µs"] = round((cpu1 - cpu0) / mns * 1e6, 1)
+            out[f"RSS MB after {label}"] = round(rss, 1)
+        for c in clients:
+            c.close()
+        return out
+    finally:
+        lma.terminate()
+        lma.wait(10)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mns", type=int, default=100_000)
     ap.add_argument("--burst", default="1,64", help="datagrams per step (comma list)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--process", action="store_true",
+                    help="against a pmipview lma process instead of an in-process runtime")
     a = ap.parse_args()
     import pmipview
 
     print(f"code: {Path(pmipview.__file__).parent.parent}", flush=True)
     result: dict[str, dict[str, float]] = {}
     for burst in (int(x) for x in a.burst.split(",")):
+        if a.process:
+            rounds = [process(a.mns, burst) for _ in range(a.rounds)]
+            med = {k: round(statistics.median(r[k] for r in rounds), 1) for k in rounds[0]}
+            result[f"process, burst {burst}"] = med
+            print(f"process, burst {burst:4d}: " + ", ".join(f"{k} {v}" for k, v in med.items()),
+                  flush=True)
+            continue
         rounds = [one(a.mns, burst) for _ in range(a.rounds)]
         med = {k: round(statistics.median(r[k] for r in rounds), 1) for k in rounds[0]}
         med["RSS B per binding"] = round(rounds[0]["RSS B per binding"])  # first: fresh heap

@@ -263,7 +263,7 @@ class LMA(PeerSignaling):
         fast = self.fast
         if fast is not None:
             fast.offer = None
-            for s in self._cache.by_nai.get(req.nai or "", ()):
+            for s in self._cache.nai_sessions(req.nai):
                 forget(s)  # this PBU may change what the NAI's cached refreshes get
         try:
             profile = authorize(self.config, req)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Network
 
 from dissectors.link import format_mac
-from dissectors.mh_codes import BAStatus, HandoffIndicator
+from dissectors.mh_codes import BAStatus, HandoffIndicator, MNIdSubtype
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.base import Address
 from pmipview.agents.lma_fast import forget
@@ -63,10 +63,11 @@ class Binding:
 class Session:
     """One Binding Cache entry (mutable; :class:`Binding` is its snapshot).  ``queued``
     is the time of its one entry in the expiry heap (None: none); ``fast_*`` are the
-    refresh fast path's template (:mod:`pmipview.agents.lma_fast`)."""
+    refresh fast path's template (:mod:`pmipview.agents.lma_fast`).  ``mnid`` is kept
+    only when the NAI text does not give it back (:meth:`mn_identifier`): 110 B a session."""
 
     sid: int
-    mnid: MNIdentifier
+    mnid: MNIdentifier | None
     att: int
     lli: bytes | None          # the MN-LLI's bytes (text in the snapshot)
     hi: int
@@ -89,10 +90,18 @@ class Session:
     fast_pba: bytes | None = None
 
     def __post_init__(self) -> None:
-        if not self.nai:
-            self.nai = self.mnid.text
+        mnid = self.mnid
+        if mnid is not None:
+            if not self.nai:
+                self.nai = mnid.text
+            if mnid.subtype == MNIdSubtype.NAI and mnid.identifier == self.nai.encode():
+                self.mnid = None  # MNIdentifier.nai(self.nai) is equal to it
         if self.owner is None:
             self.owner = PoolOwner(self.sid, self.nai)
+
+    def mn_identifier(self) -> MNIdentifier:
+        """The MN Identifier option of the session's PBUs (for the BRI)."""
+        return self.mnid if self.mnid is not None else MNIdentifier.nai(self.nai)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +129,9 @@ class BindingCache:
         self.config = config
         self.sessions: dict[int, Session] = {}
         self.by_hnp: dict[IPv6Network, int] = {}
-        # NAI -> its sessions, oldest first (a list: one per NAI costs 64 B, a dict 232)
-        self.by_nai: dict[str, list[Session]] = {}
+        # NAI -> its session, or its sessions oldest first when several (multihoming): a
+        # list for each NAI would cost ~90 B a binding (see nai_sessions)
+        self.by_nai: dict[str, Session | list[Session]] = {}
         self._mags: dict[Address, Address] = {}            # one address object per MAG
         self._ports: dict[int, int] = {}                   # one int object per MAG port
         self.expiry: list[tuple[float, int]] = []          # heap of (expires, sid)
@@ -155,7 +165,7 @@ class BindingCache:
         return self._lookup_by_link(req)
 
     def _lookup_by_link(self, req: Request) -> Session | None:
-        mine = self.by_nai.get(req.nai or "", ())
+        mine = self.nai_sessions(req.nai)
         lli = req.lli
         for s in mine:
             if s.att == req.att and s.lli == lli and (lli is not None or s.mag == req.src):
@@ -167,13 +177,26 @@ class BindingCache:
         return None
 
     def of_nai(self, nai: str) -> list[Session]:
-        return list(self.by_nai.get(nai, ()))
+        return list(self.nai_sessions(nai))
+
+    def nai_sessions(self, nai: str | None) -> tuple[Session, ...] | list[Session]:
+        """The NAI's sessions, oldest first (a view: do not change it)."""
+        got = self.by_nai.get(nai or "")
+        if got is None:
+            return ()
+        return got if type(got) is list else (got,)  # type: ignore[return-value]
 
     # --- entries ----------------------------------------------------------------------
     def add(self, session: Session, hnps: tuple[IPv6Network, ...]) -> None:
         self.next_sid = max(self.next_sid, session.sid + 1)
         self.sessions[session.sid] = session
-        self.by_nai.setdefault(session.nai, []).append(session)
+        have = self.by_nai.get(session.nai)
+        if have is None:
+            self.by_nai[session.nai] = session
+        elif type(have) is list:
+            have.append(session)
+        else:
+            self.by_nai[session.nai] = [have, session]  # type: ignore[list-item]
         session.mag = self.mag_of(session.mag)
         self.at_mag[session.mag] += 1
         self.set_hnps(session, hnps)
@@ -209,11 +232,13 @@ class BindingCache:
         self.set_hoa(session, None)
         self.set_hnps(session, ())
         if self.sessions.pop(session.sid, None) is not None:
-            mine = self.by_nai.get(session.nai, [])
-            if session in mine:
-                mine.remove(session)
-            if not mine:
-                self.by_nai.pop(session.nai, None)
+            have = self.by_nai.get(session.nai)
+            if have is session:
+                del self.by_nai[session.nai]
+            elif type(have) is list and session in have:
+                have.remove(session)
+                if len(have) == 1:
+                    self.by_nai[session.nai] = have[0]
             self.at_mag[session.mag] -= 1
             if self.at_mag[session.mag] <= 0:
                 del self.at_mag[session.mag]

@@ -104,7 +104,7 @@ class PeerSignaling:
             trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
                        else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
         flags = BRFlag.P | (BRFlag.V if old.hoa is not None and not old.hnps else 0)
-        opts: list[MobilityOption] = [session.mnid, *(hnp_option(n) for n in old.hnps)]
+        opts: list[MobilityOption] = [session.mn_identifier(), *(hnp_option(n) for n in old.hnps)]
         if old.hoa is not None:
             opts.append(IPv4HoARequest(old.hoa, old.prefix_len or 0))
         bri = BindingRevocation(BRType.BRI, trigger, seq, int(flags), tuple(opts))
