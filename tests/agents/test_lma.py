@@ -950,3 +950,16 @@ def test_any_interleaving_keeps_sessions_and_addresses_consistent(ops):
         holder = {b.session: b.proxy_coa for b in lma.bindings()}
         for ev in events(out, "retransmit"):  # never revoke the MAG that holds the session
             assert holder.get(ev.detail["session"]) != ev.detail["mag"]
+
+
+@pytest.mark.parametrize("mnid", [MNIdentifier(b"\x1b[2Jmn@x"), MNIdentifier(b"mn@x", 2),
+                                  MNIdentifier(b"\xffmn@x"), MNIdentifier.nai("mn@x")])
+def test_the_bri_names_the_mn_with_the_identifier_bytes_of_its_pbus(mnid):
+    """The session keeps its MN-ID object only when its NAI text does not give it back
+    (memory); either way the BRI carries the PBU's identifier, byte for byte."""
+    lma = make_lma()
+    attach(lma, nai=None, mag=MAG1_4, hnps=(), extra=(mnid,))
+    out = feed(lma, 3.0, over4(pbu(nai=None, seq=1, hi=2, hnps=(), extra=(mnid,)), MAG2_4))
+    assert the_pba(out)[1].status == 0
+    _, bri = the_bri(out)
+    assert bri.options[0] == mnid and bri.options[0].data() == mnid.data()

@@ -142,3 +142,41 @@ def test_without_shedding_every_old_pbu_is_answered():
     finally:
         client.close()
         rt.close()
+
+
+def test_arrival_stamps_are_read_only_while_behind():
+    """A lone datagram per read means no queue: the next read skips the stamps (recvmsg
+    and its ancillary data); a batch of several turns them back on, so a backlog's old
+    PBUs are shed from the read after it."""
+    rt, t = runtime(shed_after=1.0)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    dest = ("127.0.0.1", t.port)
+    reads: list[bool] = []
+    read = t._read
+
+    def spy(stamped: bool):
+        reads.append(stamped)
+        return read(stamped)
+
+    t._read = spy  # type: ignore[method-assign]
+    try:
+        _kernel_stamps_on_arrival(t, client)
+        reads.clear()
+        assert t._behind
+        client.sendto(raw_pbu(1, 1), dest)
+        time.sleep(0.05)
+        assert len(t.receive_raw()) == 1 and reads[0] is True and not t._behind
+        reads.clear()
+        for seq in (2, 3):
+            client.sendto(raw_pbu(seq, 5), dest)
+        time.sleep(0.05)
+        assert len(t.receive_raw()) == 2 and reads[0] is False and t._behind
+        reads.clear()
+        for seq in (4, 5):
+            client.sendto(raw_pbu(seq, 5), dest)
+        time.sleep(1.3)  # old now, and the LMA is behind: shed
+        assert t.receive_raw() == [] and reads[0] is True and t.shed == 2
+    finally:
+        client.close()
+        rt.close()
