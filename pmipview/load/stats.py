@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pmipview.load.wire import KINDS
+
 _SUB = 6                      # 64 sub-buckets per power of two
 _LINEAR = 1 << (_SUB + 1)     # below 128 µs each value has its own bucket
 _SIZE = (40 << _SUB) + _LINEAR
@@ -112,11 +114,16 @@ class Totals:
     revocations: int = 0         # BRIs answered with a BRA
     resyncs: int = 0             # PBA 135 (sequence out of window): retried past it
     send_errors: int = 0
-    by_kind: Counter[str] = field(default_factory=Counter)    # transactions by kind
+    kinds: list[int] = field(default_factory=lambda: [0] * len(KINDS))  # by kind number
 
     @property
     def answered(self) -> int:
         return self.accepted + sum(self.rejected.values())
+
+    @property
+    def by_kind(self) -> Counter[str]:
+        """Transactions by kind name (attach, refresh, handoff, detach)."""
+        return Counter({KINDS[k]: n for k, n in enumerate(self.kinds) if n})
 
 
 PERCENTILES = (50, 90, 99)
