@@ -176,17 +176,21 @@ class LoadCore:
 
     def next_timer(self, now: float) -> float:
         """When ``poll`` has work: the next scheduled PBU or retransmission deadline."""
-        due = [q[0][0] for q in self._timeouts if q]
-        if not self.stopping and not self.paused and not self.blocked:
+        due = self._expiry
+        if not (self.stopping or self.paused or self.blocked):
             # (blocked: every MN busy or --max-outstanding reached; an answer or a
             # timeout unblocks it, so there is nothing to do before either)
-            need = self.stats.totals.started + 1 - self.target(now)
-            due.append(now + max(need, 0.0) / self.rate if need > 0 else now)
-        if self.cfg.duration is not None and self.sending_ended is None:
-            due.append(self.start + self.cfg.duration)
-        if self.sending_ended is not None:
-            due.append(self.sending_ended + self.cfg.drain)
-        return min(due) if due else now + 0.25
+            need = self._totals.started + 1 - self.target(now)
+            at = now + need / self.rate if need > 0 else now
+            if at < due:
+                due = at
+        ended = self.sending_ended
+        if ended is None:
+            if self.cfg.duration is not None and self.start + self.cfg.duration < due:
+                due = self.start + self.cfg.duration
+        elif ended + self.cfg.drain < due:
+            due = ended + self.cfg.drain
+        return due if due != _NEVER else now + 0.25
 
     # -- sending ------------------------------------------------------------------------
 

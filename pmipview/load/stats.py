@@ -156,6 +156,9 @@ class Stats:
         self.totals = Totals()
         self.interval = Histogram()
         self.cumulative = Histogram()
+        # how long arrived answers waited to be read (the loop's own delay, not the
+        # target's; with kernel arrival stamps only): one value per read turn
+        self.read_delay = Histogram()
         self.rows: list[Row] = []
         self._base = (0, 0, 0, 0, 0, 0)
         self.offered_count = 0.0     # schedule's target count at the end of the last row
