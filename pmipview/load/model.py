@@ -128,15 +128,16 @@ class Population:
 
     def _attach(self) -> tuple[int, int, int] | None:
         q = self._detached
+        busy, state = self.busy, self.state
         for _ in range(min(len(q), _TRIES)):
             mn = q.popleft()
-            if self.busy[mn] or self.state[mn] != DETACHED:
+            if busy[mn] or state[mn] != DETACHED:
                 continue   # a stale entry (it attached again meanwhile)
-            self.busy[mn] = 1
-            self.mag[mn] = int(self._random() * self.n_mags)
+            busy[mn] = 1
+            mag = self.mag[mn] = int(self._random() * self.n_mags)
             self.hoa[mn] = 0
             self.plen[mn] = 0
-            return ATTACH, mn, self.mag[mn]
+            return ATTACH, mn, mag
         return None
 
     def _refresh_one(self) -> tuple[int, int, int] | None:
@@ -169,23 +170,24 @@ class Population:
     def done(self, mn: int, kind: int, ok: bool, hoa: int = 0, prefix_len: int = 0) -> None:
         """The transaction of ``mn`` ended: accepted (``ok``), rejected or timed out."""
         self.busy[mn] = 0
-        if self._never[mn]:
+        if self.warming and self._never[mn]:
             self._never[mn] = 0
             self.warming -= 1
+        state = self.state
         if kind == DETACH or not ok:
-            if self.state[mn] == ATTACHED:
+            if state[mn] == ATTACHED:
                 self._unlist(mn)
-                self.state[mn] = DETACHED
+                state[mn] = DETACHED
             self._detached.append(mn)
             return
         if hoa:
             self.hoa[mn] = hoa
             self.plen[mn] = prefix_len
-        if self.state[mn] != ATTACHED:
-            self.state[mn] = ATTACHED
+        if state[mn] != ATTACHED:
+            state[mn] = ATTACHED
             self._pos[mn] = len(self._att)
             self._att.append(mn)
-        stamp = (self._stamp[mn] + 1) & 0xFFFFFFFF
+        stamp = self._stamp[mn] + 1 & 0xFFFFFFFF
         self._stamp[mn] = stamp
         self._refresh.append((mn, stamp))
 

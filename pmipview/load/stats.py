@@ -55,11 +55,15 @@ class Histogram:
         self.sum_us = 0
 
     def record(self, us: int) -> None:
-        if us < 0:
-            us = 0
-        i = bucket_of(us) if us >= _LINEAR else us
-        if i >= _SIZE:
-            i = _SIZE - 1
+        if us < _LINEAR:
+            if us < 0:
+                us = 0
+            i = us
+        else:   # bucket_of, inline (once per answer)
+            e = us.bit_length() - _SUB - 1
+            i = (e << _SUB) + (us >> e)
+            if i >= _SIZE:
+                i = _SIZE - 1
         self.counts[i] += 1
         self.n += 1
         self.sum_us += us
