@@ -51,6 +51,7 @@ _BU = int(MHType.BU)
 _REJECT_FROM = REJECTED_FROM   # BA status >= 128: rejected (RFC 6275 §6.1.8)
 _OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
 _NEVER = float("inf")
+EXPIRE_EVERY = 0.005   # s: retransmission deadlines are looked at this often at most
 _RETIRED = 65536     # retransmitted keys remembered to tell a late PBA from a stray one
 
 
@@ -296,7 +297,10 @@ class LoadCore:
                 else:
                     totals.timeouts += 1
                     self._end(txn, False)
-        self._expiry = min((q[0][0] for q in self._timeouts if q), default=_NEVER)
+        # the next visit: the earliest deadline, but not sooner than EXPIRE_EVERY (most
+        # entries are of answered PBUs, dropped here in batches; RFC timers are >= 1 s)
+        due = min((q[0][0] for q in self._timeouts if q), default=_NEVER)
+        self._expiry = due if due > now + EXPIRE_EVERY else now + EXPIRE_EVERY
 
     def _end(self, txn: _Txn, ok: bool, hoa: int = 0, plen: int = 0) -> None:
         txn.key = -1
