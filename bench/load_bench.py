@@ -164,18 +164,6 @@ def stop(p: subprocess.Popen) -> None:
             p.wait()
 
 
-def login_ramp(mns: int, rate: float, attach_rate: float) -> float:
-    """The ramp that keeps the login storm within ``attach_rate`` attaches/s.
-
-    Every MN attaches first (docs/load.md).  Rising linearly to ``rate`` over T seconds,
-    the schedule has started ``rate·t²/(2T)`` PBUs by t, all attaches until the last of
-    ``mns`` has attached, and sends ``rate·t/T`` per second then: that peak stays at or
-    below ``attach_rate`` when T ≥ 2·mns·rate / attach_rate²."""
-    if attach_rate <= 0 or attach_rate >= rate:
-        return 0.0
-    return 2 * mns * rate / attach_rate ** 2
-
-
 def sustained_s(rows: list[dict], rate: float, after: float) -> float:
     """Seconds of the interval rows after ``after`` (the ramp) that answered at least
     99 % of ``rate`` with no timeout: the run's sustained part."""
@@ -360,6 +348,8 @@ def summarize(runs: list[dict]) -> dict:
 
 
 def main() -> None:
+    from pmipview.load.model import login_ramp
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="10 s runs, 1 run each, no login ramp (a first look)")

@@ -57,6 +57,19 @@ class TrafficModel:
         return detach / total, refresh / total, handoff / total, detach / total
 
 
+def login_ramp(mns: int, rate: float, attach_rate: float) -> float:
+    """The ``--ramp`` that keeps the login storm within ``attach_rate`` attaches/s.
+
+    Every MN attaches first (:meth:`Population.pick`).  Rising linearly to ``rate`` over
+    T seconds, the schedule has started ``rate·t²/(2T)`` PBUs by t, all attaches until the
+    last of ``mns`` has attached, and sends ``rate·t/T`` per second then: that peak stays
+    at or below ``attach_rate`` when T ≥ 2·mns·rate / attach_rate² (0 when ``rate`` is
+    no more than ``attach_rate``: no ramp needed)."""
+    if attach_rate <= 0 or attach_rate >= rate:
+        return 0.0
+    return 2 * mns * rate / attach_rate ** 2
+
+
 DETACHED, ATTACHED = 0, 1
 _TRIES = 8   # random picks before concluding no attached MN is free
 
