@@ -270,6 +270,9 @@ def stage_costs() -> dict[str, float]:
     payload = pbus[0]
     out["syscalls: sendto + recvfrom, one datagram"] = per(
         lambda i: (a.sendto(payload, dest), b.recvfrom(2048)))
+    b.setsockopt(socket.SOL_SOCKET, 35, 1)   # SO_TIMESTAMPNS, as pmipview load reads
+    out["syscalls: sendto + recvmsg with the arrival stamp"] = per(
+        lambda i: (a.sendto(payload, dest), b.recvmsg(4096, 32)))
     a.close()
     b.close()
     return out
