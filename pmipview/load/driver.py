@@ -1,11 +1,14 @@
 """The I/O half of ``pmipview load``: sockets, the loop, keys, signals, the pcap sample.
 
 One socket per MAG address (a :mod:`pmipview.wire.transport` transport, so opening fails
-with the same one-line errors as the agents), one epoll, one monotonic clock.  The loop
-sends what :class:`~pmipview.load.core.LoadCore` says is due, reads every datagram that
-is waiting (raw bytes: the core reads PBAs in place, see :mod:`pmipview.load.wire`),
-closes a statistics row every interval and refreshes the live panel.  It never blocks
-longer than the next scheduled PBU, retransmission, row or panel refresh.
+with the same one-line errors as the agents), one epoll, one monotonic clock.  Each turn
+of the loop sends what :class:`~pmipview.load.core.LoadCore` says is due, reads every
+datagram that is waiting (raw bytes: the core reads PBAs in place, see
+:mod:`pmipview.load.wire`), closes a statistics row every interval and refreshes the
+live panel.  It never blocks longer than the next scheduled PBU, retransmission, row or
+panel refresh.  With a PBU due soon it sleeps without watching the sockets (at least
+``TICK``): answers wait in the socket buffer with their kernel arrival stamps, which
+end their RTT (docs/load.md, "Pacing").
 
 SIGINT/SIGTERM stop at once (the summary is still printed); ``q`` stops sending and
 waits for the outstanding answers (up to the drain time).
