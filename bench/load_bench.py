@@ -2,12 +2,19 @@
 
     .venv/bin/python bench/load_bench.py            # full: 60 s at 20,000/s, 100,000 MNs
     .venv/bin/python bench/load_bench.py --quick    # 10 s runs, for a first look
+    .venv/bin/python bench/load_bench.py --baseline /path/to/main   # A/B of the generator
 
 Measures, each as the median of ``--runs`` runs:
 
 - the sustained run (``--rate``, default 20,000 PBU/s for 60 s, 100,000 MNs): achieved
-  transactions/s, timeouts, p99, the largest lag, and the RSS of both processes sampled
-  every 0.5 s (first, max, last: flat or not);
+  transactions/s, timeouts, p99, the largest lag, ``sustained_s`` (the seconds after the
+  ramp answered at ≥ 99 % of the rate with no timeout, from the run's CSV rows), and the
+  RSS of both processes sampled every 0.5 s (first, max, last: flat or not);
+- the login storm first: every MN attaches before anything else, so the full mode ramps
+  up over ``login_ramp(mns, rate, --login-rate)`` seconds (40 s for 100,000 MNs at
+  20,000/s with attaches kept ≤ 10,000/s), as a network's MNs arrive over time instead of
+  all in the first 5 s; the 60 s at the full rate come after the ramp (``--quick`` has
+  no ramp: its runs are the storm at the full rate);
 - the latency run at 10,000/s: p50/p90/p99/max RTT;
 - each against two responders: ``pmipview lma`` (the reference LMA, the target of the
   issue) and a raw-bytes *reflector* (recvfrom → a PBA template → sendto, no decoding), so
@@ -26,6 +33,7 @@ Writes a JSON document (``--out``) and prints a table.  Loopback only.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -110,6 +118,9 @@ class RssSampler(threading.Thread):
         return out
 
 
+CPUS = {"responder": 0, "load": 1}   # --cpus: where each side is pinned
+
+
 def pinned(cpu: int):
     def pre() -> None:
         if hasattr(os, "sched_setaffinity") and os.cpu_count() and os.cpu_count() > cpu:
@@ -124,7 +135,7 @@ def start_responder(kind: str, port: int, pool: str) -> subprocess.Popen:
         cmd = [*PMIPVIEW, "lma", "--listen", "127.0.0.1", "--port", str(port),
                "--pool", pool, "--no-live"]
     p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, preexec_fn=pinned(0))
+                         text=True, preexec_fn=pinned(CPUS["responder"]))
     line = p.stdout.readline() if p.stdout else ""
     if p.poll() is not None or not line:
         raise SystemExit(f"the {kind} did not start: {line.strip()}")
@@ -153,20 +164,36 @@ def stop(p: subprocess.Popen) -> None:
             p.wait()
 
 
-def one_run(responder: str, rate: float, duration: float, mns: int, tmp: Path) -> dict:
+def sustained_s(rows: list[dict], rate: float, after: float) -> float:
+    """Seconds of the interval rows after ``after`` (the ramp) that answered at least
+    99 % of ``rate`` with no timeout: the run's sustained part."""
+    return round(sum(float(r["interval_s"]) for r in rows
+                     if float(r["time_s"]) > after + 0.5 and int(r["timeouts"]) == 0
+                     and float(r["answered_per_s"]) >= 0.99 * rate), 1)
+
+
+def one_run(responder: str, rate: float, duration: float, mns: int, tmp: Path,
+            ramp: float = 0.0, root: Path = ROOT) -> dict:
+    """One ``pmipview load`` run (the generator's code from ``root``) against a fresh
+    responder; ``duration`` is the sending time after the ramp."""
     port = free_port()
     srv = start_responder(responder, port, "10.64.0.0/14")
     out = tmp / f"{responder}-{rate:.0f}-{time.monotonic_ns()}.json"
+    rows_csv = out.with_suffix(".csv")
     try:
-        cmd = [*PMIPVIEW, "load", "127.0.0.1", "--port", str(port), "--mns", str(mns),
-               "--rate", str(rate), "--duration", f"{duration}s", "--json", str(out),
-               "--no-panel", "--drain", "5s"]
-        load = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, preexec_fn=pinned(1))
+        cmd = [PY, "-m", "pmipview", "load", "127.0.0.1", "--port", str(port),
+               "--mns", str(mns), "--rate", str(rate), "--duration", f"{ramp + duration}s",
+               "--json", str(out), "--stats-csv", str(rows_csv), "--no-panel",
+               "--drain", "5s"]
+        if ramp > 0:
+            cmd += ["--ramp", f"{ramp}s"]
+        load = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=pinned(CPUS["load"]))
         sampler = RssSampler({"load": load.pid, "responder": srv.pid})
         cpu0 = cpu_s(srv.pid)
         sampler.start()
-        _, errs = load.communicate(timeout=duration + 120)
+        _, errs = load.communicate(timeout=ramp + duration + 120)
         sampler.stop.set()
         sampler.join()
         cpu1 = cpu_s(srv.pid)
@@ -174,6 +201,9 @@ def one_run(responder: str, rate: float, duration: float, mns: int, tmp: Path) -
             return {"error": (errs or "").strip()[-300:] or f"exit {load.returncode}"}
         doc = json.loads(out.read_text())
         doc["rss"] = sampler.summary()
+        doc["ramp_s"] = ramp
+        with rows_csv.open() as f:
+            doc["sustained_s"] = sustained_s(list(csv.DictReader(f)), rate, ramp)
         pbus = doc["transactions"] + doc["retransmissions"]
         if cpu0 is not None and cpu1 is not None and pbus:
             doc["responder_cpu_us_per_pbu"] = round((cpu1 - cpu0) / pbus * 1e6, 1)
@@ -240,6 +270,9 @@ def stage_costs() -> dict[str, float]:
     payload = pbus[0]
     out["syscalls: sendto + recvfrom, one datagram"] = per(
         lambda i: (a.sendto(payload, dest), b.recvfrom(2048)))
+    b.setsockopt(socket.SOL_SOCKET, 35, 1)   # SO_TIMESTAMPNS, as pmipview load reads
+    out["syscalls: sendto + recvmsg with the arrival stamp"] = per(
+        lambda i: (a.sendto(payload, dest), b.recvmsg(4096, 32)))
     a.close()
     b.close()
     return out
@@ -307,6 +340,9 @@ def summarize(runs: list[dict]) -> dict:
         "load_cpu_us_per_transaction": med([r.get("cpu_us_per_transaction") for r in ok]),
         "responder_cpu_us_per_pbu": med([r.get("responder_cpu_us_per_pbu") for r in ok]),
         "max_lag_ms": med([r["max_lag_ms"] for r in ok]),
+        "sustained_s": med([r.get("sustained_s") for r in ok]),
+        "sending_s": med([r.get("sending_s") for r in ok]),
+        "read_delay_p99_ms": med([(r.get("read_delay_ms") or {}).get("p99") for r in ok]),
         "rtt_ms": {k: med([r["rtt_ms"][k] for r in ok]) for k in ("p50", "p90", "p99", "max")},
         "rss_mb": {who: {k: med([r["rss"].get(who, {}).get(k) for r in ok])
                          for k in ("first_mb", "max_mb", "last_mb")}
@@ -315,39 +351,66 @@ def summarize(runs: list[dict]) -> dict:
 
 
 def main() -> None:
+    from pmipview.load.model import login_ramp
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="10 s runs, 1 run each")
+    ap.add_argument("--quick", action="store_true",
+                    help="10 s runs, 1 run each, no login ramp (a first look)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--rate", type=float, default=20_000)
     ap.add_argument("--latency-rate", type=float, default=10_000)
     ap.add_argument("--mns", type=int, default=100_000)
-    ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--duration", type=float, default=60.0,
+                    help="seconds of sending at the full rate, after the login ramp")
+    ap.add_argument("--login-rate", type=float, default=10_000,
+                    help="attaches/s the login storm may reach: the ramp is computed from "
+                         "it (login_ramp); 0 = no ramp, every MN attaches at --rate")
     ap.add_argument("--responders", default="reflector,lma")
+    ap.add_argument("--baseline", default=None, metavar="TREE",
+                    help="also run the generator from this checkout (e.g. main), "
+                         "interleaved run by run with this one: an A/B in the same run")
     ap.add_argument("--sipp-rate", type=int, default=5000)
     ap.add_argument("--search", default="",
                     help="also run each responder at these rates (comma list, --search-"
                          "duration s each) to find the highest rate with 0 timeouts")
     ap.add_argument("--search-duration", type=float, default=15.0)
     ap.add_argument("--no-sipp", action="store_true")
+    ap.add_argument("--no-stages", action="store_true", help="skip the stage costs")
     ap.add_argument("--search-only", action="store_true",
                     help="skip the sustained and latency runs")
+    ap.add_argument("--cpus", default="0,1", metavar="RESPONDER,LOAD",
+                    help="the CPUs the responder and the generator are pinned to")
     ap.add_argument("--out", default="bench/out/load_bench.json")
     a = ap.parse_args()
+    CPUS["responder"], CPUS["load"] = (int(x) for x in a.cpus.split(","))
     if a.quick:
-        a.duration, a.runs = 10.0, 1
-    result: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        a.duration, a.runs, a.login_rate = 10.0, 1, 0.0
+    trees = {"": ROOT}
+    if a.baseline:
+        trees = {" (baseline)": Path(a.baseline).resolve(), "": ROOT}
+    result: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                "loadavg_at_start": os.getloadavg()},
                     "args": vars(a)}
-    result["stage_costs_us"] = stage_costs()
-    for k, v in result["stage_costs_us"].items():
-        print(f"  {k:45s} {v:8.2f} µs", flush=True)
+    if not a.no_stages:
+        result["stage_costs_us"] = stage_costs()
+        for k, v in result["stage_costs_us"].items():
+            print(f"  {k:45s} {v:8.2f} µs", flush=True)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for responder in a.responders.split(",") if not a.search_only else ():
             for label, rate in (("sustained", a.rate), ("latency", a.latency_rate)):
-                runs = [one_run(responder, rate, a.duration, a.mns, tmp) for _ in range(a.runs)]
-                s = summarize(runs)
-                result[f"{responder} {label} {rate:.0f}/s"] = s
-                print(f"{responder:9s} {label:9s} {rate:>8.0f}/s -> {json.dumps(s)}", flush=True)
+                ramp = login_ramp(a.mns, rate, a.login_rate)
+                runs: dict[str, list[dict]] = {tag: [] for tag in trees}
+                for _ in range(a.runs):
+                    for tag, root in trees.items():
+                        runs[tag].append(one_run(responder, rate, a.duration, a.mns, tmp,
+                                                 ramp, root))
+                for tag in trees:
+                    s = summarize(runs[tag])
+                    s["ramp_s"] = round(ramp, 1)
+                    result[f"{responder} {label} {rate:.0f}/s{tag}"] = s
+                    print(f"{responder:9s} {label:9s} {rate:>8.0f}/s{tag} -> "
+                          f"{json.dumps(s)}", flush=True)
         if a.search:
             for responder in a.responders.split(","):
                 steps = {}
@@ -367,6 +430,7 @@ def main() -> None:
     if not a.no_sipp:
         result["sipp"] = sipp(min(a.duration, 20.0), a.sipp_rate)
         print(f"sipp uac->uas: {json.dumps(result['sipp'])}", flush=True)
+    result["machine"]["loadavg_at_end"] = os.getloadavg()
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"written {a.out}")

@@ -39,7 +39,8 @@ def load(
         "--mag-addresses", help="MAG source addresses: a CIDR or a comma list (default "
         "127.0.1.0/28 for udp4, ::1 for ipv6; 127.x.y.z needs no set-up).")] = None,
     ramp: Annotated[str | None, typer.Option(
-        "--ramp", help="Ramp the rate up linearly from 0 over this long.")] = None,
+        "--ramp", help="Ramp the rate up linearly from 0 over this long (spreads the "
+        "login storm: every MN attaches first; docs/load.md).")] = None,
     max_outstanding: Annotated[int, typer.Option(
         "--max-outstanding", help="At most this many transactions waiting (0: no limit); "
         "beyond it the schedule lags, visibly.")] = 0,

@@ -41,7 +41,7 @@ from dissectors.mh_options import MNIdentifier
 from pmipview.agents.mag import MAGConfig
 from pmipview.load.model import Population, TrafficModel
 from pmipview.load.stats import Stats
-from pmipview.load.wire import DETACH, KINDS, PbuFactory, pba_hoa, pba_mn, read_pba
+from pmipview.load.wire import ATTACH, HANDOFF, PbuFactory, pba_hoa, pba_mn, read_pba
 
 _MAG_DEFAULTS = {f.name: f.default for f in fields(MAGConfig)}
 RETRANSMIT: tuple[float, ...] = _MAG_DEFAULTS["retransmit"]        # type: ignore[assignment]
@@ -50,6 +50,8 @@ _BR = int(MHType.BR)
 _BU = int(MHType.BU)
 _REJECT_FROM = REJECTED_FROM   # BA status >= 128: rejected (RFC 6275 §6.1.8)
 _OUT_OF_WINDOW = int(BAStatus.SEQUENCE_OUT_OF_WINDOW)
+_NEVER = float("inf")
+EXPIRE_EVERY = 0.005   # s: retransmission deadlines are looked at this often at most
 _RETIRED = 65536     # retransmitted keys remembered to tell a late PBA from a stray one
 
 
@@ -92,6 +94,11 @@ class LoadCore:
         self.pop = Population(cfg.mns, cfg.mags, cfg.model, cfg.seed)
         self.pbus = PbuFactory(-(-cfg.model.lifetime // 4))
         self.stats = Stats()
+        self._totals = self.stats.totals
+        self._packers = self.pbus.packers
+        self._hoa = self.pop.hoa
+        self._plen = self.pop.plen
+        self._expiry = _NEVER          # the earliest retransmission deadline
         self._pending: dict[int, _Txn] = {}          # (mag << 16 | seq) -> transaction
         self._retired: dict[int, None] = {}          # keys given up by a retransmission
         self._txn_of: list[_Txn | None] = [None] * cfg.mns   # 135 PBAs name the MN only
@@ -170,55 +177,69 @@ class LoadCore:
 
     def next_timer(self, now: float) -> float:
         """When ``poll`` has work: the next scheduled PBU or retransmission deadline."""
-        due = [q[0][0] for q in self._timeouts if q]
-        if not self.stopping and not self.paused and not self.blocked:
+        due = self._expiry
+        if not (self.stopping or self.paused or self.blocked):
             # (blocked: every MN busy or --max-outstanding reached; an answer or a
             # timeout unblocks it, so there is nothing to do before either)
-            need = self.stats.totals.started + 1 - self.target(now)
-            due.append(now + max(need, 0.0) / self.rate if need > 0 else now)
-        if self.cfg.duration is not None and self.sending_ended is None:
-            due.append(self.start + self.cfg.duration)
-        if self.sending_ended is not None:
-            due.append(self.sending_ended + self.cfg.drain)
-        return min(due) if due else now + 0.25
+            need = self._totals.started + 1 - self.target(now)
+            at = now + need / self.rate if need > 0 else now
+            if at < due:
+                due = at
+        ended = self.sending_ended
+        if ended is None:
+            if self.cfg.duration is not None and self.start + self.cfg.duration < due:
+                due = self.start + self.cfg.duration
+        elif ended + self.cfg.drain < due:
+            due = ended + self.cfg.drain
+        return due if due != _NEVER else now + 0.25
 
     # -- sending ------------------------------------------------------------------------
 
     def poll(self, now: float) -> list[Out]:
         out: list[Out] = []
-        self._expire(now, out)
+        if now >= self._expiry:
+            self._expire(now, out)
         if not self.stopping and self._sending_done(now):
             self.stop(now)
         if self.stopping or self.paused:
             return out
-        totals = self.stats.totals
-        behind = int(self.target(now) - totals.started)
+        totals = self._totals
+        started = totals.started
+        want = self.target(now)
+        behind = int(want - started)
         if behind <= 0:
             return out
-        lag = (self.target(now) - totals.started - 1) / self.rate  # since the oldest was due
+        lag = (want - started - 1) / self.rate  # since the oldest was due
         if lag > self.stats.lag_max:
             self.stats.lag_max = lag
-        limit = self.cfg.max_outstanding
+        # as many as are due, at most a burst, within --max-outstanding and --transactions
+        # (blocked: the outstanding limit, not the count, stopped this burst)
+        n = min(behind, self.cfg.burst)
         cap = self.cfg.transactions
+        room = cap - started if cap is not None else n
+        limit = self.cfg.max_outstanding
+        free = limit - self.outstanding if limit else n
+        blocked = free < n and free <= room
+        n = max(min(n, room, free), 0)
         pick = self.pop.pick
-        self.blocked = False
-        for _ in range(min(behind, self.cfg.burst)):
-            if limit and self.outstanding >= limit:
-                self.blocked = True
-                break
-            if cap is not None and totals.started >= cap:
-                break
+        txn_of = self._txn_of
+        kinds = totals.kinds
+        transmit = self._transmit
+        k = 0
+        while k < n:
             got = pick()
             if got is None:
-                self.blocked = True
+                blocked = True
                 break
             kind, mn, mag = got
             txn = _Txn(mn, kind, mag)
-            self._txn_of[mn] = txn
-            totals.started += 1
-            totals.by_kind[KINDS[kind]] += 1
-            self.outstanding += 1
-            out.append(self._transmit(now, txn))
+            txn_of[mn] = txn
+            kinds[kind] += 1
+            out.append(transmit(now, txn))
+            k += 1
+        totals.started = started + k
+        self.outstanding += k
+        self.blocked = blocked
         return out
 
     def stop(self, now: float) -> None:
@@ -231,28 +252,33 @@ class LoadCore:
         pending = self._pending
         seq = self._seq[mag]
         key = mag << 16 | seq
-        for _ in range(65536):   # skip numbers still waiting for an answer
-            if key not in pending:
-                break
-            seq = (seq + 1) & 0xFFFF
-            key = mag << 16 | seq
+        if key in pending:
+            for _ in range(65535):   # skip numbers still waiting for an answer
+                seq = (seq + 1) & 0xFFFF
+                key = mag << 16 | seq
+                if key not in pending:
+                    break
         self._seq[mag] = (seq + 1) & 0xFFFF
         pending[key] = txn
-        self._retired.pop(key, None)
+        if self._retired:
+            self._retired.pop(key, None)
         txn.key = key
         txn.sent_at = now
-        self._timeouts[txn.tries].append((now + self._waits[txn.tries], txn, key))
+        tries = txn.tries
+        deadline = now + self._waits[tries]
+        self._timeouts[tries].append((deadline, txn, key))
+        if deadline < self._expiry:
+            self._expiry = deadline
         mn = txn.mn
-        pop = self.pop
-        payload = self.pbus.build(txn.kind, mn, seq, pop.hoa[mn], pop.plen[mn])
-        self.stats.totals.sent += 1
+        payload = self._packers[txn.kind](seq, mn, self._hoa[mn], self._plen[mn])
+        self._totals.sent += 1
         if self.sample is not None and mn % self.sample_every == 0:
             self.sample(now, mag, True, payload, mn)
         return mag, payload, mn
 
     def _expire(self, now: float, out: list[Out]) -> None:
         pending = self._pending
-        totals = self.stats.totals
+        totals = self._totals
         last = len(self._timeouts) - 1
         for level, q in enumerate(self._timeouts):
             while q and q[0][0] <= now:
@@ -271,6 +297,10 @@ class LoadCore:
                 else:
                     totals.timeouts += 1
                     self._end(txn, False)
+        # the next visit: the earliest deadline, but not sooner than EXPIRE_EVERY (most
+        # entries are of answered PBUs, dropped here in batches; RFC timers are >= 1 s)
+        due = min((q[0][0] for q in self._timeouts if q), default=_NEVER)
+        self._expiry = due if due > now + EXPIRE_EVERY else now + EXPIRE_EVERY
 
     def _end(self, txn: _Txn, ok: bool, hoa: int = 0, plen: int = 0) -> None:
         txn.key = -1
@@ -282,9 +312,11 @@ class LoadCore:
     # -- receiving ----------------------------------------------------------------------
 
     def receive(self, now: float, mag: int, payload: bytes) -> list[Out]:
-        """A datagram that arrived on MAG address ``mag``; returns any answer (BRA)."""
+        """A datagram that arrived on MAG address ``mag``; returns any answer (BRA).
+
+        ``now`` is when it arrived (the driver passes the kernel's arrival stamp when it
+        has one): the RTT is from the transmission answered to then."""
         got = read_pba(payload)
-        totals = self.stats.totals
         if got is None:
             return self._other(now, mag, payload)
         status, seq = got
@@ -294,22 +326,30 @@ class LoadCore:
         txn = self._pending.pop(key, None)
         if txn is None:
             if key in self._retired:
-                totals.late += 1
+                self._totals.late += 1
             else:
-                totals.stray += 1
+                self._totals.stray += 1
             return []
         self.stats.interval.record(int((now - txn.sent_at) * 1_000_000))
-        if self.sample is not None and txn.mn % self.sample_every == 0:
-            self.sample(now, mag, False, payload, txn.mn)
+        mn = txn.mn
+        if self.sample is not None and mn % self.sample_every == 0:
+            self.sample(now, mag, False, payload, mn)
         if status < _REJECT_FROM:
-            totals.accepted += 1
-            hoa = pba_hoa(payload) if txn.kind != DETACH else None
+            self._totals.accepted += 1
+            kind = txn.kind
+            # the HoA comes with an attach or a handoff; a refresh keeps it, a detach
+            # gives it back
+            hoa = pba_hoa(payload) if kind in (ATTACH, HANDOFF) else None
+            txn.key = -1
+            self._txn_of[mn] = None
+            self.outstanding -= 1
+            self.blocked = False
             if hoa is not None and hoa[0] < _REJECT_FROM:
-                self._end(txn, True, hoa[2], hoa[1])
+                self.pop.done(mn, kind, True, hoa[2], hoa[1])
             else:
-                self._end(txn, True)
+                self.pop.done(mn, kind, True)
         else:
-            totals.rejected[_status_name(status)] += 1
+            self._totals.rejected[_status_name(status)] += 1
             self._end(txn, False)
         return []
 

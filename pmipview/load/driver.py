@@ -1,11 +1,14 @@
 """The I/O half of ``pmipview load``: sockets, the loop, keys, signals, the pcap sample.
 
 One socket per MAG address (a :mod:`pmipview.wire.transport` transport, so opening fails
-with the same one-line errors as the agents), one epoll, one monotonic clock.  The loop
-sends what :class:`~pmipview.load.core.LoadCore` says is due, reads every datagram that
-is waiting (raw bytes: the core reads PBAs in place, see :mod:`pmipview.load.wire`),
-closes a statistics row every interval and refreshes the live panel.  It never blocks
-longer than the next scheduled PBU, retransmission, row or panel refresh.
+with the same one-line errors as the agents), one epoll, one monotonic clock.  Each turn
+of the loop sends what :class:`~pmipview.load.core.LoadCore` says is due, reads every
+datagram that is waiting (raw bytes: the core reads PBAs in place, see
+:mod:`pmipview.load.wire`), closes a statistics row every interval and refreshes the
+live panel.  It never blocks longer than the next scheduled PBU, retransmission, row or
+panel refresh.  With a PBU due soon it sleeps without watching the sockets (at least
+``TICK``): answers wait in the socket buffer with their kernel arrival stamps, which
+end their RTT (docs/load.md, "Pacing").
 
 SIGINT/SIGTERM stop at once (the summary is still printed); ``q`` stops sending and
 waits for the outstanding answers (up to the drain time).
@@ -19,6 +22,8 @@ import os
 import resource
 import select
 import signal
+import socket
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -32,7 +37,15 @@ from pmipview.sources.records import Record
 from pmipview.wire.codec import as_frame
 from pmipview.wire.transport import MhTransport, Udp4Transport
 
-RECV_BATCH = 512
+RECV_BATCH = 512      # rounds of reading (one datagram per ready socket each) per turn
+RECV_SIZE = 4096      # PBAs are ~100 bytes; a larger datagram is cut and counted garbled
+TICK = 0.0005         # the shortest sleep between turns: at high rates, batches of PBUs
+BLIND_MAX = 0.02      # sleep this long at most without watching the sockets
+# SO_TIMESTAMPNS (Linux; the socket module does not name it): each datagram's arrival
+# time (struct timespec, wall clock) as ancillary data
+_SO_TIMESTAMPNS = 35 if sys.platform.startswith("linux") else None
+_CMSG = socket.CMSG_SPACE(16)
+_TIMESPEC = struct.Struct("@qq").unpack
 PCAP_MAX_FRAMES = 200_000   # the sample held for --pcap is bounded
 
 
@@ -90,6 +103,8 @@ class Driver:
         self.send_errors = 0
         self.refused = 0        # ICMP errors: the target's port or host unreachable
         self.cpu_s = 0.0        # user + system CPU time of the loop (start-up excluded)
+        self._stamped = False   # the kernel stamps arrivals (see _stamps)
+        self._offset = 0.0      # wall clock - monotonic clock
 
     # -- keys and signals ---------------------------------------------------------------
 
@@ -144,8 +159,10 @@ class Driver:
     def _loop(self, ep: select.epoll, fds: dict[int, int], stdin: int) -> None:
         core = self.core
         clock = self.clock
-        socks = self._socks
         send = self._send
+        read = self._read
+        sleep = time.sleep
+        blind_ok = self._stamps()
         now = clock()
         core.begin(now)
         next_row = now + self.interval
@@ -158,6 +175,7 @@ class Driver:
             outs = core.poll(now)
             if outs:
                 send(outs)
+            read(ep, fds, stdin)
             if core.finished(now):
                 break
             if now >= next_row:
@@ -167,44 +185,84 @@ class Driver:
                 next_row += self.interval
                 if next_row <= now:
                     next_row = now + self.interval
+                if blind_ok:
+                    self._offset = _realtime_offset()
             if self.panel is not None and now >= next_panel:
                 self.panel(now)
                 next_panel = now + self.panel_every
             wake = min(core.next_timer(now), next_row,
                        next_panel if self.panel is not None else next_row)
-            timeout = wake - clock()
-            events = ep.poll(timeout if timeout > 0 else 0)
-            if not events:
-                continue
-            for fd, _ in events:
-                if fd == stdin:
-                    self._read_keys(stdin)
-                    continue
-                mag = fds[fd]
-                self._drain(mag, socks[mag])
+            delay = wake - clock()
+            if delay <= 0:
+                continue   # behind the schedule: no sleep
+            if blind_ok and delay <= BLIND_MAX and not (core.blocked or core.stopping):
+                # a PBU is due soon: sleep to it without watching the sockets, at least
+                # TICK; what arrives meanwhile is read on waking, with its kernel stamp
+                sleep(delay if delay > TICK else TICK)
+            else:
+                ep.poll(delay)   # wake on an answer (it may unblock or end the run)
         now = clock()
         if not core.stats.rows or now - core.start - core.stats.rows[-1].t > 0.05:
             row = core.close_interval(now)
             if self.on_row is not None:
                 self.on_row(row)  # type: ignore[arg-type]
 
-    def _drain(self, mag: int, sock) -> None:
-        core = self.core
-        receive = core.receive
-        recv = sock.recv
-        now = self.clock()
-        replies = []
+    def _stamps(self) -> bool:
+        """Ask the kernel to stamp each datagram's arrival (SO_TIMESTAMPNS), so an RTT
+        ends when the PBA arrived, not when the loop read it.  Only with the monotonic
+        clock (the stamps are wall-clock time, converted); False when unavailable."""
+        if self.clock is not time.monotonic or _SO_TIMESTAMPNS is None:
+            return False
+        try:
+            for sock in self._socks:
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        except OSError:
+            return False
+        self._offset = _realtime_offset()
+        self._stamped = True
+        return True
+
+    def _read(self, ep: select.epoll, fds: dict[int, int], stdin: int) -> None:
+        """Read what is waiting: rounds of ``epoll(0)``, one datagram per ready socket per
+        round (an empty socket costs no failed read), until none is ready."""
+        receive = self.core.receive
+        socks = self._socks
+        stamped = self._stamped
+        offset = self._offset
+        replies: list = []
+        first = True
         for _ in range(RECV_BATCH):
-            try:
-                payload = recv(65535)
-            except (BlockingIOError, InterruptedError):
+            events = ep.poll(0)
+            if not events:
                 break
-            except OSError:   # an ICMP error (ECONNREFUSED: nobody at the target port)
-                self.refused += 1
-                continue
-            out = receive(now, mag, payload)
-            if out:
-                replies.extend(out)
+            for fd, _ev in events:
+                if fd == stdin:
+                    self._read_keys(stdin)
+                    continue
+                mag = fds[fd]
+                try:
+                    if stamped:
+                        payload, anc, _flags, _peer = socks[mag].recvmsg(RECV_SIZE, _CMSG)
+                    else:
+                        payload = socks[mag].recv(RECV_SIZE)
+                        anc = None
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:   # an ICMP error (ECONNREFUSED: nobody at the target port)
+                    self.refused += 1
+                    continue
+                if anc:
+                    sec, ns = _TIMESPEC(anc[0][2])
+                    at = sec - offset + ns * 1e-9
+                    if first:   # the oldest of this read: how late the loop got to it
+                        first = False
+                        self.core.stats.read_delay.record(
+                            int((self.clock() - at) * 1_000_000))
+                else:
+                    at = self.clock()
+                out = receive(at, mag, payload)
+                if out:
+                    replies.extend(out)
         if replies:
             self._send(replies)
 
@@ -225,6 +283,14 @@ class Driver:
         now = self.clock()
         for ch in data.decode("ascii", "replace"):
             self.key(now, ch)
+
+
+def _realtime_offset() -> float:
+    """time.time() - time.monotonic(), read between two monotonic readings."""
+    a = time.monotonic()
+    wall = time.time()
+    b = time.monotonic()
+    return wall - (a + b) / 2
 
 
 def _cbreak() -> tuple[int, list | None]:

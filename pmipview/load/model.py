@@ -57,6 +57,19 @@ class TrafficModel:
         return detach / total, refresh / total, handoff / total, detach / total
 
 
+def login_ramp(mns: int, rate: float, attach_rate: float) -> float:
+    """The ``--ramp`` that keeps the login storm within ``attach_rate`` attaches/s.
+
+    Every MN attaches first (:meth:`Population.pick`).  Rising linearly to ``rate`` over
+    T seconds, the schedule has started ``rate·t²/(2T)`` PBUs by t, all attaches until the
+    last of ``mns`` has attached, and sends ``rate·t/T`` per second then: that peak stays
+    at or below ``attach_rate`` when T ≥ 2·mns·rate / attach_rate² (0 when ``rate`` is
+    no more than ``attach_rate``: no ramp needed)."""
+    if attach_rate <= 0 or attach_rate >= rate:
+        return 0.0
+    return 2 * mns * rate / attach_rate ** 2
+
+
 DETACHED, ATTACHED = 0, 1
 _TRIES = 8   # random picks before concluding no attached MN is free
 
@@ -128,15 +141,16 @@ class Population:
 
     def _attach(self) -> tuple[int, int, int] | None:
         q = self._detached
+        busy, state = self.busy, self.state
         for _ in range(min(len(q), _TRIES)):
             mn = q.popleft()
-            if self.busy[mn] or self.state[mn] != DETACHED:
+            if busy[mn] or state[mn] != DETACHED:
                 continue   # a stale entry (it attached again meanwhile)
-            self.busy[mn] = 1
-            self.mag[mn] = int(self._random() * self.n_mags)
+            busy[mn] = 1
+            mag = self.mag[mn] = int(self._random() * self.n_mags)
             self.hoa[mn] = 0
             self.plen[mn] = 0
-            return ATTACH, mn, self.mag[mn]
+            return ATTACH, mn, mag
         return None
 
     def _refresh_one(self) -> tuple[int, int, int] | None:
@@ -169,23 +183,24 @@ class Population:
     def done(self, mn: int, kind: int, ok: bool, hoa: int = 0, prefix_len: int = 0) -> None:
         """The transaction of ``mn`` ended: accepted (``ok``), rejected or timed out."""
         self.busy[mn] = 0
-        if self._never[mn]:
+        if self.warming and self._never[mn]:
             self._never[mn] = 0
             self.warming -= 1
+        state = self.state
         if kind == DETACH or not ok:
-            if self.state[mn] == ATTACHED:
+            if state[mn] == ATTACHED:
                 self._unlist(mn)
-                self.state[mn] = DETACHED
+                state[mn] = DETACHED
             self._detached.append(mn)
             return
         if hoa:
             self.hoa[mn] = hoa
             self.plen[mn] = prefix_len
-        if self.state[mn] != ATTACHED:
-            self.state[mn] = ATTACHED
+        if state[mn] != ATTACHED:
+            state[mn] = ATTACHED
             self._pos[mn] = len(self._att)
             self._att.append(mn)
-        stamp = (self._stamp[mn] + 1) & 0xFFFFFFFF
+        stamp = self._stamp[mn] + 1 & 0xFFFFFFFF
         self._stamp[mn] = stamp
         self._refresh.append((mn, stamp))
 

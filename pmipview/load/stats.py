@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pmipview.load.wire import KINDS
+
 _SUB = 6                      # 64 sub-buckets per power of two
 _LINEAR = 1 << (_SUB + 1)     # below 128 µs each value has its own bucket
 _SIZE = (40 << _SUB) + _LINEAR
@@ -53,11 +55,15 @@ class Histogram:
         self.sum_us = 0
 
     def record(self, us: int) -> None:
-        if us < 0:
-            us = 0
-        i = bucket_of(us) if us >= _LINEAR else us
-        if i >= _SIZE:
-            i = _SIZE - 1
+        if us < _LINEAR:
+            if us < 0:
+                us = 0
+            i = us
+        else:   # bucket_of, inline (once per answer)
+            e = us.bit_length() - _SUB - 1
+            i = (e << _SUB) + (us >> e)
+            if i >= _SIZE:
+                i = _SIZE - 1
         self.counts[i] += 1
         self.n += 1
         self.sum_us += us
@@ -112,11 +118,16 @@ class Totals:
     revocations: int = 0         # BRIs answered with a BRA
     resyncs: int = 0             # PBA 135 (sequence out of window): retried past it
     send_errors: int = 0
-    by_kind: Counter[str] = field(default_factory=Counter)    # transactions by kind
+    kinds: list[int] = field(default_factory=lambda: [0] * len(KINDS))  # by kind number
 
     @property
     def answered(self) -> int:
         return self.accepted + sum(self.rejected.values())
+
+    @property
+    def by_kind(self) -> Counter[str]:
+        """Transactions by kind name (attach, refresh, handoff, detach)."""
+        return Counter({KINDS[k]: n for k, n in enumerate(self.kinds) if n})
 
 
 PERCENTILES = (50, 90, 99)
@@ -149,6 +160,9 @@ class Stats:
         self.totals = Totals()
         self.interval = Histogram()
         self.cumulative = Histogram()
+        # how long arrived answers waited to be read (the loop's own delay, not the
+        # target's; with kernel arrival stamps only): one value per read turn
+        self.read_delay = Histogram()
         self.rows: list[Row] = []
         self._base = (0, 0, 0, 0, 0, 0)
         self.offered_count = 0.0     # schedule's target count at the end of the last row

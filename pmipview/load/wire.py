@@ -15,9 +15,10 @@ administered), so MN ``i`` is the same identity in every run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
-from struct import pack_into
+from struct import Struct
 
 from dissectors.mh import BindingUpdate, encode_mh
 from dissectors.mh_codes import (
@@ -83,6 +84,25 @@ class _Template:
     mac_at: int
     hoa_at: int
 
+    def packer(self) -> Callable[[int, int, int, int], bytes]:
+        """``f(seq, mn, hoa, prefix_len) -> bytes``: one ``Struct.pack`` of the template's
+        fixed runs and the patched fields (a third of the time of patching a copy)."""
+        raw, n, m, h = self.raw, self.nai_at, self.mac_at, self.hoa_at
+        runs = (raw[:6], raw[8:n], raw[n + NAI_DIGITS:m], raw[m + 4:h - 2], raw[h - 1:h],
+                raw[h + 4:])
+        st = Struct(f">6sH{len(runs[1])}s{NAI_DIGITS}s{len(runs[2])}sI{len(runs[3])}sB"
+                    f"1sI{len(runs[5])}s")
+        assert st.size == len(raw)
+        pack = st.pack
+        r0, r1, r2, r3, r4, r5 = runs
+        digits = f"%0{NAI_DIGITS}d".encode()
+
+        def build(seq: int, mn: int, hoa: int, prefix_len: int) -> bytes:
+            return pack(r0, seq & 0xFFFF, r1, digits % mn, r2, mn & 0xFFFFFFFF, r3,
+                        (prefix_len & 0x3F) << 2, r4, hoa, r5)
+
+        return build
+
 
 class PbuFactory:
     """PBU bytes for (kind, MN, sequence number, HoA): one ``encode_mh`` per kind."""
@@ -90,6 +110,7 @@ class PbuFactory:
     def __init__(self, lifetime_units: int, att: int = AccessTechnology.IEEE_802_11) -> None:
         self.lifetime_units = lifetime_units
         self._t = [self._template(k, lifetime_units, att) for k in range(len(KINDS))]
+        self.packers = [t.packer() for t in self._t]   # by kind: f(seq, mn, hoa, plen)
 
     @staticmethod
     def _template(kind: int, units: int, att: int) -> _Template:
@@ -107,17 +128,7 @@ class PbuFactory:
     def build(self, kind: int, mn: int, seq: int, hoa: int = 0, prefix_len: int = 0
               ) -> bytes:
         """``hoa`` as an int (0: ask for one); sequence number mod 2**16."""
-        t = self._t[kind]
-        b = bytearray(t.raw)
-        b[6] = (seq >> 8) & 0xFF
-        b[7] = seq & 0xFF
-        n = t.nai_at
-        b[n:n + NAI_DIGITS] = b"%07d" % mn
-        pack_into(">I", b, t.mac_at, mn & 0xFFFFFFFF)
-        h = t.hoa_at
-        b[h - 2] = (prefix_len & 0x3F) << 2
-        pack_into(">I", b, h, hoa)
-        return bytes(b)
+        return self.packers[kind](seq, mn, hoa, prefix_len)
 
 
 def _sentinel_message(kind: int, units: int, att: int) -> BindingUpdate:
@@ -139,12 +150,22 @@ def read_pba(payload: bytes) -> tuple[int, int] | None:
     return payload[6], payload[8] << 8 | payload[9]
 
 
+_HOA = Struct(">BBI").unpack_from
+
+
 def pba_hoa(payload: bytes) -> tuple[int, int, int] | None:
     """(reply status, prefix length, HoA as int) from the PBA's IPv4 HoA Reply option."""
-    data = _option(payload, _OPT_HOA_REPLY)
-    if data is None or len(data) != 6:
-        return None
-    return data[0], data[1] >> 2, int.from_bytes(data[2:6], "big")
+    end = min(len(payload), (payload[1] + 1) * 8)
+    at = 12
+    while at + 1 < end:
+        t = payload[at]
+        if t == _OPT_HOA_REPLY:
+            if payload[at + 1] != 6 or at + 8 > end:
+                return None
+            status, plen, hoa = _HOA(payload, at + 2)
+            return status, plen >> 2, hoa
+        at += 1 if t == 0 else 2 + payload[at + 1]   # Pad1 has no length
+    return None
 
 
 def pba_mn(payload: bytes) -> int | None:

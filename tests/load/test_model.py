@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pmipview.load.model import ATTACHED, Population, TrafficModel
+from pmipview.load.model import ATTACHED, Population, TrafficModel, login_ramp
 from pmipview.load.wire import ATTACH, DETACH, HANDOFF, REFRESH
 
 
@@ -53,3 +53,41 @@ def test_handoff_moves_to_another_mag_and_failure_detaches():
     pop.done(mn, kind, False)   # the handoff failed: the MN is detached
     assert pop.attached == 0
     assert pop.pick()[0] == ATTACH
+
+
+def _attaches_per_second(ramp: float, mns: int, rate: float, seconds: float) -> list[int]:
+    """Runs a LoadCore on a virtual clock against an instant byte-level reflector (every
+    PBU accepted, an HoA given); attaches started in each second."""
+    from ipaddress import IPv4Address
+
+    from dissectors.mh import BindingAck, encode_mh
+    from dissectors.mh_codes import BAFlag
+    from dissectors.mh_options import IPv4HoAReply
+    from pmipview.load.core import LoadConfig, LoadCore
+
+    pba = bytearray(encode_mh(BindingAck(0, 0, BAFlag.P, 150, (
+        IPv4HoAReply(0, IPv4Address("10.0.0.2"), 16),))))
+    core = LoadCore(LoadConfig(mns=mns, rate=rate, mags=2, duration=seconds, ramp=ramp))
+    per_second = [0] * int(seconds + 1)
+    t = 0.0
+    core.begin(t)
+    while t < seconds:
+        before = core.stats.totals.kinds[ATTACH]
+        for mag, payload, _ in core.poll(t):
+            pba[8], pba[9] = payload[6], payload[7]
+            core.receive(t + 0.0002, mag, bytes(pba))
+        per_second[int(t)] += core.stats.totals.kinds[ATTACH] - before
+        t += 0.001
+    return per_second
+
+
+def test_login_ramp_keeps_the_storm_within_the_attach_rate():
+    mns, rate, attach_rate = 2000, 4000.0, 1000.0
+    ramp = login_ramp(mns, rate, attach_rate)
+    assert ramp == 16.0   # 2·N·R/A²
+    storm = _attaches_per_second(0.0, mns, rate, 2.0)
+    assert max(storm) > 1.5 * attach_rate           # without a ramp: every MN at once
+    ramped = _attaches_per_second(ramp, mns, rate, 8.0)
+    assert max(ramped) <= attach_rate * 1.02        # the peak, at the last first attach
+    assert sum(ramped[:5]) >= mns                   # all attached by √(2TN/R) = 4 s
+    assert login_ramp(mns, 900.0, attach_rate) == 0.0
