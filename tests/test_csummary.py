@@ -266,3 +266,33 @@ def test_take_agrees_on_every_option_code_length_and_value():
     assert all(CSUM.Summary().classify(lt, d) is None for lt, d in cases
                if decode_frame(lt, d).fragment)
     assert sum(decode_frame(lt, d).fragment for lt, d in cases) == 2
+
+
+def _cli(args: list[str], lane: bool) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.argv = ['pmipview', *sys.argv[1:]]; "
+            + ("from pmipview.quick import main" if lane else "from pmipview.cli import main")
+            + "; main()")
+    p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_the_quick_lane_prints_what_dissect_prints(tmp_path):
+    from pmipview.quick import _quick_file
+
+    shape = tmp_path / "mh-sig.pcap"
+    write_pcap(shape, records("mh-sig", 2000, seed=3))
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(shape.read_bytes()[:-7])  # reading stops early: the full command line
+    for path in (*SAMPLES[:4], shape, cut):
+        for args in (["dissect", "--summary", "--json", str(path)],
+                     ["dissect", "--json", str(path), "--summary"]):
+            assert _cli(args, lane=True) == _cli(args, lane=False), path.name
+    assert _quick_file(["dissect", "--json", "--summary", str(shape)]) == str(shape)
+    for other in (["dissect", "--summary", str(shape)], ["dissect", "--summary", "--json"],
+                  ["dissect", "--summary", "--json", "--all", str(shape)],
+                  ["timeline", "--summary", "--json", str(shape)],
+                  ["dissect", "--summary", "--json", str(tmp_path / "missing.pcap")]):
+        assert _quick_file(other) is None, other
