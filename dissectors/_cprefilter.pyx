@@ -3,7 +3,7 @@
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 
-ABI = 1  # dissectors/speedups.py
+ABI = 2  # dissectors/speedups.py
 
 
 def classify(linktype, data):

@@ -5,7 +5,9 @@ Two kinds of compiled module, both built by ``pip install`` when a C compiler is
 
 * ``TWINS``: hand-written Cython (``.pyx``) with a pure-Python twin of identical results,
   which the tests run against it: the record loops (``pmipview/sources/_creader.pyx``) and
-  the pre-filter (``dissectors/_cprefilter.pyx``).  Callers ask :func:`compiled`.
+  the pre-filter (``dissectors/_cprefilter.pyx``); and the counting path of ``dissect
+  --summary`` (``dissectors/_csummary.pyx``), whose twin is decoding every frame.
+  Callers ask :func:`compiled`.
 * ``AS_IS``: pure-Python modules that Cython compiles as they are (annotations ignored):
   the same source either way, about a quarter less time per decoded frame.  Python
   imports the built ``.so`` before the ``.py``; the finder below sends the import to the
@@ -28,11 +30,12 @@ from types import ModuleType
 PURE = os.environ.get("PMIPVIEW_PURE", "") not in ("", "0")
 """True when ``PMIPVIEW_PURE`` asks for the pure-Python paths."""
 
-ABI = 1
+ABI = 2
 """Bumped when a twin's interface changes: a build of another ABI is ignored."""
 
 TWINS = {
     "dissectors._cprefilter": "dissectors/_cprefilter.pyx",
+    "dissectors._csummary": "dissectors/_csummary.pyx",
     "pmipview.sources._creader": "pmipview/sources/_creader.pyx",
 }
 AS_IS = (
@@ -123,7 +126,7 @@ def describe() -> str:
         return "pure Python (compiled hot path not built)"
     parts = []
     if len(twins) == len(TWINS):
-        parts.append("reader, pre-filter")
+        parts.append("reader, pre-filter, summary counter")
     elif twins:
         parts.append(", ".join(twins))
     if as_is:

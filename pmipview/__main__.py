@@ -1,5 +1,5 @@
-"""``python -m pmipview`` runs the command line."""
+"""``python -m pmipview`` runs the command line (pmipview/quick.py first)."""
 
-from pmipview.cli import main
+from pmipview.quick import main
 
 main()

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from dissectors import prefilter
+from dissectors import prefilter, speedups
 from dissectors.dhcp_codes import DhcpMessageType
 from dissectors.frame import Frame, decode_frame
 from dissectors.mh import BindingAck, BindingRevocation
@@ -153,6 +153,57 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
         passed, counts = fused
         return _scan_prefiltered(passed, counts, tally, lite)
     return _scan(records, tally, everything, lite)
+
+
+_CSUMMARY = speedups.compiled("dissectors._csummary")
+"""The compiled counting path (dissectors/_csummary.pyx), or None."""
+
+
+def count_frames(records: Iterable[Record], tally: Tally) -> None:
+    """Count every frame of ``records`` in ``tally``, exactly as draining
+    ``scan(records, tally, lite=True)`` does (``dissect --summary``).
+
+    With the compiled counting path and a reader's compiled loop, the frames
+    ``_csummary.Summary.take`` is sure of (decoded cleanly: no malformation, no warning)
+    are counted in C by key and never become a record; the others are decoded in full
+    as by ``scan``.  Otherwise this is ``scan``.  The tally is complete when this returns
+    or raises (KeyboardInterrupt while reading: what was read is counted).
+    """
+    prefiltered = getattr(records, "prefiltered", None)
+    summary = _CSUMMARY.Summary() if _CSUMMARY is not None else None
+    fused = prefiltered(summary) if prefiltered is not None and summary is not None else None
+    if fused is None:
+        for _ in scan(records, tally, lite=True):
+            pass
+        return
+    passed, counts = fused
+    try:
+        for _ in _scan_prefiltered(passed, counts, tally, True):
+            pass
+    finally:
+        add_keys(tally, summary.decoded, summary.items())
+
+
+_KEYS: dict[int, tuple[str | None, StatusKey | None]] = {}
+
+
+def add_keys(tally: Tally, decoded: int, keys: Iterable[tuple[int, int]]) -> None:
+    """Add what the compiled counting path counted: ``decoded`` frames, ``(key, n)``
+    by key; a key's kind and status are those of the frame it stands for
+    (``count_keys.key_frame``), read by :func:`kind_of` and :func:`status_key`."""
+    tally.decoded += decoded
+    for key, n in keys:
+        known = _KEYS.get(key)
+        if known is None:
+            from dissectors.count_keys import key_frame
+
+            frame = key_frame(key)
+            known = _KEYS[key] = (kind_of(frame), status_key(frame))
+        kind, status = known
+        if kind:
+            tally.by_type[kind] += n
+        if status:
+            tally.by_status[status] += n
 
 
 def _decoder(lite: bool):

@@ -32,7 +32,7 @@ from pmipview.filters import (
     combine,
     parse_time,
 )
-from pmipview.packets import Packet, Tally, scan
+from pmipview.packets import Packet, Tally, count_frames, scan
 from pmipview.render import detail, jsonl, packet_list, summary
 from pmipview.sources import STDIN, open_source
 
@@ -149,12 +149,15 @@ def dissect(
         if listing and not as_json and not detail_view:
             out.print(packet_list.header(time_mode))
         with _drain_on_interrupt(source) if interface is not None else contextlib.nullcontext():
-            for packet in scan(progress(source, source), tally, everything=everything,
-                               lite=summary_only):
-                if not listing or not wanted(packet):
-                    continue
-                _show(packet, tally, prev_ts, time_mode, as_json, detail_view)
-                prev_ts = packet.ts_ns
+            if summary_only and not everything:  # only counts: compiled where built
+                count_frames(progress(source, source), tally)
+            else:
+                for packet in scan(progress(source, source), tally, everything=everything,
+                                   lite=summary_only):
+                    if not listing or not wanted(packet):
+                        continue
+                    _show(packet, tally, prev_ts, time_mode, as_json, detail_view)
+                    prev_ts = packet.ts_ns
     except KeyboardInterrupt:
         interrupted = True
     except CaptureError as exc:

@@ -10,7 +10,10 @@ reads identically on both paths (tests/sources/test_creader.py).
 With ``counts`` (a :class:`Counts`), they also run the pre-filter (``classify_c``, the
 twin of ``dissectors.prefilter.classify``) on each frame and yield only the frames that may
 carry signaling; the others are only counted: no ``Record``, no Python call for them.
-``packets.scan`` turns the counts into its tally.
+``packets.scan`` turns the counts into its tally.  With a ``summary`` as well (a
+``dissectors._csummary.Summary``, for ``dissect --summary``), each frame the pre-filter
+lets through goes to ``summary.take`` first, and becomes a ``Record`` only when it was not
+sure of it.
 
 From a file (not a pipe, not gzip for pcap), each record is read together with the header of the next one
 (one ``read`` call a record instead of two), as the pure pcapng loop does.
@@ -22,11 +25,12 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 from dissectors._cprefilter cimport C_FRAGMENT, C_OTHER, classify_c
+from dissectors._csummary cimport Summary
 
 from pmipview.sources.capcommon import _seekable, _Stop
 from pmipview.sources.records import Record, _RecordBuilder
 
-ABI = 1  # dissectors/speedups.py
+ABI = 2  # dissectors/speedups.py
 
 cdef int64_t _NS = 1000000000
 cdef uint32_t _BT_SHB = 0x0A0D0D0A
@@ -84,6 +88,11 @@ cdef inline int _classify_bytes(long long linktype, bytes data):
                       PyBytes_GET_SIZE(data))
 
 
+cdef inline int _take_bytes(Summary summary, long long linktype, bytes data) except -1:
+    return summary.take(linktype, <const unsigned char*>PyBytes_AS_STRING(data),
+                        PyBytes_GET_SIZE(data))
+
+
 cdef inline object _record(long long frame, object ts, object lt, bytes data, object gid,
                            object orig, object comment):
     r = _RecordBuilder(frame, ts, lt, data, gid, orig, comment)
@@ -91,7 +100,7 @@ cdef inline object _record(long long frame, object ts, object lt, bytes data, ob
     return r
 
 
-def iter_pcap(reader, Counts counts=None):
+def iter_pcap(reader, Counts counts=None, Summary summary=None):
     """The records of a pcap file whose header ``reader`` has read (see the module doc)."""
     f = reader._f
     read = f.read
@@ -102,6 +111,7 @@ def iter_pcap(reader, Counts counts=None):
     # not from gzip: a corrupt stream must cost the same records as in the pure loop
     cdef bint ahead = _seekable(reader._raw) and not reader._gzip
     cdef bint filtered = counts is not None
+    cdef bint summing = filtered and summary is not None
     cdef long long frame = 0
     cdef long long off = 24
     cdef const unsigned char* p
@@ -157,6 +167,8 @@ def iter_pcap(reader, Counts counts=None):
             ts = <int64_t>sec * _NS + <int64_t>frac * frac_ns
             if filtered and _count(counts, ts, caplen, classify_c(lt, p, caplen)):
                 pass
+            elif summing and summary.take(lt, p, caplen):
+                pass
             else:
                 data = body if have == caplen else body[:caplen]
                 reader.frames_read = frame
@@ -177,10 +189,11 @@ def iter_pcap(reader, Counts counts=None):
         reader.frames_read = frame
 
 
-def iter_pcapng(reader, Counts counts=None):
+def iter_pcapng(reader, Counts counts=None, Summary summary=None):
     """The records of a pcapng file whose first section header ``reader`` has read."""
     read = reader._f.read
     cdef bint filtered = counts is not None
+    cdef bint summing = filtered and summary is not None
     cdef long long frame = 0
     ts = 0
     cdef long long off = reader._next_off
@@ -249,6 +262,8 @@ def iter_pcapng(reader, Counts counts=None):
                     frame += 1
                     if filtered and _count(counts, ts, caplen, classify_c(lt, p + 20, caplen)):
                         pass
+                    elif summing and summary.take(lt, p + 20, caplen):
+                        pass
                     else:
                         comment = None
                         if blen - 12 > ((end + 3) & ~3):
@@ -275,7 +290,8 @@ def iter_pcapng(reader, Counts counts=None):
                     frame += 1
                     ts = r.ts_ns
                     if not (filtered and _count(counts, ts, len(r.data),
-                                                _classify_bytes(r.linktype, r.data))):
+                                                _classify_bytes(r.linktype, r.data))
+                            or summing and _take_bytes(summary, r.linktype, r.data)):
                         reader.frames_read = frame
                         yield r
                 else:

@@ -261,22 +261,24 @@ class CaptureReader(PcapReading, PcapngReading):
             self._gen = self._records(None)
         return self._gen
 
-    def prefiltered(self) -> tuple[Iterator[Record], Any] | None:
+    def prefiltered(self, summary: Any = None) -> tuple[Iterator[Record], Any] | None:
         """The compiled loop with the pre-filter inside: ``(records, counts)``, where
         ``records`` are only the frames ``dissectors.prefilter.classify`` lets through and
         ``counts`` (``_creader.Counts``) counts every frame read and those it dropped.
+        With ``summary`` (a ``dissectors._csummary.Summary``), the frames it is sure of
+        are counted there and are not records either (``packets.count_frames``).
         None when the loop is pure or iteration has started (``packets.scan`` then runs
         ``classify`` itself)."""
         if self._gen is not None or self._loop is None or not self.compiled:
             return None
         counts = _C.Counts()
-        self._gen = self._records(counts)
+        self._gen = self._records(counts, summary)
         return self._gen, counts
 
-    def _records(self, counts: Any) -> Iterator[Record]:
+    def _records(self, counts: Any, summary: Any = None) -> Iterator[Record]:
         if self.compiled:
             loop = _C.iter_pcap if self._loop == "pcap" else _C.iter_pcapng
-            return loop(self, counts)
+            return loop(self, counts, summary)
         return self._iter_pcap() if self._loop == "pcap" else self._iter_pcapng()
 
     def __enter__(self) -> CaptureReader:
