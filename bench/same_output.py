@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
     files = argv[1:] or sorted(
         [str(p) for p in (ROOT / "samples").glob("*.pcap*")]
         + [str(p) for p in (ROOT / "bench" / "out").glob("*-sig-*.pcap")
-           if p.stat().st_size < 20_000_000])
+           if p.stat().st_size < 5_000_000])
     jobs = [(c, f) for f in files for c in COMMANDS]
     with ThreadPoolExecutor(2) as pool:
         mine = list(pool.map(lambda j: digest(ROOT, *j), jobs))
