@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
 from dissectors.frame import Frame
@@ -23,13 +24,23 @@ def correlate(records: Iterable[Record], tally: Tally,
     c = Correlator(names=names, summarise=summarise)
     feed = c.feed
     lite = keep is None or not keep_frames   # nobody reads the decoded options
-    for packet in scan(records, tally, lite=lite):
-        s = signal_of(packet)
-        if s is not None:
-            feed(s)
-            if keep is not None:
-                keep[packet.frame_no] = (s, packet.frame if keep_frames else None)
-    report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
+    # The cyclic GC off while frames are folded in: decoded frames, signals and the
+    # correlator's model are acyclic (freed by reference counting), so its passes over the
+    # young objects the correlator keeps found nothing and cost 10-15% of `timeline`'s
+    # CPU time (docs/performance.md, "2026-12-03: the correlator").  Turned back on after.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for packet in scan(records, tally, lite=lite):
+            s = signal_of(packet)
+            if s is not None:
+                feed(s)
+                if keep is not None:
+                    keep[packet.frame_no] = (s, packet.frame if keep_frames else None)
+        report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
+    finally:
+        if enabled:
+            gc.enable()
     report.frames = tally.frames
     if tally.min_ts_ns is not None and tally.max_ts_ns is not None:  # the capture's span
         report.start = tally.min_ts_ns / 1e9

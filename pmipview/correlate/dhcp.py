@@ -10,6 +10,8 @@ from pmipview.correlate.model import Attachment, DhcpExchange, DhcpOutcome, Mobi
 from pmipview.correlate.timing import BROADCAST, ZERO
 from pmipview.signals import DhcpSignal
 
+ZERO_TEXT, BROADCAST_TEXT = str(ZERO), str(BROADCAST)
+
 
 class DhcpMixin:
     def _claim_dhcp(self, mn: MobileNode, att: Attachment, now: float) -> None:
@@ -71,25 +73,31 @@ class DhcpMixin:
     def _dhcp_signal(self, s: DhcpSignal) -> DhcpExchange | None:
         macs = sorted(s.mn_macs)
         keys = [f"mac:{m}" for m in macs]
+        held = self._hoa_holder
+        # addresses by their text (cached by dissectors/addr.py; ipaddress compares and
+        # converts to int in Python)
         for addr in (s.yiaddr if s.type in (T.OFFER, T.ACK) else None, s.ciaddr,
                      s.requested_ip, s.remote_id):
-            if addr is not None and addr != ZERO and str(addr) in self._hoa_holder:
-                keys.append(f"hoa:{addr}")
+            if addr is not None:
+                text = str(addr)
+                if text != ZERO_TEXT and text in held:
+                    keys.append(f"hoa:{text}")
         if not keys:
             return None
         mn = self._resolve(keys, s.time)
         mac = macs[0] if macs else ""
-        if s.relay_leg:
+        relay_leg = s.relay_leg
+        if relay_leg:
             self._node(s.dst if s.op == DhcpOp.BOOTREQUEST else s.src, NodeRole.DHCP_SERVER)
         ex = self._dhcp.get((s.xid, mac))
-        if ex is None or (s.type == T.DISCOVER and ex.messages and not s.relay_leg
+        if ex is None or (s.type == T.DISCOVER and ex.messages and not relay_leg
                           and ex.outcome != DhcpOutcome.PENDING):
             ex = DhcpExchange(s.xid, mac, s.time,
-                              renewal=s.type == T.REQUEST and int(s.ciaddr) != 0)
+                              renewal=s.type == T.REQUEST and str(s.ciaddr) != ZERO_TEXT)
             self._dhcp[(s.xid, mac)] = ex
             mn.dhcp.append(ex)
-        leg = "relay" if s.relay_leg else "client"
-        if s.relay_leg:
+        leg = "relay" if relay_leg else "client"
+        if relay_leg:
             ex.mode = "relay"
         ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
         att = mn.current(mac) or mn.current()
@@ -99,24 +107,25 @@ class DhcpMixin:
         if att is not None:
             ex.mag = att.mag
             att.frames.append(s.frame)
-            if att.dhcp_mode is None and s.relay_leg:
+            if att.dhcp_mode is None and relay_leg:
                 att.dhcp_mode = "relay"
         if s.server_id is not None and s.op == DhcpOp.BOOTREPLY:
             ex.server_id = str(s.server_id)
-        if s.type == T.NAK and not s.relay_leg:
+        if s.type == T.NAK and not relay_leg:
             ex.outcome = DhcpOutcome.NAK
             self._diag(mn, "dhcp-nak", s.time, [s.frame], f"DHCPNAK xid 0x{s.xid:08x}")
-        elif s.type == T.ACK and not s.relay_leg:
+        elif s.type == T.ACK and not relay_leg:
             ex.outcome, ex.acked, ex.yiaddr = DhcpOutcome.ACK, s.time, str(s.yiaddr)
-            if att is not None and int(s.yiaddr):
+            if att is not None and ex.yiaddr != ZERO_TEXT:
                 self._check_address(mn, att, s)
                 if att.dhcp_ack is None and not ex.renewal:
                     self._address_acquired(mn, att, ex)
                 if s.server_id is not None:
                     self._server_id(mn, att, str(s.server_id), s)
-        elif s.type == T.OFFER and not s.relay_leg and att is not None and int(s.yiaddr):
+        elif s.type == T.OFFER and not relay_leg and att is not None and \
+                str(s.yiaddr) != ZERO_TEXT:
             self._check_address(mn, att, s)
-        elif s.relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == DhcpOutcome.PENDING:
+        elif relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == DhcpOutcome.PENDING:
             # the server's answer on the relay leg (the client leg may not be captured)
             ex.outcome = DhcpOutcome.ACK if s.type == T.ACK else DhcpOutcome.NAK
             if s.type == T.ACK:
@@ -125,8 +134,8 @@ class DhcpMixin:
             ex.outcome = DhcpOutcome.RELEASED
         elif s.type == T.DECLINE:
             ex.outcome = DhcpOutcome.DECLINED
-        if s.type == T.REQUEST and not s.relay_leg and s.dst != BROADCAST and \
-                int(s.ciaddr) and att is not None:
+        if s.type == T.REQUEST and not relay_leg and str(s.dst) != BROADCAST_TEXT and \
+                str(s.ciaddr) != ZERO_TEXT and att is not None:
             self._unicast_check(mn, att, s)
         return ex
 

@@ -131,10 +131,14 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
 
     def feed(self, signal: Signal) -> None:
         self._n += 1
-        heapq.heappush(self._heap, (signal.time, self._n, signal))
-        self._latest = max(self._latest, signal.time)
-        while self._heap and self._heap[0][0] <= self._latest - self.reorder_window:
-            self._process(heapq.heappop(self._heap)[2])
+        t = signal.time
+        heap = self._heap
+        heapq.heappush(heap, (t, self._n, signal))
+        if t > self._latest:
+            self._latest = t
+        due = self._latest - self.reorder_window
+        while heap and heap[0][0] <= due:
+            self._process(heapq.heappop(heap)[2])
 
     def feed_all(self, signals: Iterable[Signal]) -> None:
         for s in signals:
@@ -186,10 +190,12 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                 "malformed", s.time, [s.frame], f"{s.layer} @{s.offset}: {s.reason}"))
             return
         self.report.signaling_frames += 1
+        # addresses by their text: an address object hashes in Python (ipaddress), its text
+        # once (str caches its hash; dissectors/addr.py caches the text)
         if isinstance(s, MobilitySignal):
-            key = (s.kind, s.src, s.dst, s.seq, s.mn_id)
+            key = (s.kind, str(s.src), str(s.dst), s.seq, s.mn_id)
         else:
-            key = (s.type, s.src, s.dst, s.xid, s.giaddr, s.chaddr)
+            key = (s.type, str(s.src), str(s.dst), s.xid, str(s.giaddr), s.chaddr)
         seen = self._seen.get(key)
         if seen is not None and another_sighting(s.time - seen[0], s.iface == seen[2],
                                                  self.duplicate_window,
@@ -270,10 +276,11 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             return self._heartbeat(s)
         return None
 
-    def _purpose(self, mn: MobileNode, mag: str, s: MobilitySignal) -> str:
+    def _purpose(self, mn: MobileNode, mag: str, s: MobilitySignal,
+                 iface: str | None = None) -> str:
         if s.lifetime == 0:
             return TxnKind.DEREGISTRATION
-        current = mn.current(self._iface_key(s))
+        current = mn.current(self._iface_key(s) if iface is None else iface)
         if s.hi == HandoffIndicator.NOT_CHANGED or (current is not None and current.mag == mag
                          and current.registered is not None):
             return TxnKind.REFRESH
@@ -293,9 +300,10 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             return None
         mn = self._resolve(keys, s.time)
         mn.lma = mn.lma or lma
-        purpose = self._purpose(mn, mag, s)
+        iface = self._iface_key(s)
+        purpose = self._purpose(mn, mag, s, iface)
         # sequence number and timestamp ordering
-        seq_key = (mn.uid, mag, self._iface_key(s))  # per mobility session
+        seq_key = (mn.uid, mag, iface)  # per mobility session
         last = self._last_seq.get(seq_key)
         if last is not None and s.seq != last and (s.seq - last) % 65536 > 32768:
             self._diag(mn, "seq-backwards", s.time, [s.frame],
@@ -308,7 +316,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                            f"PBU timestamp {s.timestamp:.3f} older than {prev:.3f}")
             self._last_ts[mn.uid] = max(s.timestamp, prev or s.timestamp)
         # retransmission of an unanswered PBU?
-        open_key = (mn.uid, mag, purpose, self._iface_key(s))
+        open_key = (mn.uid, mag, purpose, iface)
         txn = self._open.get(open_key)
         if txn is not None and txn.outcome == Outcome.PENDING and \
                 s.time - txn.last_sent <= self.retransmit_window:
@@ -333,7 +341,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         heapq.heappush(self._give_ups, (s.time + self.retransmit_window, self._n, mn.uid, txn))
         # the attachment this registration is about
         if purpose == TxnKind.REGISTRATION:
-            key = self._iface_key(s)
+            key = iface
             att = mn.current(key)
             if att is None or att.mag != mag:
                 att = Attachment(mag, s.time, key)
@@ -349,7 +357,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                 mn.attachments.append(att)
             att.frames.append(s.frame)
         else:
-            att = mn.current(self._iface_key(s))
+            att = mn.current(iface)
             if att is not None and att.mag == mag:
                 att.frames.append(s.frame)
         return txn

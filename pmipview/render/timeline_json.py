@@ -56,8 +56,9 @@ def transaction(t: Transaction) -> dict[str, Any]:
 
 def dhcp(x: DhcpExchange) -> dict[str, Any]:
     return {"xid": x.xid, "mode": x.mode, "mac": x.mac, "mag": x.mag,
-            "messages": [{k: v for k, v in m.items() if k != "also"} | (
-                {"also_frames": m["also"]} if "also" in m else {}) for m in x.messages],
+            # a message seen once is written as it is (no copy); "also" becomes also_frames
+            "messages": [m if "also" not in m else {k: v for k, v in m.items() if k != "also"}
+                         | {"also_frames": m["also"]} for m in x.messages],
             "outcome": x.outcome, "yiaddr": x.yiaddr, "server_id": x.server_id,
             "address_ms": _ms(x.address_ms)}
 
