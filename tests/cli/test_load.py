@@ -127,14 +127,31 @@ def test_malformed_flood_at_the_lma_does_not_stop_answers(lma, tmp_path: Path):
     assert doc["timeouts"] == 0 and doc["accepted"] == doc["transactions"] >= 90
 
 
+def _answered(csv_path: Path) -> int:
+    """total_answered of the last complete row of a --stats-csv file (0 before any)."""
+    try:
+        text = csv_path.read_text()
+    except FileNotFoundError:
+        return 0
+    lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
+    rows = list(csv.DictReader(lines))
+    return int(rows[-1]["total_answered"]) if rows else 0
+
+
 def test_sigint_prints_the_summary(lma, tmp_path: Path):
     host, port = lma.addr
-    js = tmp_path / "s.json"
+    js, sc = tmp_path / "s.json", tmp_path / "s.csv"
     p = subprocess.Popen([sys.executable, "-m", "pmipview", "load", host, "--port", str(port),
                           "--mns", "20", "--rate", "20", "--duration", "60s",
-                          "--mag-addresses", mags(), "--json", str(js)],
+                          "--mag-addresses", mags(), "--json", str(js),
+                          "--stats-csv", str(sc), "--stats-interval", "0.2s"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    # interrupt once 10 transactions are answered, however slowly the process started
+    # (a fixed sleep saw fewer under load)
+    give_up = time.monotonic() + DEADLINE
+    while _answered(sc) < 10:
+        assert p.poll() is None and time.monotonic() < give_up, "no progress before SIGINT"
+        time.sleep(0.1)
     p.send_signal(signal.SIGINT)
     out, errs = p.communicate(timeout=DEADLINE)
     assert p.returncode == 130, errs
