@@ -176,6 +176,7 @@ def count_frames(records: Iterable[Record], tally: Tally) -> None:
         for _ in scan(records, tally, lite=True):
             pass
         return
+    assert summary is not None  # fused is None without it
     passed, counts = fused
     try:
         for _ in _scan_prefiltered(passed, counts, tally, True):
