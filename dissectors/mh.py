@@ -55,7 +55,7 @@ from .mh_options import (
 
 LAYER = "mh"
 _UNSPECIFIED6 = IPv6Address(0)
-IPPROTO_NONE = 59
+IPPROTO_NONE = int(IPProto.NONE)  # Payload Proto of a message with nothing after it
 
 
 #: An option class: what `option()` and `all_options()` are asked for and return.

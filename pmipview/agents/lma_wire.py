@@ -29,8 +29,8 @@ import struct
 from ipaddress import IPv4Address
 from typing import Any
 
-from dissectors.mh import BindingAck, BindingUpdate, encode_mh
-from dissectors.mh_codes import BUFlag, MHType
+from dissectors.mh import IPPROTO_NONE, BindingAck, BindingUpdate, encode_mh
+from dissectors.mh_codes import BUFlag, MHType, OptionType
 from dissectors.mh_options import (
     AccessTechnologyOpt,
     HandoffIndicatorOpt,
@@ -43,7 +43,7 @@ from dissectors.mh_options import (
 from pmipview.agents.base import BACKHAUL, Address, Packet
 
 _BU = int(MHType.BU)
-_NO_NEXT = 59      # Payload Proto: IPPROTO_NONE
+_PAD1, _PADN = int(OptionType.PAD1), int(OptionType.PADN)
 _HEAD = struct.Struct("!HHH")      # BU: sequence, flags, lifetime
 _BA_FIXED = struct.Struct("!BBHH")  # BA: status, flags, sequence, lifetime
 # the options read, by type (anything else: the full decoder)
@@ -68,7 +68,7 @@ def read_pbu(payload: bytes, src: Address, dst: Address, sport: int, dport: int,
              iface: str = BACKHAUL) -> Packet | None:
     """The PBU in ``payload`` as ``decode_mh_datagram`` decodes it, or None (module doc)."""
     n = len(payload)
-    if n < 12 or payload[2] != _BU or payload[0] != _NO_NEXT or payload[3] != 0 \
+    if n < 12 or payload[2] != _BU or payload[0] != IPPROTO_NONE or payload[3] != 0 \
             or (payload[1] + 1) * 8 != n:
         return None
     seq, bits, lifetime = _HEAD.unpack_from(payload, 6)
@@ -79,7 +79,7 @@ def read_pbu(payload: bytes, src: Address, dst: Address, sport: int, dport: int,
     try:
         while at < n:
             t = payload[at]
-            if t == 0:  # Pad1
+            if t == _PAD1:
                 at += 1
                 continue
             if at + 2 > n:
@@ -87,7 +87,7 @@ def read_pbu(payload: bytes, src: Address, dst: Address, sport: int, dport: int,
             nxt = at + 2 + payload[at + 1]
             if nxt > n:
                 return None
-            if t != 1:  # PadN is skipped
+            if t != _PADN:  # PadN is skipped
                 cls = read.get(t)
                 if cls is None or t in seen:
                     return None
@@ -110,7 +110,7 @@ def read_pbu(payload: bytes, src: Address, dst: Address, sport: int, dport: int,
 
 def encode_pba(ba: BindingAck) -> bytes:
     """``encode_mh(ba)`` (checksum 0, as ``encode_payload`` sends it), from a template."""
-    if ba.wire is not None or ba.proto != _NO_NEXT or ba.mh_reserved:
+    if ba.wire is not None or ba.proto != IPPROTO_NONE or ba.mh_reserved:
         return encode_mh(ba)
     options = ba.options
     datas = []
@@ -143,10 +143,10 @@ def _learn(key: tuple[Any, ...], raw: bytes, count: int) -> None:
     at, end = 12, len(raw)
     while at < end and len(offsets) < count:
         t = raw[at]
-        if t == 0:
+        if t == _PAD1:
             at += 1
             continue
-        if t != 1:
+        if t != _PADN:
             offsets.append(at + 2)
         at += 2 + raw[at + 1]
     if len(offsets) == count:
