@@ -120,7 +120,6 @@ from dissectors.mh_codes import (
 )
 from dissectors.mh_options import (
     IPv4DefaultRouter,
-    IPv4DHCPSupportMode,
     IPv4HoAReply,
     MobilityOption,
     Timestamp,
@@ -138,12 +137,11 @@ from pmipview.agents.lma_policy import (
     Reject,
     Request,
     authorize,
+    dhcp_option,
     grant,
     seq_newer,
 )
 from pmipview.agents.pool import AddressPool
-
-_DHCP_SERVER, _DHCP_RELAY = IPv4DHCPSupportMode(True), IPv4DHCPSupportMode(False)
 
 __all__ = ["LMA", "PROHIBITED", "UNSPECIFIED", "AddressPool", "Binding", "LMAConfig",
            "PoolOwner", "Profile"]
@@ -311,7 +309,7 @@ class LMA(PeerSignaling):
         nai = req.nai or ""
         owner = PoolOwner(sid, nai)
         hnps = cache.plan_hnps(req, None, profile, sid) if req.hnps else ()
-        hoa = cache.plan_hoa(req, None, profile, owner) if req.v4 else None
+        hoa = cache.plan_hoa(req.specific_v4, None, profile, owner) if req.v4 else None
         if hoa is not None and not cache.take_hoa(hoa, owner):
             raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
         session = Session(sid, req.mnid, req.att, req.lli, req.hi, req.src,
@@ -319,7 +317,7 @@ class LMA(PeerSignaling):
                           req.packet.dst, now, hoa=hoa, owner=owner, nai=nai)
         cache.add(session, hnps)
         units = self._stamp(now, req, session)
-        self._learn_peer(now, req)
+        self._learn_peer(now, req.src, req.port, req.packet.dst)
         event = Event("registered", session.nai, self._detail(session))
         return [*self._accept(req, session, units, profile), event]
 
@@ -327,12 +325,13 @@ class LMA(PeerSignaling):
                  profile: Profile) -> list[Output]:
         cache = self._cache
         hnps = cache.plan_hnps(req, session, profile, session.sid) if req.hnps else session.hnps
-        hoa = cache.plan_hoa(req, session, profile, session.owner) if req.v4 else session.hoa
+        hoa = (cache.plan_hoa(req.specific_v4, session, profile, session.owner) if req.v4
+               else session.hoa)
         cache.set_hoa(session, hoa)
         cache.set_hnps(session, hnps)
         session.mag_port, session.lmaa = cache.port_of(req.port), req.packet.dst
         units = self._stamp(now, req, session)
-        self._learn_peer(now, req)
+        self._learn_peer(now, req.src, req.port, req.packet.dst)
         event = Event("refreshed", session.nai, self._detail(session))
         out = self._accept(req, session, units, profile)
         fast = self.fast
@@ -346,7 +345,7 @@ class LMA(PeerSignaling):
         # RFC 5844 §3.1.2.4: the family the new PBU does not ask for is released.
         cache = self._cache
         hnps = cache.plan_hnps(req, session, profile, session.sid) if req.hnps else ()
-        hoa = cache.plan_hoa(req, session, profile, session.owner) if req.v4 else None
+        hoa = cache.plan_hoa(req.specific_v4, session, profile, session.owner) if req.v4 else None
         old, old_port = cache.snapshot(session), session.mag_port
         cache.set_hoa(session, hoa)
         cache.set_hnps(session, hnps)
@@ -354,7 +353,7 @@ class LMA(PeerSignaling):
         session.mag_port, session.lmaa = cache.port_of(req.port), req.packet.dst
         session.att, session.lli = req.att, req.lli
         units = self._stamp(now, req, session)
-        self._learn_peer(now, req)
+        self._learn_peer(now, req.src, req.port, req.packet.dst)
         out = self._accept(req, session, units, profile)
         self._cancel_revocations(session.sid, session.mag)  # it came back to a revoked MAG
         if self.config.revoke_on_handoff and old.mag != session.mag:
@@ -365,12 +364,22 @@ class LMA(PeerSignaling):
 
     def _stamp(self, now: float, req: Request, session: Session) -> int:
         """Record an accepted PBU in the session; returns the granted lifetime (4 s units)."""
-        units = grant(self.config, req.pbu.lifetime)
-        session.hi = req.hi
+        ts = req.timestamp
+        return self._grant(now, session, req.pbu.lifetime, req.hi, req.pbu.seq,
+                           None if ts is None else ts.value)
+
+    def _grant(self, now: float, session: Session, lifetime: int, hi: int, seq: int,
+               ts: int | None) -> int:
+        """:meth:`_stamp` from the PBU's fields (also the object-free path's)."""
+        units = grant(self.config, lifetime)
+        session.hi = hi
         session.lifetime = units * 4
         session.expires = now + units * 4
         self._cache.schedule(session)
-        self._note(now, req, session)
+        session.last_seq = seq
+        if ts is not None:
+            session.last_ts = ts
+        session.updated = now
         return units
 
     def _note(self, now: float, req: Request, session: Session) -> None:
@@ -435,9 +444,9 @@ class LMA(PeerSignaling):
         plen = pool.prefix_len if session.hoa is not None else req.v4[0].prefix_len
         opts: list[MobilityOption] = [IPv4HoAReply(HoAReplyStatus.SUCCESS, hoa, plen),
                                       self._router_option()]
-        mode = profile.dhcp_mode if profile is not None else None
-        if mode in ("server", "relay"):
-            opts.append(_DHCP_SERVER if mode == "server" else _DHCP_RELAY)
+        mode = dhcp_option(profile)
+        if mode is not None:
+            opts.append(mode)
         return opts
 
     def _router_option(self) -> IPv4DefaultRouter:

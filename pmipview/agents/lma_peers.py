@@ -39,7 +39,7 @@ from pmipview.agents.base import BACKHAUL, Address, Event, Output, Packet, Send
 
 if TYPE_CHECKING:
     from pmipview.agents.lma_cache import Binding, BindingCache, Session
-    from pmipview.agents.lma_policy import LMAConfig, Request
+    from pmipview.agents.lma_policy import LMAConfig
 
 
 @dataclass(slots=True)
@@ -153,14 +153,15 @@ class PeerSignaling:
         return out
 
     # --- heartbeat (RFC 5847) ---------------------------------------------------------
-    def _learn_peer(self, now: float, req: Request) -> None:
-        peer = self._peers.get(req.src)
+    def _learn_peer(self, now: float, src: Address, port: int | None, lmaa: Address) -> None:
+        """A PBU from MAG ``src`` (its UDP source ``port``) to our address ``lmaa``."""
+        peer = self._peers.get(src)
         if peer is None:
             interval = self.config.heartbeat_interval
             next_at = now + interval if interval is not None else math.inf
-            self._peers[req.src] = Peer(req.src, req.port, req.packet.dst, next_at)
+            self._peers[src] = Peer(src, port, lmaa, next_at)
         else:
-            peer.port, peer.lmaa = req.port, req.packet.dst
+            peer.port, peer.lmaa = port, lmaa
 
     def _on_heartbeat(self, packet: Packet, hb: Heartbeat) -> list[Output]:
         if not hb.response:
