@@ -156,6 +156,7 @@ class LMA(PeerSignaling):
         self.fast: FastPath | None = None
         self._bri_seq = 0
         self._pending: dict[int, PendingBRI] = {}
+        self._revoking: dict[int, int] = {}
         self._peers: dict[Address, Peer] = {}
         self._hb_seq = 0
         self._router_opt: IPv4DefaultRouter | None = None
@@ -212,7 +213,7 @@ class LMA(PeerSignaling):
 
     def revoking(self) -> set[int]:
         """Sessions with a BRI waiting for its BRA."""
-        return {p.session for p in self._pending.values()}
+        return set(self._revoking)
 
     def __len__(self) -> int:
         """The number of bindings (mobility sessions) in the cache."""

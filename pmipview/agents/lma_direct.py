@@ -216,19 +216,18 @@ def _accepted(lma: LMA, payload: bytes, seq: int, units: int, hoa: IPv4Address,
     """``LMA._accept``'s PBA for an IPv4-only PBU: MN-ID, HI, ATT, MN-LLI echoed, IPv4 HoA
     Reply, Default Router, DHCP Support Mode (``dhcp``)."""
     router = lma._router_option()
-    key: list[Any] = [MNIdentifier, mn_end - mn, HandoffIndicatorOpt, 2,
-                      AccessTechnologyOpt, 2]
+    shape = (mn_end - mn, lli_end - lli if lli >= 0 else -1, dhcp)
+    key = _shapes.get(shape)
+    if key is None:
+        key = _shape_key(*shape)
     datas = [payload[mn:mn_end], payload[hi:hi + 2], payload[att:att + 2]]
     if lli >= 0:
-        key += (MNLinkLayerId, lli_end - lli)
         datas.append(payload[lli:lli_end])
-    key += (IPv4HoAReply, 6, IPv4DefaultRouter, 6)
     datas.append(bytes((_SUCCESS, (plen & 0x3F) << 2)) + hoa.packed)
     datas.append(router.data())
     if dhcp is not None:
-        key += (IPv4DHCPSupportMode, 2)
         datas.append(dhcp.data())
-    raw = fill_pba(tuple(key), _ACCEPTED, _P, seq, units, datas)
+    raw = fill_pba(key, _ACCEPTED, _P, seq, units, datas)
     if raw is not None:
         return raw
     # the first PBA of this shape: built as the slow path builds it (and learnt)
@@ -241,3 +240,21 @@ def _accepted(lma: LMA, payload: bytes, seq: int, units: int, hoa: IPv4Address,
     if dhcp is not None:
         opts.append(dhcp)
     return encode_pba(BindingAck(BAStatus.ACCEPTED, seq, BAFlag.P, units, tuple(opts)))
+
+
+_shapes: dict[tuple[int, int, Any], tuple[Any, ...]] = {}
+
+
+def _shape_key(mn: int, lli: int, dhcp: IPv4DHCPSupportMode | None) -> tuple[Any, ...]:
+    """``encode_pba``'s shape key of such a PBA (MN-ID data length, MN-LLI data length or
+    -1 when absent, DHCP Support Mode option), remembered."""
+    key: list[Any] = [MNIdentifier, mn, HandoffIndicatorOpt, 2, AccessTechnologyOpt, 2]
+    if lli >= 0:
+        key += (MNLinkLayerId, lli)
+    key += (IPv4HoAReply, 6, IPv4DefaultRouter, 6)
+    if dhcp is not None:
+        key += (IPv4DHCPSupportMode, 2)
+    if len(_shapes) >= 1024:
+        _shapes.clear()
+    found = _shapes[(mn, lli, dhcp)] = tuple(key)
+    return found

@@ -5,7 +5,8 @@ operator's request, retransmitted until its BRA; a BRI from a MAG gets BRA "not
 supported") and Heartbeat (RFC 5847: requests answered, MAGs holding bindings probed,
 restart and reachability reported), as a part of :class:`~pmipview.agents.lma.LMA` (the
 state machine mixes this class in; it owns ``config``, ``_cache``, ``_pending``,
-``_peers``, ``_bri_seq`` and ``_hb_seq``).  Also the reply helpers every part uses.
+``_revoking``, ``_peers``, ``_bri_seq`` and ``_hb_seq``).  Also the reply helpers every
+part uses.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class PeerSignaling:
     config: LMAConfig
     _cache: BindingCache
     _pending: dict[int, PendingBRI]
+    _revoking: dict[int, int]          # session -> its BRIs in _pending
     _peers: dict[Address, Peer]
     _bri_seq: int
     _hb_seq: int
@@ -109,14 +111,29 @@ class PeerSignaling:
             opts.append(IPv4HoARequest(old.hoa, old.prefix_len or 0))
         bri = BindingRevocation(BRType.BRI, trigger, seq, int(flags), tuple(opts))
         send = to_mag(old.mag, old_port, old.lmaa, bri)
+        self._unpend(seq)  # the sequence number wrapped onto a BRI still waiting
         self._pending[seq] = PendingBRI(seq, session.sid, session.nai, send, 1,
                                          now + self.config.bri_retransmit)
+        self._revoking[session.sid] = self._revoking.get(session.sid, 0) + 1
         return [send]
 
+    def _unpend(self, seq: int) -> PendingBRI | None:
+        """Take the BRI ``seq`` off the pending ones (None: there was none)."""
+        p = self._pending.pop(seq, None)
+        if p is not None:
+            left = self._revoking[p.session] - 1
+            if left:
+                self._revoking[p.session] = left
+            else:
+                del self._revoking[p.session]
+        return p
+
     def _cancel_revocations(self, sid: int, mag: Address) -> None:
+        if sid not in self._revoking:  # the usual case, in O(1) however many wait
+            return
         for seq in [q for q, p in self._pending.items()
                     if p.session == sid and p.send.packet.dst == mag]:
-            del self._pending[seq]
+            self._unpend(seq)
 
     def _on_revocation(self, packet: Packet, msg: BindingRevocation) -> list[Output]:
         if msg.br_type == BRType.BRI:
@@ -130,7 +147,7 @@ class PeerSignaling:
         pending = self._pending.get(msg.seq)
         if pending is None or pending.send.packet.dst != packet.src:
             return [Event("dropped", msg.mn_id, {"reason": "BRA matches no pending BRI"})]
-        del self._pending[msg.seq]
+        self._unpend(msg.seq)
         kind = "revoked" if status_accepted(msg.code) else "revocation-failed"
         return [Event(kind, pending.nai, {
             "session": pending.session, "mag": packet.src, "seq": msg.seq,
@@ -142,7 +159,7 @@ class PeerSignaling:
             detail = {"session": pending.session, "mag": pending.send.packet.dst,
                       "seq": pending.seq}
             if pending.attempts >= self.config.bri_attempts:
-                del self._pending[pending.seq]
+                self._unpend(pending.seq)
                 out.append(Event("revocation-timeout", pending.nai, detail))
                 continue
             pending.attempts += 1

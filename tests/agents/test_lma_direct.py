@@ -90,6 +90,7 @@ def state(lma: LMA):
     peers = sorted((str(a), p.port, str(p.lmaa), p.next_at) for a, p in lma._peers.items())
     pending = sorted((q, p.session, p.attempts, p.deadline, encode_payload(p.send.packet))
                      for q, p in lma._pending.items())
+    assert lma._revoking == Counter(p.session for p in lma._pending.values())
     return (lma.bindings(), lma.next_timer(), peers, pending, lma._bri_seq,
             sorted((int(a), o) for a, o in lma.config.pool._owner.items()),
             dict(lma._cache.at_mag), lma._cache.next_sid)
