@@ -14,7 +14,8 @@ events when the fast path is on).
 
 Handled: attach (a new session), re-registration (a refresh, which also leaves its
 template to :class:`~pmipview.agents.lma_fast.FastPath`), handoff (BRI to the old MAG as
-an extra output), de-registration of a whole IPv4 session and late de-registration.
+an extra output), de-registration of a whole IPv4 session and late de-registration; and
+(:func:`decide_bra`) the BRA that answers a handoff's BRI.
 What it reads: flags exactly A|P; options MN-ID (NAI subtype, text that encodes back to
 its bytes), HI, ATT, MN-LLI and one IPv4 HoA Request, each at most once, Pad1/PadN, all
 lengths as their decoders want them; Payload Proto 59, nothing after the declared
@@ -34,11 +35,13 @@ from dissectors.mh import IPPROTO_NONE, BindingAck
 from dissectors.mh_codes import (
     BAFlag,
     BAStatus,
+    BRType,
     BUFlag,
     HoAReplyStatus,
     MHType,
     MNIdSubtype,
     OptionType,
+    status_accepted,
 )
 from dissectors.mh_options import (
     AccessTechnologyOpt,
@@ -60,7 +63,9 @@ from pmipview.agents.lma_wire import encode_pba, fill_pba
 if TYPE_CHECKING:
     from pmipview.agents.lma import LMA
 
-_BU = int(MHType.BU)
+__all__ = ["Decision", "decide", "decide_bra"]
+
+_BU, _BR, _BRA = int(MHType.BU), int(MHType.BR), int(BRType.BRA)
 _AP = int(BUFlag.A | BUFlag.P)
 _PAD1, _PADN = int(OptionType.PAD1), int(OptionType.PADN)
 _MNID, _HI = int(MNIdentifier.TYPE), int(HandoffIndicatorOpt.TYPE)
@@ -190,6 +195,33 @@ def decide(lma: LMA, now: float, payload: bytes, src: Address, port: int,
         if old is not None:
             extra = lma._revoke(now, session, old, old_port)
     return pba, kind, extra, learn
+
+
+def decide_bra(lma: LMA, payload: bytes, src: Address) -> Decision | None:
+    """A BRA from ``src`` answering one of our pending BRIs: it is taken off them, as
+    ``_on_revocation`` does (the answer is empty: nothing to send).  None when the full
+    way must look at it (not a BRA, not exactly one well-formed Mobility Header, or no
+    pending BRI of that number to that MAG: a ``dropped`` event)."""
+    n = len(payload)
+    if n < 12 or payload[2] != _BR or payload[0] != IPPROTO_NONE or payload[3] != 0 \
+            or (payload[1] + 1) * 8 != n or payload[6] != _BRA:
+        return None
+    at = 12
+    while at < n:  # options are ignored, but must be well formed (as decode_options)
+        if payload[at] == _PAD1:
+            at += 1
+            continue
+        if at + 2 > n:
+            return None
+        at += 2 + payload[at + 1]
+        if at > n:
+            return None
+    seq = payload[8] << 8 | payload[9]
+    pending = lma._pending.get(seq)
+    if pending is None or pending.send.packet.dst != src:
+        return None
+    lma._unpend(seq)
+    return b"", "revoked" if status_accepted(payload[7]) else "revocation-failed", None, None
 
 
 def _deregister(lma: LMA, payload: bytes, session: Session | None, src: Address, seq: int,

@@ -36,7 +36,7 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
 from pmipview.agents.lma_cache import forget
-from pmipview.agents.lma_direct import decide
+from pmipview.agents.lma_direct import decide, decide_bra
 from pmipview.agents.lma_wire import encode_pba
 
 if TYPE_CHECKING:
@@ -117,13 +117,14 @@ class FastPath:
     def serve(self, now: float, table: dict[Any, dict[bytes, Session]], peer: Any,
               payload: bytes, dst: Address) -> bytes | bytearray | None:
         """:meth:`answer`, else the PBA of a PBU decided from its bytes
-        (:mod:`pmipview.agents.lma_direct`: attach, first refresh, handoff, detach), else
-        None (the full way).  With an answer, ``kind`` names its event and ``extra`` holds
-        the outputs to handle after sending it (None when there are none).  For a runner
+        (:mod:`pmipview.agents.lma_direct`: attach, first refresh, handoff, detach; and
+        the BRA answering a BRI, whose answer is empty: nothing to send), else None (the
+        full way).  With an answer, ``kind`` names its event and ``extra`` holds the
+        outputs to handle after sending it (None when there are none).  For a runner
         that counts ``kind`` instead of "refreshed" for every answer."""
         self.kind, self.extra = "refreshed", None
         pba = self.answer(now, table, peer, payload)
-        if pba is not None or len(peer) != 2:
+        if pba is not None or len(peer) != 2 or len(payload) < 12:
             return pba
         host = peer[0]
         src = self._addrs.get(host)
@@ -134,7 +135,10 @@ class FastPath:
                 src = self._addrs[host] = IPv4Address(host)
             except ValueError:
                 return None
-        got = decide(self.lma, now, payload, src, peer[1], dst)
+        if payload[2] == _BU:
+            got = decide(self.lma, now, payload, src, peer[1], dst)
+        else:
+            got = decide_bra(self.lma, payload, src)
         if got is None:
             return None
         raw, self.kind, self.extra, learn = got

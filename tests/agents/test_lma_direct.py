@@ -68,7 +68,8 @@ def drive(lma: LMA, table: dict, now: float, payload: bytes, mag: int,
         pba = fp.serve(now, table, peer, payload, LMAA)
         if pba is not None:
             counts[fp.kind] += 1
-            return [(MAGS[mag], PORTS[mag], bytes(pba)), *sent(fp.extra or [], counts)]
+            answer = [(MAGS[mag], PORTS[mag], bytes(pba))] if pba else []
+            return [*answer, *sent(fp.extra or [], counts)]
     packet = decode_mh_datagram(payload, MAGS[mag], LMAA, PORTS[mag], 5436)
     outs = lma.receive(now, packet)  # type: ignore[arg-type]
     if fp is not None and fp.offer is not None:
@@ -117,12 +118,12 @@ def pbu_bytes(s: dict, seq: int, hoa: IPv4Address | None) -> bytes:
     return encode_mh(BindingUpdate(seq, flags, s["lifetime"], tuple(opts)))
 
 
-def bra_for(payload: bytes) -> bytes | None:
+def bra_for(payload: bytes, status: int = BRAStatus.SUCCESS) -> bytes | None:
     msg, _ = decode_mh(payload)
     if not isinstance(msg, BindingRevocation) or msg.br_type != BRType.BRI:
         return None
     mnid = msg.option(MNIdentifier)
-    return encode_mh(BindingRevocation(BRType.BRA, BRAStatus.SUCCESS, msg.seq, msg.flags,
+    return encode_mh(BindingRevocation(BRType.BRA, status, msg.seq, msg.flags,
                                        (mnid,) if mnid is not None else ()))
 
 
@@ -142,12 +143,13 @@ step = st.fixed_dictionaries({
     "dup": st.sampled_from([0] * 18 + [1, 2]),
     "order": st.integers(0, 5), "repeat": st.integers(1, 3),
     "where": st.sampled_from(["mag", "holder", "holder", "next"]),
-    "dt": st.sampled_from([0.25, 1.0, 1.0, 3.0, 700.0]), "bra": st.booleans(),
+    "dt": st.sampled_from([0.25, 1.0, 1.0, 3.0, 700.0]),
+    "bra": st.sampled_from(["no", "ok", "ok", "failed", "twice", "other MAG"]),
     "reload": st.sampled_from([False] * 14 + [True]),
 })
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=14),
        cfg=st.fixed_dictionaries({
            "sequence_window": st.booleans(),
@@ -186,11 +188,14 @@ def test_pbus_decided_from_bytes_leave_what_the_full_way_leaves(steps, cfg):
             assert counts_fast == counts_slow
             assert state(fast) == state(slow)
             for dst, _port, payload in want[1:]:   # BRIs: the old MAG answers
-                bra = bra_for(payload) if s["bra"] else None
-                if bra is not None:
-                    k = MAGS.index(dst)
+                bra = bra_for(payload, 128 if s["bra"] == "failed" else 0)
+                if bra is None or s["bra"] == "no":
+                    continue
+                k = (MAGS.index(dst) + (s["bra"] == "other MAG")) % len(MAGS)
+                for _ in range(1 + (s["bra"] == "twice")):
                     w = drive(slow, {}, now, bra, k, counts_slow)
                     assert drive(fast, table, now, bra, k, counts_fast) == w
+                    assert state(fast) == state(slow)
             now += 0.25
     assert counts_fast == counts_slow
     assert state(fast) == state(slow)
@@ -220,6 +225,10 @@ def test_attach_refresh_handoff_detach_are_decided_from_bytes():
     assert fp is not None
     assert fp.direct == 4 and fp.hits == 1   # the second refresh: its template
     assert len(out[3]) == 2                 # the handoff's PBA and its BRI
+    bra = bra_for(out[3][1][2])
+    assert bra is not None
+    assert drive(lma, {}, 9.0, bra, 0, counts) == [] and counts["revoked"] == 1
+    assert fp.direct == 5 and not lma.revoking()
     assert len(lma) == 0
 
 
