@@ -127,7 +127,14 @@ from dissectors.mh_options import (
 from pmipview.agents.base import Address, Event, Output, Packet
 from pmipview.agents.lma_cache import Binding, BindingCache, PoolOwner, Session
 from pmipview.agents.lma_fast import FastPath, Offer, forget, lookup_was_direct
-from pmipview.agents.lma_peers import Peer, PeerSignaling, PendingBRI, hnp_option, reply
+from pmipview.agents.lma_peers import (
+    Peer,
+    PeerSignaling,
+    PendingBRI,
+    held,
+    hnp_option,
+    reply,
+)
 from pmipview.agents.lma_policy import (
     PROHIBITED,
     UNSPECIFIED,
@@ -232,8 +239,7 @@ class LMA(PeerSignaling):
         if not mine:
             return [Event("dropped", nai, {"reason": "revoke: no binding for this MN"})]
         session = max(mine, key=lambda s: s.sid)
-        return self._revoke(now, session, self._cache.snapshot(session), session.mag_port,
-                            RevocationTrigger.ADMINISTRATIVE)
+        return self._revoke(now, session, held(session), RevocationTrigger.ADMINISTRATIVE)
 
     # --- dispatch -------------------------------------------------------------------------
     def _dispatch(self, now: float, packet: Packet) -> list[Output]:
@@ -347,7 +353,7 @@ class LMA(PeerSignaling):
         cache = self._cache
         hnps = cache.plan_hnps(req, session, profile, session.sid) if req.hnps else ()
         hoa = cache.plan_hoa(req.specific_v4, session, profile, session.owner) if req.v4 else None
-        old, old_port = cache.snapshot(session), session.mag_port
+        old = held(session)
         cache.set_hoa(session, hoa)
         cache.set_hnps(session, hnps)
         cache.move(session, req.src)
@@ -357,9 +363,9 @@ class LMA(PeerSignaling):
         self._learn_peer(now, req.src, req.port, req.packet.dst)
         out = self._accept(req, session, units, profile)
         self._cancel_revocations(session.sid, session.mag)  # it came back to a revoked MAG
-        if self.config.revoke_on_handoff and old.mag != session.mag:
-            out += self._revoke(now, session, old, old_port)
-        detail = {"from": old.mag, "to": session.mag, "hi": req.hi, **self._detail(session)}
+        if self.config.revoke_on_handoff and old[0] != session.mag:
+            out += self._revoke(now, session, old)
+        detail = {"from": old[0], "to": session.mag, "hi": req.hi, **self._detail(session)}
         out.append(Event("handoff", session.nai, detail))
         return out
 

@@ -57,6 +57,7 @@ from dissectors.mh_options import (
 from dissectors.text import display_text
 from pmipview.agents.base import Address, Output
 from pmipview.agents.lma_cache import PoolOwner, Session, forget
+from pmipview.agents.lma_peers import held
 from pmipview.agents.lma_policy import Reject, dhcp_option, seq_newer
 from pmipview.agents.lma_wire import encode_pba, fill_pba
 
@@ -151,7 +152,6 @@ def decide(lma: LMA, now: float, payload: bytes, src: Address, port: int,
             return _deregister(lma, payload, session, src, seq, mn, mn_end, hi, att, lli,
                                lli_end)
         extra = old = None
-        old_port = None
         learn = None
         if session is None:
             sid = cache.next_sid
@@ -167,9 +167,7 @@ def decide(lma: LMA, now: float, payload: bytes, src: Address, port: int,
               or (lli_v is not None and lli_v != session.lli)):
             # a handoff (to another MAG, or HI=2 on this one); IPv6 is released
             hoa_v = cache.plan_hoa(want, session, profile, session.owner)
-            revoke = cfg.revoke_on_handoff and session.mag != src
-            old = cache.snapshot(session) if revoke else None
-            old_port = session.mag_port
+            old = held(session) if cfg.revoke_on_handoff and session.mag != src else None
             cache.set_hoa(session, hoa_v)
             cache.set_hnps(session, ())
             cache.move(session, src)
@@ -193,7 +191,7 @@ def decide(lma: LMA, now: float, payload: bytes, src: Address, port: int,
     if kind == "handoff":
         lma._cancel_revocations(session.sid, session.mag)
         if old is not None:
-            extra = lma._revoke(now, session, old, old_port)
+            extra = lma._revoke(now, session, old)
     return pba, kind, extra, learn
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from ipaddress import IPv6Network
+from ipaddress import IPv4Address, IPv6Network
 from typing import TYPE_CHECKING
 
 from dissectors.mh import BindingRevocation, Heartbeat, MobilityMessage
@@ -39,7 +39,7 @@ from dissectors.mh_options import (
 from pmipview.agents.base import BACKHAUL, Address, Event, Output, Packet, Send
 
 if TYPE_CHECKING:
-    from pmipview.agents.lma_cache import Binding, BindingCache, Session
+    from pmipview.agents.lma_cache import BindingCache, Session
     from pmipview.agents.lma_policy import LMAConfig
 
 
@@ -63,6 +63,17 @@ class Peer:
     missed: int = 0
     unreachable: bool = False
     restart: int | None = None
+
+
+# what a BRI names of the binding it revokes, taken before the handoff changes it:
+# (MAG, its UDP port, our address there, ATT, IPv4 HoA, HNPs)
+Held = tuple[Address, "int | None", Address, int, "IPv4Address | None",
+             "tuple[IPv6Network, ...]"]
+
+
+def held(s: Session) -> Held:
+    """The session's binding as a BRI names it (see :data:`Held`)."""
+    return s.mag, s.mag_port, s.lmaa, s.att, s.hoa, s.hnps
 
 
 def hnp_option(net: IPv6Network) -> HomeNetworkPrefix:
@@ -97,20 +108,21 @@ class PeerSignaling:
     _hb_seq: int
 
     # --- revocation (RFC 5846) --------------------------------------------------------
-    def _revoke(self, now: float, session: Session, old: Binding,
-                old_port: int | None, trigger: int | None = None) -> list[Output]:
+    def _revoke(self, now: float, session: Session, old: Held,
+                trigger: int | None = None) -> list[Output]:
         """A BRI to the MAG that held ``old`` (RFC 5846 §6.1), with retransmission state."""
         self._bri_seq = (self._bri_seq + 1) & 0xFFFF
         seq = self._bri_seq
+        mag, port, lmaa, att, hoa, hnps = old
         if trigger is None:
-            trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
+            trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if att == session.att
                        else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
-        flags = BRFlag.P | (BRFlag.V if old.hoa is not None and not old.hnps else 0)
-        opts: list[MobilityOption] = [session.mn_identifier(), *(hnp_option(n) for n in old.hnps)]
-        if old.hoa is not None:
-            opts.append(IPv4HoARequest(old.hoa, old.prefix_len or 0))
+        flags = BRFlag.P | (BRFlag.V if hoa is not None and not hnps else 0)
+        opts: list[MobilityOption] = [session.mn_identifier(), *(hnp_option(n) for n in hnps)]
+        if hoa is not None:
+            opts.append(IPv4HoARequest(hoa, self.config.pool.prefix_len))
         bri = BindingRevocation(BRType.BRI, trigger, seq, int(flags), tuple(opts))
-        send = to_mag(old.mag, old_port, old.lmaa, bri)
+        send = to_mag(mag, port, lmaa, bri)
         self._unpend(seq)  # the sequence number wrapped onto a BRI still waiting
         self._pending[seq] = PendingBRI(seq, session.sid, session.nai, send, 1,
                                          now + self.config.bri_retransmit)
