@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from dissectors.frame import Frame
 from pmipview.correlate import Correlator, Report
-from pmipview.packets import Tally, scan
-from pmipview.signals import Signal, signal_of
+from pmipview.packets import Packet, Tally, scan
+from pmipview.signals import Signal, signal_of, signal_of_record
 from pmipview.sources.records import Record
 
 
@@ -31,12 +31,20 @@ def correlate(records: Iterable[Record], tally: Tally,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        for packet in scan(records, tally, lite=lite):
-            s = signal_of(packet)
-            if s is not None:
-                feed(s)
+        # lite: the clean signaling frames become signals straight from their bytes
+        # (signals.signal_of_record); scan yields those, and a Packet for the others
+        fast = signal_of_record if lite else None
+        for item in scan(records, tally, lite=lite, fast=fast):
+            if type(item) is Packet:
+                s = signal_of(item)
+                if s is not None:
+                    feed(s)
+                    if keep is not None:
+                        keep[item.frame_no] = (s, item.frame if keep_frames else None)
+            else:
+                feed(item)
                 if keep is not None:
-                    keep[packet.frame_no] = (s, packet.frame if keep_frames else None)
+                    keep[item.frame] = (item, None)
         report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
     finally:
         if enabled:
