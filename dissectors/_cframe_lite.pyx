@@ -8,10 +8,18 @@ caches are the pure module's own; only the header walk and the checksums are her
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport uint64_t
+from libc.string cimport memcmp
 
-from dissectors import frame_lite as _py
+from ipaddress import IPv4Address
+
+from dissectors import count_keys as _keys, frame_lite as _py
 from dissectors.addr import ipv4 as _ipv4, ipv6 as _ipv6
-from dissectors.dhcp_lite import scan_dhcp as _scan_dhcp
+from dissectors.dhcp import BROADCAST_FLAG as _BROADCAST, MAGIC_COOKIE as _COOKIE
+from dissectors.dhcp import OPTIONS_OFFSET as _OPTIONS
+from dissectors.dhcp_codes import CLIENT_ID_TYPE_ETHERNET as _CID_ETHERNET
+from dissectors.dhcp_codes import DhcpOptionCode as _Code, RelayAgentSubOptionCode as _Sub
+from dissectors.dhcp_lite import DhcpLite
+from dissectors.dhcp_options import _MESSAGE_TYPES
 
 ABI = 2  # dissectors/speedups.py
 
@@ -50,6 +58,22 @@ cdef unsigned int O_REP = _py._O_REP
 cdef unsigned int O_GW = _py._O_GW
 cdef unsigned int O_DSM = _py._O_DSM
 cdef unsigned char OPT[65536]  # (type << 8 | length): 0 not asked yet, 1 fits, 2 does not
+# DHCP (dhcp_lite.scan_dhcp), with the rule tables of the counting path (count_keys)
+cdef unsigned char DFLAGS[256]
+cdef unsigned char DLEN[256]
+cdef unsigned int DMIN[256]
+cdef unsigned char SUBADDR[256]
+cdef int D_TYPED = _keys.D_TYPED, D_RULE = _keys.D_RULE, D_MTYPE = _keys.D_MTYPE
+cdef int D_ADDRLIST = _keys.D_ADDRLIST, D_CLIENT_ID = _keys.D_CLIENT_ID
+cdef int D_RELAY = _keys.D_RELAY, D_OVERLOAD = _keys.D_OVERLOAD
+cdef unsigned int C_PAD = _Code.PAD, C_END = _Code.END
+cdef unsigned int C_REQUESTED_IP = _Code.REQUESTED_IP, C_SERVER_ID = _Code.SERVER_ID
+cdef unsigned int SUB_REMOTE_ID = _Sub.REMOTE_ID
+cdef unsigned int CID_ETHERNET = _CID_ETHERNET
+cdef unsigned int BROADCAST = _BROADCAST
+cdef Py_ssize_t OPTIONS = _OPTIONS
+cdef bytes COOKIE = _COOKIE.to_bytes(4, "big")
+cdef list MTYPES = [_MESSAGE_TYPES.get(i, i) for i in range(256)]
 
 K = _py._K
 cdef object K_PBU = K.PBU, K_BU = K.BU, K_PBA = K.PBA, K_BA = K.BA
@@ -65,9 +89,13 @@ def _init():
         TPID[i] = i in _py._TPIDS
         DHCP_PORT[i] = i in _py._DHCP_PORTS
         OPT[i] = 0
+    rules = _keys.dhcp_rules()
+    sub = _keys.relay_address_codes()
     for i in range(256):
         EXT[i] = i in _py._EXT
         FIXED[i] = _py._FIXED.get(i, -1)
+        DFLAGS[i], DLEN[i], DMIN[i] = rules[i]
+        SUBADDR[i] = i in sub
 
 
 _init()
@@ -100,18 +128,25 @@ cdef inline object _bytes(const unsigned char* p, Py_ssize_t n):
     return PyBytes_FromStringAndSize(<const char*>p, n)
 
 
-cdef object _mac(const unsigned char* p, Py_ssize_t n):
-    """bytes.hex(":") of p[:n]."""
+cdef object _hex(const unsigned char* p, Py_ssize_t n, bint colons):
+    """bytes.hex(":") of p[:n] (bytes.hex() without ``colons``)."""
     cdef char buf[3 * 256]
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, k = 0
     cdef const char* digits = b"0123456789abcdef"
     if n <= 0:
         return ""
     for i in range(n):
-        buf[3 * i] = digits[p[i] >> 4]
-        buf[3 * i + 1] = digits[p[i] & 15]
-        buf[3 * i + 2] = 58  # ':'
-    return PyUnicode_DecodeASCII(buf, 3 * n - 1, NULL)
+        if colons and i:
+            buf[k] = 58  # ':'
+            k += 1
+        buf[k] = digits[p[i] >> 4]
+        buf[k + 1] = digits[p[i] & 15]
+        k += 2
+    return PyUnicode_DecodeASCII(buf, k, NULL)
+
+
+cdef inline object _mac(const unsigned char* p, Py_ssize_t n):
+    return _hex(p, n, True)
 
 
 cdef inline int _option_ok(unsigned int otype, unsigned int length) except -1:
@@ -213,7 +248,7 @@ def frame_fields(linktype, data):
     if sport == CNTL or dport == CNTL:
         return _mh(d, l4 + 8, pend, src, dst, 0, False, True)
     if DHCP_PORT[sport] or DHCP_PORT[dport]:
-        lite = _scan_dhcp(_bytes(d + l4 + 8, pend - l4 - 8))
+        lite = _dhcp(d + l4 + 8, pend - l4 - 8)
         if lite is None:
             return None
         return (None, src, dst, _mac(d + 6, 6), _mac(d, 6), dport, lite)
@@ -338,3 +373,91 @@ cdef object _mh(const unsigned char* d, Py_ssize_t o, Py_ssize_t end, object src
     return (kind, src, dst, mac_src, udp, seq, proxy, lifetime * 4, status_obj, None, mn_id,
             lli, hi, att, hoa_request, hoa_reply, hoa_plen, hoa_status, tuple(hnps), gw, dsm,
             ts, None, key)
+
+
+cdef object _dhcp(const unsigned char* p, Py_ssize_t m):
+    """dhcp_lite.scan_dhcp over p[:m] (a UDP payload): the DhcpLite, or None."""
+    cdef Py_ssize_t i, j, k, sl
+    cdef unsigned int code, f, length, htype, hlen
+    cdef uint64_t value
+    cdef bint cid_seen = False, rai_seen = False, mtype_seen = False
+    if m < OPTIONS or memcmp(p + OPTIONS - 4, <const char*>COOKIE, 4) != 0:
+        return None
+    htype = p[1]
+    hlen = p[2]
+    if _u16(p + 10) & ~BROADCAST & 0xFFFF or hlen > 16:
+        return None
+    mtype = cid = req = sid = rai = None
+    i = OPTIONS
+    while True:
+        if i >= m:
+            return None
+        code = p[i]
+        if code == C_PAD:
+            i += 1
+            continue
+        if code == C_END:
+            break
+        if i + 1 >= m:
+            return None
+        length = p[i + 1]
+        j = i + 2 + length
+        if j > m:
+            return None
+        f = DFLAGS[code]
+        if f & D_TYPED:
+            if length == 0:
+                return None
+            if f & D_RULE:
+                if length != DLEN[code]:
+                    return None
+                if DMIN[code] and _uint(p + i + 2, length) < DMIN[code]:
+                    return None
+                if code == C_REQUESTED_IP:
+                    if req is None:
+                        req = _ipv4(_bytes(p + i + 2, 4))
+                elif code == C_SERVER_ID and sid is None:
+                    sid = _ipv4(_bytes(p + i + 2, 4))
+            elif f & D_MTYPE:
+                if length != 1:
+                    return None
+                if not mtype_seen:
+                    mtype_seen = True
+                    mtype = MTYPES[p[i + 2]]
+            elif f & D_ADDRLIST:
+                if length % 4:
+                    return None
+            elif f & D_CLIENT_ID:
+                if length < 2:
+                    return None
+                if not cid_seen:
+                    cid_seen = True
+                    if p[i + 2] == CID_ETHERNET and length == 7:
+                        cid = _mac(p + i + 3, 6)
+            elif f & D_RELAY:                # dhcp_options.decode_relay_agent_info
+                k = 0
+                remote = None
+                while k < length:
+                    if k + 2 > length:
+                        return None
+                    sl = p[i + 2 + k + 1]
+                    if k + 2 + sl > length:
+                        return None
+                    if SUBADDR[p[i + 2 + k]] and sl != 4:
+                        return None
+                    if remote is None and p[i + 2 + k] == SUB_REMOTE_ID:
+                        remote = IPv4Address(_bytes(p + i + 4 + k, sl)) if sl == 4 else False
+                    k += 2 + sl
+                if not rai_seen:
+                    rai_seen = True
+                    rai = remote if remote is not False else None
+            elif f & D_OVERLOAD:
+                return None
+        i = j
+    if htype == 1:
+        chaddr = _hex(p + 28, hlen, hlen == 6)
+    else:
+        chaddr = ""
+    return DhcpLite(p[0], htype, p[3], <uint64_t>_u16(p + 4) << 16 | _u16(p + 6), chaddr,
+                    _ipv4(_bytes(p + 12, 4)), _ipv4(_bytes(p + 16, 4)),
+                    _ipv4(_bytes(p + 24, 4)), mtype, cid, req, sid, rai)
