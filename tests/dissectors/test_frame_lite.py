@@ -135,3 +135,23 @@ def test_compiled_twin_is_used():
     from pmipview import signals
 
     assert signals.frame_fields is COMPILED.frame_fields
+
+
+def test_correlate_takes_the_reader_itself_and_calls_on_read_once():
+    from pmipview.pipeline import correlate
+
+    path = str(SAMPLES[0])
+    calls = []
+    src = open_source(path)
+    try:
+        fused = correlate(src, Tally(), on_read=lambda: calls.append(1))
+    finally:
+        src.close()
+    src = open_source(path)
+    try:
+        plain = correlate((r for r in src), Tally())
+    finally:
+        src.close()
+    assert calls == [1]
+    assert fused.frames == plain.frames
+    assert repr(list(fused.complete())) == repr(list(plain.complete()))
