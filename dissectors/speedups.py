@@ -34,6 +34,7 @@ ABI = 2
 """Bumped when a twin's interface changes: a build of another ABI is ignored."""
 
 TWINS = {
+    "dissectors._cframe_lite": "dissectors/_cframe_lite.pyx",
     "dissectors._cprefilter": "dissectors/_cprefilter.pyx",
     "dissectors._csummary": "dissectors/_csummary.pyx",
     "pmipview.sources._creader": "pmipview/sources/_creader.pyx",
@@ -126,7 +127,7 @@ def describe() -> str:
         return "pure Python (compiled hot path not built)"
     parts = []
     if len(twins) == len(TWINS):
-        parts.append("reader, pre-filter, summary counter")
+        parts.append("reader, pre-filter, summary counter, signal fields")
     elif twins:
         parts.append(", ".join(twins))
     if as_is:

@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from dissectors import prefilter, speedups
 from dissectors.dhcp_codes import DhcpMessageType
@@ -74,17 +75,34 @@ class Tally:
         if status:
             self.by_status[status] += 1
 
+    def count_clean(self, kind: str, status: StatusKey | None) -> None:
+        """:meth:`count` of a signaling frame decoded cleanly (no malformation, no
+        warning) of ``kind`` and ``status``: what a ``scan(fast=...)`` hit counts."""
+        self.decoded += 1
+        self.by_type[kind] += 1
+        if status:
+            self.by_status[status] += 1
+
 
 def kind_of(frame: Frame) -> str | None:
     """``PBU``, ``PBA``, ``BRI``, ``HB-Req``, ``DHCP DISCOVER``… or None."""
     if frame.mh is not None:
         return frame.mh.short
     if frame.dhcp is not None:
-        mtype = frame.dhcp.message_type
-        if mtype is None:
-            return "BOOTP"
-        return f"DHCP {getattr(mtype, 'name', mtype)}"
+        return dhcp_kind(frame.dhcp.message_type)
     return None
+
+
+def dhcp_kind(mtype: DhcpMessageType | int | None) -> str:
+    """The kind of a DHCP message of type ``mtype``: ``DHCP DISCOVER``…, ``BOOTP``."""
+    if mtype is None:
+        return "BOOTP"
+    return f"DHCP {getattr(mtype, 'name', mtype)}"
+
+
+def dhcp_status(mtype: DhcpMessageType | int | None) -> StatusKey | None:
+    """The outcome a DHCP message of type ``mtype`` carries: a DHCPNAK's, or None."""
+    return (DHCP_FAMILY, int(DhcpMessageType.NAK)) if mtype == DhcpMessageType.NAK else None
 
 
 def status_key(frame: Frame) -> StatusKey | None:
@@ -96,8 +114,8 @@ def status_key(frame: Frame) -> StatusKey | None:
         return mh.short, mh.code          # BRA, or BR of a reserved type
     if mh is not None:
         return None
-    if frame.dhcp is not None and frame.dhcp.message_type == DhcpMessageType.NAK:
-        return DHCP_FAMILY, int(DhcpMessageType.NAK)
+    if frame.dhcp is not None:
+        return dhcp_status(frame.dhcp.message_type)
     return None
 
 
@@ -135,12 +153,23 @@ def status_of(frame: Frame) -> str | None:
     return status_label(key) if key is not None else None
 
 
+#: ``scan``'s on-demand path: for a record, ``(item, kind, status)`` when it is sure the
+#: record is a signaling frame that decodes cleanly (no malformation, no warning) of that
+#: kind and status (``kind_of``, ``status_key``), else None (the record is then decoded).
+Fast = Callable[[Record], "tuple[Any, str, StatusKey | None] | None"]
+
+
 def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
-         lite: bool = False) -> Iterator[Packet]:
+         lite: bool = False, fast: Fast | None = None) -> Iterator[Any]:
     """Pre-filter and decode ``records``; count every frame in ``tally``.
 
     ``lite``: decode clean DHCP messages on demand only (``decode_frame(lite=True)``), for
     callers that read signals and counts, never the options (timeline, --summary).
+
+    ``fast`` (with ``lite``, not ``everything``): each record the pre-filter lets through
+    goes to ``fast`` first; what it answers is counted as a clean signaling frame and its
+    item yielded in place of a :class:`Packet` (``pipeline.correlate`` gets signals
+    straight from the bytes: ``signals.signal_of_record``).  The tally is the same.
 
     A capture reader with the compiled loop runs the pre-filter inside it
     (``CaptureReader.prefiltered``): the frames it drops never become records, and its
@@ -149,10 +178,12 @@ def scan(records: Iterable[Record], tally: Tally, *, everything: bool = False,
     """
     prefiltered = getattr(records, "prefiltered", None)
     fused = prefiltered() if prefiltered is not None and not everything else None
+    if everything:
+        fast = None
     if fused is not None:
         passed, counts = fused
-        return _scan_prefiltered(passed, counts, tally, lite)
-    return _scan(records, tally, everything, lite)
+        return _scan_prefiltered(passed, counts, tally, lite, fast)
+    return _scan(records, tally, everything, lite, fast)
 
 
 _CSUMMARY = speedups.compiled("dissectors._csummary")
@@ -226,7 +257,7 @@ def _decoder(lite: bool):
 
 
 def _scan_prefiltered(records: Iterable[Record], counts, tally: Tally,
-                      lite: bool) -> Iterator[Packet]:
+                      lite: bool, fast: Fast | None = None) -> Iterator[Any]:
     """scan over a reader's compiled loop: ``records`` passed its pre-filter, ``counts``
     counts every frame read (passed or not); the tally is the sum of both."""
     decode = _decoder(lite)
@@ -247,6 +278,13 @@ def _scan_prefiltered(records: Iterable[Record], counts, tally: Tally,
 
     try:
         for rec in records:
+            if fast is not None:
+                hit = fast(rec)
+                if hit is not None:
+                    sync()
+                    tally.count_clean(hit[1], hit[2])
+                    yield hit[0]
+                    continue
             frame = decode(rec.linktype, rec.data)
             if not frame.signaling and frame.malformed is None:
                 extra += 1  # UDP port 67 with no DHCP body...: not ours
@@ -262,7 +300,7 @@ def _scan_prefiltered(records: Iterable[Record], counts, tally: Tally,
 
 
 def _scan(records: Iterable[Record], tally: Tally, everything: bool,
-          lite: bool) -> Iterator[Packet]:
+          lite: bool, fast: Fast | None = None) -> Iterator[Any]:
     """scan with ``classify`` here.  The per-frame counters live in locals in the hot loop
     and are written back to ``tally`` before each packet is yielded and when the loop ends
     (or is closed)."""
@@ -300,6 +338,13 @@ def _scan(records: Iterable[Record], tally: Tally, everything: bool,
                     fragments += 1
                 if not everything:
                     ignored += 1
+                    continue
+            if fast is not None:
+                hit = fast(rec)
+                if hit is not None:
+                    sync()
+                    tally.count_clean(hit[1], hit[2])
+                    yield hit[0]
                     continue
             frame = decode(rec.linktype, data)
             if not everything and not frame.signaling and frame.malformed is None:

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from dissectors.frame import Frame
 from pmipview.correlate import Correlator, Report
-from pmipview.packets import Tally, scan
-from pmipview.signals import Signal, signal_of
+from pmipview.packets import Packet, Tally, scan
+from pmipview.signals import Signal, signal_of, signal_of_record
 from pmipview.sources.records import Record
 
 
 def correlate(records: Iterable[Record], tally: Tally,
               names: dict[str, str] | None = None,
               keep: dict[int, tuple[Signal, Frame | None]] | None = None,
-              keep_frames: bool = True, summarise: bool = False) -> Report:
+              keep_frames: bool = True, summarise: bool = False,
+              on_read: Callable[[], None] | None = None) -> Report:
     """Every signaling frame of ``records`` folded into per-MN timelines.  With ``keep``,
     each signal is also kept by frame number (for ladders), with its decoded frame when
     ``keep_frames`` (for the decoded detail of each arrow; about 1 KB a frame).  With
     ``summarise``, finished history leaves memory (read the MNs with
-    ``report.complete()``; correlate/history.py)."""
+    ``report.complete()``; correlate/history.py).  ``on_read()`` is called once the last
+    record is read, before the correlator finishes (pass the capture reader itself as
+    ``records``, not a generator over it: ``scan`` then runs its compiled loop)."""
     c = Correlator(names=names, summarise=summarise)
     feed = c.feed
     lite = keep is None or not keep_frames   # nobody reads the decoded options
@@ -31,12 +34,22 @@ def correlate(records: Iterable[Record], tally: Tally,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        for packet in scan(records, tally, lite=lite):
-            s = signal_of(packet)
-            if s is not None:
-                feed(s)
+        # lite: the clean signaling frames become signals straight from their bytes
+        # (signals.signal_of_record); scan yields those, and a Packet for the others
+        fast = signal_of_record if lite else None
+        for item in scan(records, tally, lite=lite, fast=fast):
+            if type(item) is Packet:
+                s = signal_of(item)
+                if s is not None:
+                    feed(s)
+                    if keep is not None:
+                        keep[item.frame_no] = (s, item.frame if keep_frames else None)
+            else:
+                feed(item)
                 if keep is not None:
-                    keep[packet.frame_no] = (s, packet.frame if keep_frames else None)
+                    keep[item.frame] = (item, None)
+        if on_read is not None:
+            on_read()
         report = c.finish(tally.max_ts_ns / 1e9 if tally.max_ts_ns is not None else None)
     finally:
         if enabled:

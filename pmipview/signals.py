@@ -12,6 +12,7 @@ from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
+from dissectors import speedups
 from dissectors.dhcp_codes import DHCP_SERVER_PORT, DhcpMessageType, DhcpOptionCode
 from dissectors.dhcp_lite import DhcpLite
 from dissectors.dhcp_options import (
@@ -21,6 +22,7 @@ from dissectors.dhcp_options import (
     DhcpOption,
     DhcpRelayAgentInfoOption,
 )
+from dissectors.frame_lite import frame_fields as _frame_fields
 from dissectors.link import Ethernet
 from dissectors.mh import BindingAck, BindingRevocation, BindingUpdate, Heartbeat, MobilityMessage
 from dissectors.mh_codes import MessageKind
@@ -37,7 +39,8 @@ from dissectors.mh_options import (
     RestartCounter,
     Timestamp,
 )
-from pmipview.packets import Packet
+from pmipview.packets import Packet, StatusKey, dhcp_kind, dhcp_status
+from pmipview.sources.records import Record
 
 Address = IPv4Address | IPv6Address
 
@@ -174,17 +177,8 @@ def signal_of(p: Packet) -> Signal | None:
     dport = f.udp.dport if f.udp is not None else DHCP_SERVER_PORT
     mac_dst = eth.dst if eth is not None else None
     if isinstance(d, DhcpLite):
-        mtype = d.message_type
-        sig = _DhcpBuilder(
-            frame=p.frame_no, time=t, iface=p.interface, src=ip.src, dst=ip.dst,
-            mac_src=mac_src, mac_dst=mac_dst,
-            type=int(mtype) if mtype is not None else 0,
-            type_name=getattr(mtype, "name", str(mtype)) if mtype is not None else "BOOTP",
-            xid=d.xid, op=d.op, chaddr=d.chaddr, client_mac=d.client_mac, yiaddr=d.yiaddr,
-            ciaddr=d.ciaddr, giaddr=d.giaddr, requested_ip=d.requested_ip,
-            server_id=d.server_id, remote_id=d.remote_id, hops=d.hops, dport=dport)
-        sig.__class__ = DhcpSignal  # frozen from here on (see _mutable_twin)
-        return sig
+        return _lite_dhcp(p.frame_no, t, p.interface, ip.src, ip.dst, mac_src, mac_dst, dport,
+                          d)
     by_code: dict[int, DhcpOption] = {}
     for opt in d.options:
         by_code.setdefault(int(opt.code), opt)
@@ -208,6 +202,51 @@ def signal_of(p: Packet) -> Signal | None:
         hops=d.hops, dport=dport)
     sig.__class__ = DhcpSignal  # frozen from here on (see _mutable_twin)
     return sig
+
+
+def _lite_dhcp(frame: int, t: float, iface: int, src: Address, dst: Address,
+               mac_src: str | None, mac_dst: str | None, dport: int,
+               d: DhcpLite) -> DhcpSignal:
+    mtype = d.message_type
+    sig = _DhcpBuilder(
+        frame=frame, time=t, iface=iface, src=src, dst=dst, mac_src=mac_src, mac_dst=mac_dst,
+        type=int(mtype) if mtype is not None else 0,
+        type_name=getattr(mtype, "name", str(mtype)) if mtype is not None else "BOOTP",
+        xid=d.xid, op=d.op, chaddr=d.chaddr, client_mac=d.client_mac, yiaddr=d.yiaddr,
+        ciaddr=d.ciaddr, giaddr=d.giaddr, requested_ip=d.requested_ip,
+        server_id=d.server_id, remote_id=d.remote_id, hops=d.hops, dport=dport)
+    sig.__class__ = DhcpSignal  # frozen from here on (see _mutable_twin)
+    return sig
+
+
+_CFRAME_LITE = speedups.compiled("dissectors._cframe_lite")
+#: dissectors.frame_lite.frame_fields, compiled when built (the same function)
+frame_fields = _CFRAME_LITE.frame_fields if _CFRAME_LITE is not None else _frame_fields
+
+
+def signal_of_record(rec: Record) -> tuple[Signal, str, StatusKey | None] | None:
+    """The signal of a record straight from its bytes, with its kind and status, when
+    ``frame_fields`` is sure it is a clean PBU, PBA, BRI, BRA, Heartbeat or DHCP message;
+    else None (decode it: ``signal_of``).  The same signal as ``signal_of`` of the
+    decoded packet (tests/dissectors/test_frame_lite.py); ``packets.scan``'s ``fast``."""
+    f = frame_fields(rec.linktype, rec.data)
+    if f is None:
+        return None
+    t = rec.ts_ns / 1e9
+    kind = f[0]
+    if kind is None:
+        d = f[6]
+        mtype = d.message_type
+        return (_lite_dhcp(rec.frame_no, t, rec.interface, f[1], f[2], f[3], f[4], f[5], d),
+                dhcp_kind(mtype), dhcp_status(mtype))
+    sig = _MobilityBuilder(
+        frame=rec.frame_no, time=t, iface=rec.interface, src=f[1], dst=f[2], mac_src=f[3],
+        kind=kind, seq=f[5], proxy=f[6], lifetime=f[7], status=f[8], trigger=f[9],
+        mn_id=f[10], lli=f[11], hi=f[12], att=f[13], hoa_request=f[14], hoa_reply=f[15],
+        hoa_plen=f[16], hoa_status=f[17], hnps=f[18], default_router=f[19], dhcp_mode=f[20],
+        timestamp=f[21], restart_counter=f[22], udp=f[4])
+    sig.__class__ = MobilitySignal
+    return sig, kind, f[23]
 
 
 def _options(mh: MobilityMessage) -> tuple[dict[type, Any], tuple[str, ...]]:
@@ -273,4 +312,4 @@ def _mobility(p: Packet, t: float, src: Address, dst: Address, mac_src: str | No
 
 
 __all__ = ["DhcpMessageType", "DhcpSignal", "MalformedSignal", "MobilitySignal", "Signal",
-           "signal_of"]
+           "signal_of", "signal_of_record"]

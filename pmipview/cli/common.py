@@ -11,7 +11,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 
 import typer
@@ -148,12 +148,6 @@ class Stage:
         self.end()
 
 
-def _then(records: Iterable[Record], at_end: Callable[[], None]) -> Iterator[Record]:
-    """``records``, then ``at_end()`` once they are exhausted."""
-    yield from records
-    at_end()
-
-
 def source_label(files: str | list[str]) -> str:
     """How messages name the capture(s): ``a.pcapng + b.pcap``; ``-`` is standard input."""
     names = [files] if isinstance(files, str) else files
@@ -191,8 +185,9 @@ def load_report(files: str | list[str], names_file: str | None, keep: dict | Non
     # expiries, the MN list) gets its own spinner on a long capture
     correlating = Stage("correlating")
     try:
-        report = correlate(_then(progress(source, source), correlating.begin), tally,
-                           names, keep, keep_frames, summarise)
+        # the reader itself (not a generator over it): scan runs its compiled loop
+        report = correlate(progress(source, source), tally, names, keep, keep_frames,
+                           summarise, on_read=correlating.begin)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None
     finally:

@@ -57,9 +57,28 @@ def test_nothing_when_stderr_is_not_a_terminal(monkeypatch):
     assert buf.getvalue() == ""
 
 
-def test_correlating_begins_when_the_last_record_is_read():
-    ended = []
-    records = common._then(iter([1, 2]), lambda: ended.append(True))
-    assert next(records) == 1 and not ended
-    assert next(records) == 2 and not ended
-    assert list(records) == [] and ended == [True]
+def test_correlating_begins_when_the_last_record_is_read(monkeypatch):
+    """load_report hands correlate the reader itself (so that scan runs its compiled
+    loop) and the spinner's begin as on_read, called once every record is read."""
+    from pathlib import Path
+
+    from pmipview import pipeline
+
+    real = pipeline.correlate
+    seen: dict = {}
+
+    def spy(records, tally, *args, on_read=None, **kw):
+        seen["records"] = records
+        seen["calls"] = calls = []
+
+        def read() -> None:
+            calls.append(tally.frames)
+            on_read()
+
+        return real(records, tally, *args, on_read=read, **kw)
+
+    monkeypatch.setattr(pipeline, "correlate", spy)
+    sample = Path(__file__).resolve().parents[2] / "samples" / "tour.pcap"
+    report, _, _ = common.load_report(str(sample), None)
+    assert hasattr(seen["records"], "prefiltered")
+    assert seen["calls"] == [report.frames] and report.frames > 0
