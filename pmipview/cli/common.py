@@ -148,8 +148,29 @@ class Stage:
         self.end()
 
 
-def _then(records: Iterable[Record], at_end: Callable[[], None]) -> Iterator[Record]:
-    """``records``, then ``at_end()`` once they are exhausted."""
+class _Then:
+    """``records``, then ``at_end()`` once they are exhausted.  A reader's compiled loop
+    (``prefiltered``) stays reachable through it, so that ``packets.scan`` still runs the
+    pre-filter inside that loop: behind a plain generator every frame of the capture
+    became a record and was classified in Python (docs/performance.md, "timeline --json:
+    the correlator and its JSON")."""
+
+    def __init__(self, records: Iterable[Record], at_end: Callable[[], None]) -> None:
+        self._records, self._at_end = records, at_end
+
+    def __iter__(self) -> Iterator[Record]:
+        return _ended(self._records, self._at_end)
+
+    def prefiltered(self, summary: object = None) -> tuple[Iterator[Record], object] | None:
+        inner = getattr(self._records, "prefiltered", None)
+        fused = inner(summary) if inner is not None else None
+        if fused is None:
+            return None
+        passed, counts = fused
+        return _ended(passed, self._at_end), counts
+
+
+def _ended(records: Iterable[Record], at_end: Callable[[], None]) -> Iterator[Record]:
     yield from records
     at_end()
 
@@ -191,7 +212,7 @@ def load_report(files: str | list[str], names_file: str | None, keep: dict | Non
     # expiries, the MN list) gets its own spinner on a long capture
     correlating = Stage("correlating")
     try:
-        report = correlate(_then(progress(source, source), correlating.begin), tally,
+        report = correlate(_Then(progress(source, source), correlating.begin), tally,
                            names, keep, keep_frames, summarise)
     except CaptureError as exc:
         raise fail(str(exc), 1) from None

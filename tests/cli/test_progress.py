@@ -59,7 +59,37 @@ def test_nothing_when_stderr_is_not_a_terminal(monkeypatch):
 
 def test_correlating_begins_when_the_last_record_is_read():
     ended = []
-    records = common._then(iter([1, 2]), lambda: ended.append(True))
+    records = iter(common._Then(iter([1, 2]), lambda: ended.append(True)))
     assert next(records) == 1 and not ended
     assert next(records) == 2 and not ended
     assert list(records) == [] and ended == [True]
+
+
+class _Reader:
+    """A reader with a compiled loop: ``prefiltered`` gives the frames it lets through."""
+
+    def __init__(self, loop: bool) -> None:
+        self.loop = loop
+
+    def __iter__(self):
+        return iter(["every", "frame"])
+
+    def prefiltered(self, summary=None):
+        return (iter(["passed"]), "counts") if self.loop else None
+
+
+def test_the_compiled_loop_stays_reachable_through_the_end_hook():
+    ended = []
+    fused = common._Then(_Reader(True), lambda: ended.append(True)).prefiltered()
+    assert fused is not None
+    passed, counts = fused
+    assert counts == "counts" and not ended
+    assert list(passed) == ["passed"] and ended == [True]
+
+
+def test_no_compiled_loop_no_prefiltered_records():
+    ended = []
+    then = common._Then(_Reader(False), lambda: ended.append(True))
+    assert then.prefiltered() is None
+    assert list(then) == ["every", "frame"] and ended == [True]
+    assert common._Then(iter([1]), lambda: None).prefiltered() is None
