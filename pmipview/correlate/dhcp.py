@@ -13,6 +13,15 @@ from pmipview.signals import DhcpSignal
 ZERO_TEXT, BROADCAST_TEXT = str(ZERO), str(BROADCAST)
 
 
+# Enum members the per-signal paths read, looked up once: a member read through its
+# class costs ~0.06 µs more than a global in Python 3.11, and a signal reads ~10.
+DISCOVER, OFFER, REQUEST, ACK, NAK, RELEASE, DECLINE = (
+    T.DISCOVER, T.OFFER, T.REQUEST, T.ACK, T.NAK, T.RELEASE, T.DECLINE)
+BOOTREQUEST, BOOTREPLY = DhcpOp.BOOTREQUEST, DhcpOp.BOOTREPLY
+EX_PENDING, EX_ACK, EX_NAK = DhcpOutcome.PENDING, DhcpOutcome.ACK, DhcpOutcome.NAK
+DHCP_SERVER = NodeRole.DHCP_SERVER
+
+
 class DhcpMixin:
     def _claim_dhcp(self, mn: MobileNode, att: Attachment, now: float) -> None:
         """The address acquisition that a link change started (DISCOVER, INIT-REBOOT
@@ -27,7 +36,7 @@ class DhcpMixin:
                 continue
             if ex.renewal:
                 continue
-            if ex.outcome == DhcpOutcome.ACK or ex.first < boundary:
+            if ex.outcome == EX_ACK or ex.first < boundary:
                 break
             self._move_exchange(mn, ex, att)
 
@@ -65,7 +74,7 @@ class DhcpMixin:
         for ex in mn.dhcp:
             if ex.mag is None and ex.first >= att.start - 1e-9 and ex.mac in (att.key, ""):
                 ex.mag = att.mag
-                if ex.outcome == DhcpOutcome.ACK and not ex.renewal and att.dhcp_ack is None:
+                if ex.outcome == EX_ACK and not ex.renewal and att.dhcp_ack is None:
                     self._address_acquired(mn, att, ex)
                 if ex.server_id and att.server_id is None:
                     att.server_id = ex.server_id
@@ -76,7 +85,7 @@ class DhcpMixin:
         held = self._hoa_holder
         # addresses by their text (cached by dissectors/addr.py; ipaddress compares and
         # converts to int in Python)
-        for addr in (s.yiaddr if s.type in (T.OFFER, T.ACK) else None, s.ciaddr,
+        for addr in (s.yiaddr if s.type in (OFFER, ACK) else None, s.ciaddr,
                      s.requested_ip, s.remote_id):
             if addr is not None:
                 text = str(addr)
@@ -88,12 +97,12 @@ class DhcpMixin:
         mac = macs[0] if macs else ""
         relay_leg = s.relay_leg
         if relay_leg:
-            self._node(s.dst if s.op == DhcpOp.BOOTREQUEST else s.src, NodeRole.DHCP_SERVER)
+            self._node(s.dst if s.op == BOOTREQUEST else s.src, DHCP_SERVER)
         ex = self._dhcp.get((s.xid, mac))
-        if ex is None or (s.type == T.DISCOVER and ex.messages and not relay_leg
-                          and ex.outcome != DhcpOutcome.PENDING):
+        if ex is None or (s.type == DISCOVER and ex.messages and not relay_leg
+                          and ex.outcome != EX_PENDING):
             ex = DhcpExchange(s.xid, mac, s.time,
-                              renewal=s.type == T.REQUEST and str(s.ciaddr) != ZERO_TEXT)
+                              renewal=s.type == REQUEST and str(s.ciaddr) != ZERO_TEXT)
             self._dhcp[(s.xid, mac)] = ex
             mn.dhcp.append(ex)
         leg = "relay" if relay_leg else "client"
@@ -101,7 +110,7 @@ class DhcpMixin:
             ex.mode = "relay"
         ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
         att = mn.current(mac) or mn.current()
-        if att is None and s.op == DhcpOp.BOOTREQUEST and (
+        if att is None and s.op == BOOTREQUEST and (
                 mn.pending_since is None or s.time - mn.pending_since[0] > 60):
             mn.pending_since = (s.time, s.frame)
         if att is not None:
@@ -109,32 +118,32 @@ class DhcpMixin:
             att.frames.append(s.frame)
             if att.dhcp_mode is None and relay_leg:
                 att.dhcp_mode = "relay"
-        if s.server_id is not None and s.op == DhcpOp.BOOTREPLY:
+        if s.server_id is not None and s.op == BOOTREPLY:
             ex.server_id = str(s.server_id)
-        if s.type == T.NAK and not relay_leg:
-            ex.outcome = DhcpOutcome.NAK
+        if s.type == NAK and not relay_leg:
+            ex.outcome = EX_NAK
             self._diag(mn, "dhcp-nak", s.time, [s.frame], f"DHCPNAK xid 0x{s.xid:08x}")
-        elif s.type == T.ACK and not relay_leg:
-            ex.outcome, ex.acked, ex.yiaddr = DhcpOutcome.ACK, s.time, str(s.yiaddr)
+        elif s.type == ACK and not relay_leg:
+            ex.outcome, ex.acked, ex.yiaddr = EX_ACK, s.time, str(s.yiaddr)
             if att is not None and ex.yiaddr != ZERO_TEXT:
                 self._check_address(mn, att, s)
                 if att.dhcp_ack is None and not ex.renewal:
                     self._address_acquired(mn, att, ex)
                 if s.server_id is not None:
                     self._server_id(mn, att, str(s.server_id), s)
-        elif s.type == T.OFFER and not relay_leg and att is not None and \
+        elif s.type == OFFER and not relay_leg and att is not None and \
                 str(s.yiaddr) != ZERO_TEXT:
             self._check_address(mn, att, s)
-        elif relay_leg and s.type in (T.ACK, T.NAK) and ex.outcome == DhcpOutcome.PENDING:
+        elif relay_leg and s.type in (ACK, NAK) and ex.outcome == EX_PENDING:
             # the server's answer on the relay leg (the client leg may not be captured)
-            ex.outcome = DhcpOutcome.ACK if s.type == T.ACK else DhcpOutcome.NAK
-            if s.type == T.ACK:
+            ex.outcome = EX_ACK if s.type == ACK else EX_NAK
+            if s.type == ACK:
                 ex.yiaddr = str(s.yiaddr)
-        elif s.type == T.RELEASE:
+        elif s.type == RELEASE:
             ex.outcome = DhcpOutcome.RELEASED
-        elif s.type == T.DECLINE:
+        elif s.type == DECLINE:
             ex.outcome = DhcpOutcome.DECLINED
-        if s.type == T.REQUEST and not relay_leg and str(s.dst) != BROADCAST_TEXT and \
+        if s.type == REQUEST and not relay_leg and str(s.dst) != BROADCAST_TEXT and \
                 str(s.ciaddr) != ZERO_TEXT and att is not None:
             self._unicast_check(mn, att, s)
         return ex

@@ -72,6 +72,17 @@ __all__ = ["DUPLICATE_WINDOW", "MIN_DELAY_BEFORE_BCE_DELETE", "RETRANSMIT_WINDOW
            "Correlator", "give_up_time"]
 
 
+# Enum members the per-signal paths read, looked up once: a member read through its
+# class costs ~0.06 µs more than a global in Python 3.11, and a signal reads ~10.
+PENDING, ACCEPTED, REJECTED = Outcome.PENDING, Outcome.ACCEPTED, Outcome.REJECTED
+REGISTRATION, REFRESH, DEREGISTRATION = (TxnKind.REGISTRATION, TxnKind.REFRESH,
+                                         TxnKind.DEREGISTRATION)
+MAG, LMA = NodeRole.MAG, NodeRole.LMA
+BRI, BRA = MessageKind.BRI, MessageKind.BRA
+NOT_CHANGED = HandoffIndicator.NOT_CHANGED
+ZERO_TEXT = str(ZERO)  # an IPv4 address is 0.0.0.0 when its (cached) text is
+
+
 class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpMixin,
                  SummaryMixin):
     """Feed signals, then ``finish``; the result is a :class:`Report`."""
@@ -150,10 +161,10 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         end = self.now if end is None else max(end, self.now)
         self._expire(end)
         for _, (uid, txn) in list(self._pending.items()):
-            if txn.outcome == Outcome.PENDING and txn.kind != TxnKind.HEARTBEAT:
+            if txn.outcome == PENDING and txn.kind != TxnKind.HEARTBEAT:
                 self._timeout(self._mn(uid), txn, end)
         for _, (uid, txn) in list(self._bri.items()):
-            if txn.outcome == Outcome.PENDING:
+            if txn.outcome == PENDING:
                 txn.outcome = Outcome.TIMEOUT
                 self._diag(self._mn(uid), "revocation-failed", txn.first_sent, txn.frames,
                            f"BRI seq {txn.seqs[0]} to {txn.mag} never answered")
@@ -224,7 +235,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                     and obj.answered is not None and s.time > obj.answered:
                 old, obj.answered = obj.answered, s.time
                 self._latencies(obj, s.seq)
-                if obj.kind == TxnKind.REGISTRATION and obj.outcome == Outcome.ACCEPTED:
+                if obj.kind == REGISTRATION and obj.outcome == ACCEPTED:
                     self._registration_seen_later(obj, old, s.time)
         elif isinstance(obj, DhcpExchange):
             for m in obj.messages:
@@ -259,8 +270,10 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         if s.lli:
             keys.append(f"mac:{s.lli.lower()}")
         for hoa in (s.hoa_request, s.hoa_reply):
-            if hoa is not None and hoa != ZERO and str(hoa) in self._hoa_holder:
-                keys.append(f"hoa:{hoa}")
+            if hoa is not None:
+                text = str(hoa)
+                if text != ZERO_TEXT and text in self._hoa_holder:
+                    keys.append("hoa:" + text)
         return keys
 
     def _mobility(self, s: MobilitySignal) -> object:
@@ -268,9 +281,9 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             return self._pbu(s)
         if s.kind in ACK_KINDS:
             return self._pba(s)
-        if s.kind == MessageKind.BRI:
+        if s.kind == BRI:
             return self._bri_signal(s)
-        if s.kind == MessageKind.BRA:
+        if s.kind == BRA:
             return self._bra_signal(s)
         if s.kind in HEARTBEAT_KINDS:
             return self._heartbeat(s)
@@ -279,12 +292,12 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
     def _purpose(self, mn: MobileNode, mag: str, s: MobilitySignal,
                  iface: str | None = None) -> str:
         if s.lifetime == 0:
-            return TxnKind.DEREGISTRATION
+            return DEREGISTRATION
         current = mn.current(self._iface_key(s) if iface is None else iface)
-        if s.hi == HandoffIndicator.NOT_CHANGED or (current is not None and current.mag == mag
+        if s.hi == NOT_CHANGED or (current is not None and current.mag == mag
                          and current.registered is not None):
-            return TxnKind.REFRESH
-        return TxnKind.REGISTRATION
+            return REFRESH
+        return REGISTRATION
 
     @staticmethod
     def _iface_key(s: MobilitySignal) -> str:
@@ -293,8 +306,8 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         return f"att:{s.att}" if s.att is not None else "att:?"
 
     def _pbu(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, NodeRole.MAG, s.mac_src)
-        lma = self._node(s.dst, NodeRole.LMA)
+        mag = self._node(s.src, MAG, s.mac_src)
+        lma = self._node(s.dst, LMA)
         keys = self._keys_of(s)
         if not keys:
             return None
@@ -318,7 +331,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         # retransmission of an unanswered PBU?
         open_key = (mn.uid, mag, purpose, iface)
         txn = self._open.get(open_key)
-        if txn is not None and txn.outcome == Outcome.PENDING and \
+        if txn is not None and txn.outcome == PENDING and \
                 s.time - txn.last_sent <= self.retransmit_window:
             txn.seqs.append(s.seq)
             txn.frames.append(s.frame)
@@ -329,7 +342,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                        f"{mag} retransmitted the PBU (seq {txn.seqs[-2]} -> {s.seq}, "
                        f"attempt {len(txn.seqs)})", once_for=txn)
         else:
-            if txn is not None and txn.outcome == Outcome.PENDING:
+            if txn is not None and txn.outcome == PENDING:
                 self._timeout(mn, txn)
             txn = Transaction(purpose, mag, lma, [s.seq], [s.frame], s.time, s.time,
                               mn=mn.id, hi=s.hi, lifetime_requested=s.lifetime,
@@ -340,7 +353,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         self._pending[(str(s.src), str(s.dst), s.seq)] = (mn.uid, txn)
         heapq.heappush(self._give_ups, (s.time + self.retransmit_window, self._n, mn.uid, txn))
         # the attachment this registration is about
-        if purpose == TxnKind.REGISTRATION:
+        if purpose == REGISTRATION:
             key = iface
             att = mn.current(key)
             if att is None or att.mag != mag:
@@ -363,8 +376,8 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         return txn
 
     def _pba(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.dst, NodeRole.MAG)
-        lma = self._node(s.src, NodeRole.LMA, s.mac_src)
+        mag = self._node(s.dst, MAG)
+        lma = self._node(s.src, LMA, s.mac_src)
         found = self._pending.pop((str(s.dst), str(s.src), s.seq), None)
         if found is None:
             keys = self._keys_of(s)
@@ -389,7 +402,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         txn.hoa_status = s.hoa_status
         self._latencies(txn, s.seq)
         accepted = s.status is not None and status_accepted(s.status)
-        txn.outcome = Outcome.ACCEPTED if accepted else Outcome.REJECTED
+        txn.outcome = ACCEPTED if accepted else REJECTED
         if not s.proxy:
             self._diag(mn, "pba-without-p-flag", s.time, [s.frame],
                        f"{s.kind} seq {s.seq} from {lma} has no P flag")
@@ -406,7 +419,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                        f"lifetime {s.lifetime} s granted, {txn.lifetime_requested} s asked")
         if accepted:
             self._accepted(mn, txn, s, mag)
-        elif txn.kind == TxnKind.REGISTRATION:
+        elif txn.kind == REGISTRATION:
             att = self._attachment_of(mn, mag, s)
             if att is not None and att.registered is None and att.active:
                 # the MAG may retry (e.g. 171 -> 0.0.0.0): same attachment until it gives up
@@ -427,7 +440,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
 
     def _accepted(self, mn: MobileNode, txn: Transaction, s: MobilitySignal, mag: str) -> None:
         att = self._attachment_of(mn, mag, s)
-        if txn.kind == TxnKind.DEREGISTRATION:
+        if txn.kind == DEREGISTRATION:
             if att is not None and att.active:
                 if att.hnps and not s.hnps and (txn.hoa_requested or s.hoa_reply):
                     # RFC 5844 §3.1.2.5: the IPv4 HoA alone is de-registered (no HNP in the
@@ -452,10 +465,10 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         att.lifetime = s.lifetime
         att.expires = s.time + (s.lifetime or 0)
         heapq.heappush(self._expiries, (att.expires + self.expiry_grace, self._n, mn.uid, att))
-        if txn.kind == TxnKind.REFRESH:
+        if txn.kind == REFRESH:
             att.refreshes += 1
         hoa = str(s.hoa_reply) if s.hoa_reply is not None and status_accepted(s.hoa_status or 0) \
-            and s.hoa_reply != ZERO else None
+            and str(s.hoa_reply) != ZERO_TEXT else None
         if hoa is not None:
             att.ipv4_hoa, att.ipv4_plen = hoa, s.hoa_plen
             self._hold(mn, hoa, s)
@@ -506,7 +519,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
         self._diag(mn, "pbu-unanswered", txn.last_sent, txn.frames,
                    f"{txn.kind} by {txn.mag} for {mn.id} never answered "
                    f"({len(txn.seqs)} PBUs)")
-        if txn.kind == TxnKind.REGISTRATION:
+        if txn.kind == REGISTRATION:
             gave_up = give_up_time(txn.sent_times or [txn.last_sent])
             if end is not None:
                 gave_up = max(txn.last_sent, min(gave_up, end))
@@ -524,7 +537,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
     def _expire(self, now: float) -> None:
         while self._give_ups and self._give_ups[0][0] < now:
             due, _, uid, txn = heapq.heappop(self._give_ups)
-            if txn.outcome == Outcome.PENDING and txn.last_sent + self.retransmit_window <= due:
+            if txn.outcome == PENDING and txn.last_sent + self.retransmit_window <= due:
                 self._timeout(self._mn(uid), txn)
         while self._failures and self._failures[0][0] < now:
             _, _, uid, att, failure = heapq.heappop(self._failures)

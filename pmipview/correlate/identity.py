@@ -29,14 +29,26 @@ class IdentityMixin:
         none in common, into one MN.
         """
         uid: int | None = None
-        for weak in (False, True):
-            for k in keys:
-                if k.startswith("hoa:") != weak or k not in self._keys:
-                    continue
-                other = self._find(self._keys[k])
+        known = self._keys  # merging changes parents, never the keys' entries
+        weak_keys = []
+        for k in keys:      # the strong keys first, then the weak ones, each in order
+            if k.startswith("hoa:"):
+                weak_keys.append(k)
+                continue
+            root = known.get(k)
+            if root is not None:
+                other = self._find(root)
                 if uid is None:
                     uid = other
-                elif other != uid and not (weak and self._conflict(uid, other)):
+                elif other != uid:
+                    uid = self._merge(uid, other)
+        for k in weak_keys:
+            root = known.get(k)
+            if root is not None:
+                other = self._find(root)
+                if uid is None:
+                    uid = other
+                elif other != uid and not self._conflict(uid, other):
                     uid = self._merge(uid, other)
         if uid is None:
             uid = len(self._parent) + 1

@@ -243,7 +243,7 @@ class MobileNode:
     def current(self, key: str | None = None) -> Attachment | None:
         """The active attachment (of the interface ``key`` when given), latest first."""
         for att in reversed(self.attachments):
-            if att.active and (key is None or att.key == key):
+            if att.end is None and (key is None or att.key == key):  # att.active, inline
                 return att
         return None
 

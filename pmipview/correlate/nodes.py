@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pmipview.correlate.model import Node, NodeRole
 
+LMA = NodeRole.LMA  # read once (an Enum member lookup costs ~0.06 µs more)
+
 
 class NodesMixin:
     def _node(self, addr: object, role: str, mac: str | None = None) -> str:
@@ -25,8 +27,8 @@ class NodesMixin:
                 self._nodes.append(node)
             node.addresses.append(text)
             self._node_of_addr[text] = node
-        if role == NodeRole.LMA and node.role != NodeRole.LMA:
-            node.role = NodeRole.LMA  # a DHCP server co-located with the LMA
+        if role == LMA and node.role != LMA:
+            node.role = LMA  # a DHCP server co-located with the LMA
         if mac is not None and mac not in node.macs:
             node.macs.add(mac)
             self._merge_by_mac(node, mac)

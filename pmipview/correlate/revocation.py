@@ -7,14 +7,21 @@ from dissectors.mh_codes import BRAStatus, MessageKind, name_of, status_accepted
 from pmipview.correlate.model import EndReason, NodeRole, Outcome, Transaction, TxnKind
 from pmipview.signals import MobilitySignal
 
+# Enum members the per-signal paths read, looked up once: a member read through its
+# class costs ~0.06 µs more than a global in Python 3.11, and a signal reads ~10.
+ACCEPTED, REJECTED = Outcome.ACCEPTED, Outcome.REJECTED
+MAG, LMA = NodeRole.MAG, NodeRole.LMA
+HB_REQ = MessageKind.HB_REQ
+REVOCATION, HEARTBEAT = TxnKind.REVOCATION, TxnKind.HEARTBEAT
+
 
 class RevocationMixin:
     def _bri_signal(self, s: MobilitySignal) -> Transaction | None:
-        lma = self._node(s.src, NodeRole.LMA, s.mac_src)
-        mag = self._node(s.dst, NodeRole.MAG)
+        lma = self._node(s.src, LMA, s.mac_src)
+        mag = self._node(s.dst, MAG)
         keys = self._keys_of(s)
         mn = self._resolve(keys, s.time) if keys else None
-        txn = Transaction(TxnKind.REVOCATION, mag, lma, [s.seq], [s.frame], s.time, s.time,
+        txn = Transaction(REVOCATION, mag, lma, [s.seq], [s.frame], s.time, s.time,
                           mn=mn.id if mn else None, sent_times=[s.time], sent_frames=[s.frame])
         if mn is not None:
             mn.transactions.append(txn)
@@ -26,8 +33,8 @@ class RevocationMixin:
         return txn
 
     def _bra_signal(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, NodeRole.MAG, s.mac_src)
-        self._node(s.dst, NodeRole.LMA)
+        mag = self._node(s.src, MAG, s.mac_src)
+        self._node(s.dst, LMA)
         found = self._bri.pop((str(s.src), str(s.dst), s.seq), None)
         if found is None:
             self._diag(None, "orphan-reply", s.time, [s.frame],
@@ -38,16 +45,16 @@ class RevocationMixin:
         txn.answered, txn.status = s.time, s.status
         txn.status_name = name_of(BRAStatus, s.status or 0)
         self._latencies(txn)
-        txn.outcome = Outcome.ACCEPTED if status_accepted(s.status or 0) else Outcome.REJECTED
-        if txn.outcome == Outcome.REJECTED:
+        txn.outcome = ACCEPTED if status_accepted(s.status or 0) else REJECTED
+        if txn.outcome == REJECTED:
             self._diag(self._mn(uid) if uid else None, "revocation-failed", s.time,
                        txn.frames, f"BRA {s.status} {txn.status_name}")
         return txn
 
     def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
         a, b = str(s.src), str(s.dst)
-        if s.kind == MessageKind.HB_REQ:
-            txn = Transaction(TxnKind.HEARTBEAT, a, b, [s.seq], [s.frame], s.time, s.time,
+        if s.kind == HB_REQ:
+            txn = Transaction(HEARTBEAT, a, b, [s.seq], [s.frame], s.time, s.time,
                               sent_times=[s.time], sent_frames=[s.frame])
             self._hb[(a, b, s.seq)] = txn
             return txn
@@ -62,6 +69,6 @@ class RevocationMixin:
         if txn is not None:
             txn.frames.append(s.frame)
             txn.answered = s.time
-            txn.outcome = Outcome.ACCEPTED
+            txn.outcome = ACCEPTED
             self._latencies(txn)
         return txn
