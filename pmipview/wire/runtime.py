@@ -29,7 +29,9 @@ from typing import Any, Protocol
 
 from pmipview.agents.base import Event, Output, Packet, Send
 from pmipview.wire.codec import Undecodable
-from pmipview.wire.transport import Datagram, Decoded
+from pmipview.wire.transport import BATCH, Datagram, Decoded
+
+CHUNK = 64  # datagrams whose answers leave together (the fast path's reads)
 
 
 class Transport(Protocol):
@@ -162,24 +164,17 @@ class Runtime:
     def run(self, duration: float | None = None, until: Callable[[], bool] | None = None,
             tick: float = 0.5) -> None:
         """Loop until :meth:`stop`, ``duration`` seconds, or ``until()`` is true.
-        Observers' ``on_tick(now)`` run about every ``tick`` seconds (live tables)."""
-        end = None if duration is None else self.clock() + duration
-        next_tick = self.clock() + tick
+        Observers' ``on_tick(now)`` run about every ``tick`` seconds (live tables).
+
+        Each round: the clock, the due timers, one wait for input (the very order of
+        :meth:`step`: what was read is handled before the timers of the next round look at
+        the clock), and one ``next_timer()`` per round (a round of ``step`` asks twice)."""
+        clock, next_timer = self.clock, self.core.next_timer
+        end = None if duration is None else clock() + duration
+        next_tick = clock() + tick
         self._stopping = False
         while not self._stopping:
-            now = self.clock()
-            if end is not None and now >= end:
-                break
-            if until is not None and until():
-                break
-            deadline = next_tick
-            due = self.core.next_timer()
-            if due is not None and due < deadline:
-                deadline = due
-            if end is not None and end < deadline:
-                deadline = end
-            self.step(max(0.0, deadline - now))
-            now = self.clock()
+            now = clock()
             if now >= next_tick:
                 next_tick = now + tick
                 for f in self._on_tick:
@@ -190,6 +185,20 @@ class Runtime:
                 # of every answer).  The cores make no reference cycles on their paths
                 # (0 objects collected by those collections); refcounting frees the rest.
                 gc.freeze()
+            if end is not None and now >= end:
+                break
+            if until is not None and until():
+                break
+            due = next_timer()
+            if due is not None and due <= now:
+                due = self._due_timers(due, now)
+                now = clock()
+            deadline = next_tick
+            if due is not None and due < deadline:
+                deadline = due
+            if end is not None and end < deadline:
+                deadline = end
+            self._poll(max(0.0, deadline - now))
 
     def _observe(self, f: Callable[..., Any], *args: Any) -> None:
         try:
@@ -199,13 +208,17 @@ class Runtime:
 
     def step(self, timeout: float | None = 0.0) -> None:
         """One round: wait up to ``timeout`` for input, handle it, run due timers."""
+        self._poll(timeout)
+        self._timers()
+
+    def _poll(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` for input and handle what came."""
         for key, _ in self._sel.select(timeout):
             transport = key.data
             if transport is None:
                 self._observe(self._readers[key.fd])
             else:
                 self._read(transport)
-        self._timers()
 
     def _read(self, transport: Transport) -> None:
         table = self._tables.get(id(transport)) if self._fast is not None else None
@@ -218,12 +231,29 @@ class Runtime:
             self.counters.shed += transport.shed - shed  # type: ignore[attr-defined]
 
     def _read_fast(self, transport: Any, table: Any) -> None:
-        """(``transport``: a signaling transport, with ``receive_raw``, ``packet`` and
-        ``reply``.)  Each datagram in order: the fast path's answer, or the slow path (decode, core,
-        encode) after which the fast path may learn the answer."""
-        got = transport.receive_raw()
-        if not got:
-            return
+        """(``transport``: a signaling transport, with ``receive_raw``, ``packet``,
+        ``reply`` and ``begin_batch``/``flush``.)  Chunks of up to ``CHUNK`` datagrams, up
+        to ``BATCH`` in all; each datagram in order: the fast path's answer, or the slow
+        path (decode, core, encode) after which the fast path may learn the answer.  The
+        answers to a chunk leave together when it is done (one ``sendmmsg`` when compiled);
+        a send that fails then is taken back from ``sent`` into ``send_errors``."""
+        c = self.counters
+        for _ in range(BATCH // CHUNK):
+            got = transport.receive_raw(CHUNK)
+            if not got:
+                return
+            transport.begin_batch()
+            try:
+                self._answer(transport, table, got)
+            finally:
+                failed = transport.flush()
+                if failed:
+                    c.sent -= failed
+                    c.send_errors += failed
+            if len(got) < CHUNK:
+                return
+
+    def _answer(self, transport: Any, table: Any, got: list[Any]) -> None:
         now = self.clock()
         c = self.counters
         c.received += len(got)
@@ -284,19 +314,22 @@ class Runtime:
                 self._handle(now, outputs)
 
     def _timers(self) -> None:
-        due = self.core.next_timer()
-        now = self.clock()
+        self._due_timers(self.core.next_timer(), self.clock())
+
+    def _due_timers(self, due: float | None, now: float) -> float | None:
+        """Run the core's timers due by ``now``; its next ``next_timer()``."""
         while due is not None and due <= now:
             try:
                 outputs = self.core.timer(now)
             except Exception:
                 self.counters.core_errors += 1
-                return
+                return due
             self._handle(now, outputs)
             nxt = self.core.next_timer()
             if nxt is not None and nxt <= due:
-                return  # a core that keeps asking for the same instant: wait for input
+                return nxt  # a core that keeps asking for the same instant: wait for input
             due = nxt
+        return due
 
     def _handle(self, now: float, outputs: list[Output]) -> None:
         c = self.counters
