@@ -273,13 +273,15 @@ class Udp4Transport(_Socketed):
         return (isinstance(packet.dst, IPv4Address) and packet.iface == BACKHAUL
                 and packet.dport is not None)
 
-    def send(self, packet: Packet) -> Datagram | None:
+    def deliver(self, packet: Packet) -> bytes | None:
+        """Send ``packet`` (or hold it, see :meth:`begin_batch`): its payload, or None
+        when it could not be encoded or sent (counted in ``send_errors``).  What
+        :meth:`send` does without building the :class:`Datagram` nobody looks at."""
         payload = encoded(packet)
         if payload is None:
             self.send_errors += 1
             return None
-        dport = packet.dport or PMIP6_CNTL_PORT
-        address = (_text_of(packet.dst), dport)
+        address = (_text_of(packet.dst), packet.dport or PMIP6_CNTL_PORT)
         source = (packet.src.packed if self._wild and packet.src != IPv4Address(0)
                   else None)
         if self._queue is not None:
@@ -287,8 +289,14 @@ class Udp4Transport(_Socketed):
         elif not self._send_one(payload, address, source):
             self.send_errors += 1
             return None
+        return payload
+
+    def send(self, packet: Packet) -> Datagram | None:
+        payload = self.deliver(packet)
+        if payload is None:
+            return None
         src = packet.src if self._wild else self.local
-        return Datagram(payload, src, packet.dst, self.port, dport)
+        return Datagram(payload, src, packet.dst, self.port, packet.dport or PMIP6_CNTL_PORT)
 
 
 _CACHE_MAX = 4096   # peers remembered (MAG addresses: a handful; spoofed floods: bounded)
@@ -377,7 +385,8 @@ class MhTransport(_Socketed):
         return (isinstance(packet.dst, IPv6Address) and packet.iface == BACKHAUL
                 and packet.dport is None)
 
-    def send(self, packet: Packet) -> Datagram | None:
+    def deliver(self, packet: Packet) -> bytes | None:
+        """As :meth:`Udp4Transport.deliver`."""
         payload = encoded(packet)
         if payload is None:
             self.send_errors += 1
@@ -387,6 +396,12 @@ class MhTransport(_Socketed):
             self._queue.append((payload, address, None))
         elif not self._send_one(payload, address, None):
             self.send_errors += 1
+            return None
+        return payload
+
+    def send(self, packet: Packet) -> Datagram | None:
+        payload = self.deliver(packet)
+        if payload is None:
             return None
         src = packet.src if self._wild else self.local
         return Datagram(payload, src, packet.dst, None, None)
