@@ -307,6 +307,9 @@ cdef class Batches:
                     continue
                 failed += 1          # this one (EAGAIN, ENOBUFS...): counted, never raised
                 first += 1
+            elif r == 0:             # sent nothing and said no error: as a failure, go on
+                failed += 1
+                first += 1
             else:
                 first += r
         return failed
