@@ -258,23 +258,39 @@ class Runtime:
                 return
 
     def _answer(self, transport: Any, table: Any, got: list[Any]) -> None:
+        """Each datagram of a chunk: the fast path's answer, else the full way.  A fast
+        path with ``serve`` (the LMA's object-free slow path as well as its refresh
+        templates) names each answer's event in ``kind`` and the outputs that follow it in
+        ``extra`` (a handoff's BRI), and may answer with nothing to send (a BRA taken);
+        one with only ``answer`` answers refreshes."""
         now = self.clock()
         c = self.counters
         c.received += len(got)
         fast = self._fast
         answer, reply = fast.answer, transport.reply
-        hits = refused = 0   # the fast path's, counted once a chunk
+        serve = getattr(fast, "serve", None)
+        events = c.events
+        hits = refreshed = replies = refused = 0   # the fast path's, counted once a chunk
         try:
             for payload, peer, dst in got:
                 try:
-                    pba = answer(now, table, peer, payload)
+                    pba = (answer(now, table, peer, payload) if serve is None
+                           else serve(now, table, peer, payload, dst))
                 except Exception:
                     c.core_errors += 1
                     continue
                 if pba is not None:
                     hits += 1
-                    if not reply(pba, peer):
-                        refused += 1
+                    if pba:
+                        replies += 1
+                        if not reply(pba, peer):
+                            refused += 1
+                    if serve is None:
+                        refreshed += 1
+                    else:
+                        events[fast.kind] += 1
+                        if fast.extra:
+                            self._handle(now, fast.extra)
                     continue
                 packet = transport.packet(payload, peer, dst)
                 if isinstance(packet, Undecodable):
@@ -294,9 +310,10 @@ class Runtime:
             if hits:
                 c.delivered += hits
                 c.fast += hits
-                c.events["refreshed"] += hits
-                c.sent += hits - refused
+                c.sent += replies - refused
                 c.send_errors += refused
+            if refreshed:
+                events["refreshed"] += refreshed
 
     def _read_decoded(self, transport: Transport) -> None:
         got = transport.receive()
