@@ -11,7 +11,10 @@ burst is answered.  Only the CPU time (``process_time``: user + system) spent in
 ``step`` is counted: the LMA's reads, decoding, core, encoding and sends, not the
 client's.  Phases: every MN attaches, then refreshes twice (the first refresh of a
 session takes the slow path and leaves the fast path its template, the second is a
-fast-path hit).  Also: the RSS this process gained per binding.  Medians of ``--rounds``.
+fast-path hit); with ``--moves`` each MN then hands off to the next MAG (the LMA's BRI to
+the old MAG is answered with a BRA, as the load generator does: a handoff costs the PBU,
+the BRI and the BRA) and detaches there.  Also: the RSS this process gained per binding.
+Medians of ``--rounds``.
 Loopback only.
 """
 
@@ -32,13 +35,28 @@ from pathlib import Path
 if not os.environ.get("PYTHONPATH"):  # PYTHONPATH picks the code measured (A/B)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dissectors.mh import BindingRevocation, decode_mh, encode_mh
+from dissectors.mh_codes import BRAStatus, BRFlag, BRType
+from dissectors.mh_options import MNIdentifier
 from pmipview.agents.lma import LMA, LMAConfig
 from pmipview.agents.pool import AddressPool
-from pmipview.load.wire import ATTACH, REFRESH, PbuFactory, pba_hoa, pba_mn
+from pmipview.load.wire import ATTACH, DETACH, HANDOFF, REFRESH, PbuFactory, pba_hoa, pba_mn
 from pmipview.wire.runtime import Runtime
 from pmipview.wire.transport import Udp4Transport
 
 MAGS = 14
+_BA = 6
+
+
+def bra_for(payload: bytes) -> bytes | None:
+    """The BRA a MAG answers to a BRI (as ``pmipview.load.core`` does), else None."""
+    msg, _ = decode_mh(payload)
+    if not isinstance(msg, BindingRevocation) or msg.br_type != BRType.BRI:
+        return None
+    mnid = msg.option(MNIdentifier)
+    return encode_mh(BindingRevocation(BRType.BRA, BRAStatus.SUCCESS, msg.seq,
+                                       msg.flags & (BRFlag.P | BRFlag.V | BRFlag.G),
+                                       (mnid,) if mnid is not None else ()))
 
 
 def rss_kb() -> int:
@@ -72,15 +90,16 @@ class Bench:
         """CPU µs per PBU inside ``Runtime.step`` for one PBU of ``kind`` per MN."""
         build, step, clients = self.factory.build, self.rt.step, self.clients
         spent = 0.0
-        answered = 0
+        answered = bras = 0
         next_freeze = time.monotonic() + 0.5
         for first in range(0, self.mns, burst):
             todo = range(first, min(first + burst, self.mns))
+            moved = 1 if kind in (HANDOFF, DETACH) else 0  # at the next MAG
             for i in todo:
                 s = self.seq[i] = (self.seq[i] + 1) & 0xFFFF
                 raw = build(kind, i, s) if kind == ATTACH else build(kind, i, s,
                                                                       self.hoa[i], 14)
-                clients[i % MAGS].send(raw)
+                clients[(i + moved) % MAGS].send(raw)
             want = answered + len(todo)
             for _ in range(1000):
                 select.select([self.transport.sock], [], [], 0.05)  # arrived (not counted)
@@ -94,11 +113,17 @@ class Bench:
                             pba = c.recv(2048)
                         except BlockingIOError:
                             break
+                        if pba[2] != _BA:  # a BRI to the old MAG: its BRA
+                            bra = bra_for(pba)
+                            if bra is not None:
+                                c.send(bra)
+                                bras += 1
+                            continue
                         answered += 1
                         mn, hoa = pba_mn(pba), pba_hoa(pba)
                         if mn is not None and hoa is not None:
                             self.hoa[mn] = hoa[2]
-                if answered >= want:
+                if answered >= want and bras >= (want if kind == HANDOFF else 0):
                     break
             else:
                 raise SystemExit(f"no answer to PBUs {first}..: {self.rt.counters}")
@@ -113,7 +138,7 @@ class Bench:
             c.close()
 
 
-def one(mns: int, burst: int) -> dict[str, float]:
+def one(mns: int, burst: int, moves: bool = False) -> dict[str, float]:
     gc.collect()
     before = rss_kb()
     b = Bench(mns)
@@ -122,6 +147,10 @@ def one(mns: int, burst: int) -> dict[str, float]:
                b.phase(REFRESH, burst), "refresh (fast path)": b.phase(REFRESH, burst)}
         out["RSS B per binding"] = (rss_kb() - before) * 1024 / max(1, len(b.lma))
         assert len(b.lma) == mns, len(b.lma)
+        if moves:
+            out["handoff (+BRI, BRA)"] = b.phase(HANDOFF, burst)
+            out["detach"] = b.phase(DETACH, burst)
+            assert len(b.lma) == 0, len(b.lma)
         return out
     finally:
         b.close()
@@ -207,6 +236,8 @@ def main() -> None:
     ap.add_argument("--burst", default="1,64", help="datagrams per step (comma list)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--moves", action="store_true",
+                    help="then a handoff and a detach per MN (in-process runtime only)")
     ap.add_argument("--process", action="store_true",
                     help="against a pmipview lma process instead of an in-process runtime")
     a = ap.parse_args()
@@ -222,7 +253,7 @@ def main() -> None:
             print(f"process, burst {burst:4d}: " + ", ".join(f"{k} {v}" for k, v in med.items()),
                   flush=True)
             continue
-        rounds = [one(a.mns, burst) for _ in range(a.rounds)]
+        rounds = [one(a.mns, burst, a.moves) for _ in range(a.rounds)]
         med = {k: round(statistics.median(r[k] for r in rounds), 1) for k in rounds[0]}
         med["RSS B per binding"] = round(rounds[0]["RSS B per binding"])  # first: fresh heap
         result[f"burst {burst}"] = med

@@ -120,7 +120,6 @@ from dissectors.mh_codes import (
 )
 from dissectors.mh_options import (
     IPv4DefaultRouter,
-    IPv4DHCPSupportMode,
     IPv4HoAReply,
     MobilityOption,
     Timestamp,
@@ -128,7 +127,14 @@ from dissectors.mh_options import (
 from pmipview.agents.base import Address, Event, Output, Packet
 from pmipview.agents.lma_cache import Binding, BindingCache, PoolOwner, Session
 from pmipview.agents.lma_fast import FastPath, Offer, forget, lookup_was_direct
-from pmipview.agents.lma_peers import Peer, PeerSignaling, PendingBRI, hnp_option, reply
+from pmipview.agents.lma_peers import (
+    Peer,
+    PeerSignaling,
+    PendingBRI,
+    held,
+    hnp_option,
+    reply,
+)
 from pmipview.agents.lma_policy import (
     PROHIBITED,
     UNSPECIFIED,
@@ -138,12 +144,11 @@ from pmipview.agents.lma_policy import (
     Reject,
     Request,
     authorize,
+    dhcp_option,
     grant,
     seq_newer,
 )
 from pmipview.agents.pool import AddressPool
-
-_DHCP_SERVER, _DHCP_RELAY = IPv4DHCPSupportMode(True), IPv4DHCPSupportMode(False)
 
 __all__ = ["LMA", "PROHIBITED", "UNSPECIFIED", "AddressPool", "Binding", "LMAConfig",
            "PoolOwner", "Profile"]
@@ -158,6 +163,7 @@ class LMA(PeerSignaling):
         self.fast: FastPath | None = None
         self._bri_seq = 0
         self._pending: dict[int, PendingBRI] = {}
+        self._revoking: dict[int, int] = {}
         self._peers: dict[Address, Peer] = {}
         self._hb_seq = 0
         self._router_opt: IPv4DefaultRouter | None = None
@@ -214,7 +220,7 @@ class LMA(PeerSignaling):
 
     def revoking(self) -> set[int]:
         """Sessions with a BRI waiting for its BRA."""
-        return {p.session for p in self._pending.values()}
+        return set(self._revoking)
 
     def __len__(self) -> int:
         """The number of bindings (mobility sessions) in the cache."""
@@ -233,8 +239,7 @@ class LMA(PeerSignaling):
         if not mine:
             return [Event("dropped", nai, {"reason": "revoke: no binding for this MN"})]
         session = max(mine, key=lambda s: s.sid)
-        return self._revoke(now, session, self._cache.snapshot(session), session.mag_port,
-                            RevocationTrigger.ADMINISTRATIVE)
+        return self._revoke(now, session, held(session), RevocationTrigger.ADMINISTRATIVE)
 
     # --- dispatch -------------------------------------------------------------------------
     def _dispatch(self, now: float, packet: Packet) -> list[Output]:
@@ -311,7 +316,7 @@ class LMA(PeerSignaling):
         nai = req.nai or ""
         owner = PoolOwner(sid, nai)
         hnps = cache.plan_hnps(req, None, profile, sid) if req.hnps else ()
-        hoa = cache.plan_hoa(req, None, profile, owner) if req.v4 else None
+        hoa = cache.plan_hoa(req.specific_v4, None, profile, owner) if req.v4 else None
         if hoa is not None and not cache.take_hoa(hoa, owner):
             raise Reject(BAStatus.INSUFFICIENT_RESOURCES, self.config.exhausted_reply_status)
         session = Session(sid, req.mnid, req.att, req.lli, req.hi, req.src,
@@ -319,7 +324,7 @@ class LMA(PeerSignaling):
                           req.packet.dst, now, hoa=hoa, owner=owner, nai=nai)
         cache.add(session, hnps)
         units = self._stamp(now, req, session)
-        self._learn_peer(now, req)
+        self._learn_peer(now, req.src, req.port, req.packet.dst)
         event = Event("registered", session.nai, self._detail(session))
         return [*self._accept(req, session, units, profile), event]
 
@@ -327,12 +332,13 @@ class LMA(PeerSignaling):
                  profile: Profile) -> list[Output]:
         cache = self._cache
         hnps = cache.plan_hnps(req, session, profile, session.sid) if req.hnps else session.hnps
-        hoa = cache.plan_hoa(req, session, profile, session.owner) if req.v4 else session.hoa
+        hoa = (cache.plan_hoa(req.specific_v4, session, profile, session.owner) if req.v4
+               else session.hoa)
         cache.set_hoa(session, hoa)
         cache.set_hnps(session, hnps)
         session.mag_port, session.lmaa = cache.port_of(req.port), req.packet.dst
         units = self._stamp(now, req, session)
-        self._learn_peer(now, req)
+        self._learn_peer(now, req.src, req.port, req.packet.dst)
         event = Event("refreshed", session.nai, self._detail(session))
         out = self._accept(req, session, units, profile)
         fast = self.fast
@@ -346,31 +352,41 @@ class LMA(PeerSignaling):
         # RFC 5844 §3.1.2.4: the family the new PBU does not ask for is released.
         cache = self._cache
         hnps = cache.plan_hnps(req, session, profile, session.sid) if req.hnps else ()
-        hoa = cache.plan_hoa(req, session, profile, session.owner) if req.v4 else None
-        old, old_port = cache.snapshot(session), session.mag_port
+        hoa = cache.plan_hoa(req.specific_v4, session, profile, session.owner) if req.v4 else None
+        old = held(session)
         cache.set_hoa(session, hoa)
         cache.set_hnps(session, hnps)
         cache.move(session, req.src)
         session.mag_port, session.lmaa = cache.port_of(req.port), req.packet.dst
         session.att, session.lli = req.att, req.lli
         units = self._stamp(now, req, session)
-        self._learn_peer(now, req)
+        self._learn_peer(now, req.src, req.port, req.packet.dst)
         out = self._accept(req, session, units, profile)
         self._cancel_revocations(session.sid, session.mag)  # it came back to a revoked MAG
-        if self.config.revoke_on_handoff and old.mag != session.mag:
-            out += self._revoke(now, session, old, old_port)
-        detail = {"from": old.mag, "to": session.mag, "hi": req.hi, **self._detail(session)}
+        if self.config.revoke_on_handoff and old[0] != session.mag:
+            out += self._revoke(now, session, old)
+        detail = {"from": old[0], "to": session.mag, "hi": req.hi, **self._detail(session)}
         out.append(Event("handoff", session.nai, detail))
         return out
 
     def _stamp(self, now: float, req: Request, session: Session) -> int:
         """Record an accepted PBU in the session; returns the granted lifetime (4 s units)."""
-        units = grant(self.config, req.pbu.lifetime)
-        session.hi = req.hi
+        ts = req.timestamp
+        return self._grant(now, session, req.pbu.lifetime, req.hi, req.pbu.seq,
+                           None if ts is None else ts.value)
+
+    def _grant(self, now: float, session: Session, lifetime: int, hi: int, seq: int,
+               ts: int | None) -> int:
+        """:meth:`_stamp` from the PBU's fields (also the object-free path's)."""
+        units = grant(self.config, lifetime)
+        session.hi = hi
         session.lifetime = units * 4
         session.expires = now + units * 4
         self._cache.schedule(session)
-        self._note(now, req, session)
+        session.last_seq = seq
+        if ts is not None:
+            session.last_ts = ts
+        session.updated = now
         return units
 
     def _note(self, now: float, req: Request, session: Session) -> None:
@@ -435,9 +451,9 @@ class LMA(PeerSignaling):
         plen = pool.prefix_len if session.hoa is not None else req.v4[0].prefix_len
         opts: list[MobilityOption] = [IPv4HoAReply(HoAReplyStatus.SUCCESS, hoa, plen),
                                       self._router_option()]
-        mode = profile.dhcp_mode if profile is not None else None
-        if mode in ("server", "relay"):
-            opts.append(_DHCP_SERVER if mode == "server" else _DHCP_RELAY)
+        mode = dhcp_option(profile)
+        if mode is not None:
+            opts.append(mode)
         return opts
 
     def _router_option(self) -> IPv4DefaultRouter:

@@ -19,7 +19,6 @@ from dissectors.link import format_mac
 from dissectors.mh_codes import BAStatus, HandoffIndicator, MNIdSubtype
 from dissectors.mh_options import MNIdentifier
 from pmipview.agents.base import Address
-from pmipview.agents.lma_fast import forget
 from pmipview.agents.lma_policy import PROHIBITED, LMAConfig, Profile, Reject, Request
 
 
@@ -104,6 +103,16 @@ class Session:
         return self.mnid if self.mnid is not None else MNIdentifier.nai(self.nai)
 
 
+def forget(s: Session) -> None:
+    """Drop the session's refresh template (:mod:`pmipview.agents.lma_fast`): its state or
+    its request may be about to change."""
+    inner = s.fast_in
+    if inner is not None:
+        if inner.get(s.fast_key) is s:  # type: ignore[arg-type]
+            del inner[s.fast_key]  # type: ignore[arg-type]
+        s.fast_key = s.fast_in = s.fast_pba = None
+
+
 @dataclass(frozen=True, slots=True)
 class Avoid:
     """The addresses a dynamic HoA must not be: the default router and other NAIs'
@@ -155,23 +164,30 @@ class BindingCache:
                 if session.nai != req.nai:
                     raise Reject(BAStatus.NOT_AUTHORIZED_FOR_HOME_NETWORK_PREFIX)
                 return session
-        addr = req.specific_v4
+        return self.lookup_v4(req.nai, req.specific_v4, req.lli, req.att, req.hi, req.src)
+
+    def lookup_v4(self, nai: str | None, addr: IPv4Address | None, lli: bytes | None,
+                  att: int, hi: int, src: Address) -> Session | None:
+        """The look-up of a PBU that names no prefix: a specific IPv4 HoA ``addr`` finds
+        the session holding it, else :meth:`lookup_by_link`."""
         if addr is not None:
             owner = self.config.pool.owner_of(addr)
             if isinstance(owner, PoolOwner) and owner.session in self.sessions:
-                if owner.nai != req.nai:
+                if owner.nai != nai:
                     raise Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, PROHIBITED)
                 return self.sessions[owner.session]
-        return self._lookup_by_link(req)
+        return self.lookup_by_link(nai, lli, att, hi, src)
 
-    def _lookup_by_link(self, req: Request) -> Session | None:
-        mine = self.nai_sessions(req.nai)
-        lli = req.lli
+    def lookup_by_link(self, nai: str | None, lli: bytes | None, att: int, hi: int,
+                       src: Address) -> Session | None:
+        """(MN-ID, ATT, MN-LLI), or (MN-ID, ATT) from ``src`` without an LLI, or the
+        NAI's one session taken over by HI=2 (HI=3 without LLI)."""
+        mine = self.nai_sessions(nai)
         for s in mine:
-            if s.att == req.att and s.lli == lli and (lli is not None or s.mag == req.src):
+            if s.att == att and s.lli == lli and (lli is not None or s.mag == src):
                 return s
-        takeover = req.hi == HandoffIndicator.INTER_INTERFACE or (
-            req.hi == HandoffIndicator.INTER_MAG and lli is None)
+        takeover = hi == HandoffIndicator.INTER_INTERFACE or (
+            hi == HandoffIndicator.INTER_MAG and lli is None)
         if len(mine) == 1 and takeover:
             return mine[0]
         return None
@@ -332,10 +348,10 @@ class BindingCache:
                 return net
         return None
 
-    def plan_hoa(self, req: Request, session: Session | None, profile: Profile,
+    def plan_hoa(self, want: IPv4Address | None, session: Session | None, profile: Profile,
                  owner: PoolOwner) -> IPv4Address:
+        """The HoA for a PBU asking for ``want`` (None: any, ``Request.specific_v4``)."""
         have = session.hoa if session is not None else None
-        want = req.specific_v4
         if want is None:
             return have if have is not None else self._free_hoa(owner.nai, profile, owner)
         refuse = Reject(BAStatus.NOT_AUTHORIZED_FOR_IPV4_HOME_ADDRESS, PROHIBITED)

@@ -32,16 +32,22 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
+from pmipview.agents.lma_cache import forget
+from pmipview.agents.lma_direct import decide, decide_bra
 from pmipview.agents.lma_wire import encode_pba
 
 if TYPE_CHECKING:
     from dissectors.mh import BindingAck
-    from pmipview.agents.base import Address
+    from pmipview.agents.base import Address, Output
     from pmipview.agents.lma import LMA
     from pmipview.agents.lma_cache import Session
 
+__all__ = ["FastPath", "Offer", "forget", "lookup_was_direct"]
+
+_ADDRS_MAX = 4096  # MAG addresses remembered by serve (a handful; floods: bounded)
 _BU = 5            # MH type of a Binding Update
 _NO_NEXT = 59      # Payload Proto: IPPROTO_NONE
 _SEQ_HALF = 0x8000
@@ -63,6 +69,10 @@ class FastPath:
     tables: list[dict[Any, dict[bytes, Session]]] = field(default_factory=list)
     hits: int = 0
     offer: Offer | None = None
+    direct: int = 0            # PBUs decided from their bytes by :meth:`serve`
+    kind: str = "refreshed"    # the event of :meth:`serve`'s last answer
+    extra: list[Output] | None = None   # and the outputs it adds (a handoff's BRI)
+    _addrs: dict[str, IPv4Address] = field(default_factory=dict)
 
     def table(self) -> dict[Any, dict[bytes, Session]]:
         """A table for one transport (its local address), keyed by the peer as the
@@ -104,6 +114,39 @@ class FastPath:
         pba[9] = seq & 0xFF
         return pba
 
+    def serve(self, now: float, table: dict[Any, dict[bytes, Session]], peer: Any,
+              payload: bytes, dst: Address) -> bytes | bytearray | None:
+        """:meth:`answer`, else the PBA of a PBU decided from its bytes
+        (:mod:`pmipview.agents.lma_direct`: attach, first refresh, handoff, detach; and
+        the BRA answering a BRI, whose answer is empty: nothing to send), else None (the
+        full way).  With an answer, ``kind`` names its event and ``extra`` holds the
+        outputs to handle after sending it (None when there are none).  For a runner
+        that counts ``kind`` instead of "refreshed" for every answer."""
+        self.kind, self.extra = "refreshed", None
+        pba = self.answer(now, table, peer, payload)
+        if pba is not None or len(peer) != 2 or len(payload) < 12:
+            return pba
+        host = peer[0]
+        src = self._addrs.get(host)
+        if src is None:
+            if len(self._addrs) >= _ADDRS_MAX:
+                self._addrs.clear()
+            try:
+                src = self._addrs[host] = IPv4Address(host)
+            except ValueError:
+                return None
+        if payload[2] == _BU:
+            got = decide(self.lma, now, payload, src, peer[1], dst)
+        else:
+            got = decide_bra(self.lma, payload, src)
+        if got is None:
+            return None
+        raw, self.kind, self.extra, learn = got
+        self.direct += 1
+        if learn is not None:
+            self._keep(table, peer, payload, learn, raw)
+        return raw
+
     def learn(self, table: dict[Any, dict[bytes, Session]], peer: Any, payload: bytes) -> None:
         """After the slow path handled ``payload``: cache its answer if it offered one."""
         offer, self.offer = self.offer, None
@@ -112,11 +155,17 @@ class FastPath:
         s = offer.session
         if self.lma._cache.sessions.get(s.sid) is not s:
             return
-        forget(s)
         try:
             template = encode_pba(offer.ba)  # the bytes just sent, from their template
         except (ValueError, OverflowError):
+            forget(s)
             return
+        self._keep(table, peer, payload, s, template)
+
+    @staticmethod
+    def _keep(table: dict[Any, dict[bytes, Session]], peer: Any, payload: bytes,
+              s: Session, template: bytes) -> None:
+        forget(s)
         key = payload[8:]
         inner = table.setdefault(peer, {})
         inner[key] = s
@@ -128,15 +177,6 @@ class FastPath:
                 for s in inner.values():
                     s.fast_key = s.fast_in = s.fast_pba = None
             t.clear()
-
-
-def forget(s: Session) -> None:
-    """Drop the session's template (its state or its request may be about to change)."""
-    inner = s.fast_in
-    if inner is not None:
-        if inner.get(s.fast_key) is s:  # type: ignore[arg-type]
-            del inner[s.fast_key]  # type: ignore[arg-type]
-        s.fast_key = s.fast_in = s.fast_pba = None
 
 
 def lookup_was_direct(session: Session, lli: bytes | None, att: int, src: Address) -> bool:

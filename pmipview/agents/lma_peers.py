@@ -5,14 +5,15 @@ operator's request, retransmitted until its BRA; a BRI from a MAG gets BRA "not
 supported") and Heartbeat (RFC 5847: requests answered, MAGs holding bindings probed,
 restart and reachability reported), as a part of :class:`~pmipview.agents.lma.LMA` (the
 state machine mixes this class in; it owns ``config``, ``_cache``, ``_pending``,
-``_peers``, ``_bri_seq`` and ``_hb_seq``).  Also the reply helpers every part uses.
+``_revoking``, ``_peers``, ``_bri_seq`` and ``_hb_seq``).  Also the reply helpers every
+part uses.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from ipaddress import IPv6Network
+from ipaddress import IPv4Address, IPv6Network
 from typing import TYPE_CHECKING
 
 from dissectors.mh import BindingRevocation, Heartbeat, MobilityMessage
@@ -38,8 +39,8 @@ from dissectors.mh_options import (
 from pmipview.agents.base import BACKHAUL, Address, Event, Output, Packet, Send
 
 if TYPE_CHECKING:
-    from pmipview.agents.lma_cache import Binding, BindingCache, Session
-    from pmipview.agents.lma_policy import LMAConfig, Request
+    from pmipview.agents.lma_cache import BindingCache, Session
+    from pmipview.agents.lma_policy import LMAConfig
 
 
 @dataclass(slots=True)
@@ -62,6 +63,17 @@ class Peer:
     missed: int = 0
     unreachable: bool = False
     restart: int | None = None
+
+
+# what a BRI names of the binding it revokes, taken before the handoff changes it:
+# (MAG, its UDP port, our address there, ATT, IPv4 HoA, HNPs)
+Held = tuple[Address, "int | None", Address, int, "IPv4Address | None",
+             "tuple[IPv6Network, ...]"]
+
+
+def held(s: Session) -> Held:
+    """The session's binding as a BRI names it (see :data:`Held`)."""
+    return s.mag, s.mag_port, s.lmaa, s.att, s.hoa, s.hnps
 
 
 def hnp_option(net: IPv6Network) -> HomeNetworkPrefix:
@@ -90,33 +102,50 @@ class PeerSignaling:
     config: LMAConfig
     _cache: BindingCache
     _pending: dict[int, PendingBRI]
+    _revoking: dict[int, int]          # session -> its BRIs in _pending
     _peers: dict[Address, Peer]
     _bri_seq: int
     _hb_seq: int
 
     # --- revocation (RFC 5846) --------------------------------------------------------
-    def _revoke(self, now: float, session: Session, old: Binding,
-                old_port: int | None, trigger: int | None = None) -> list[Output]:
+    def _revoke(self, now: float, session: Session, old: Held,
+                trigger: int | None = None) -> list[Output]:
         """A BRI to the MAG that held ``old`` (RFC 5846 §6.1), with retransmission state."""
         self._bri_seq = (self._bri_seq + 1) & 0xFFFF
         seq = self._bri_seq
+        mag, port, lmaa, att, hoa, hnps = old
         if trigger is None:
-            trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if old.att == session.att
+            trigger = (RevocationTrigger.INTER_MAG_SAME_ACCESS if att == session.att
                        else RevocationTrigger.INTER_MAG_DIFFERENT_ACCESS)
-        flags = BRFlag.P | (BRFlag.V if old.hoa is not None and not old.hnps else 0)
-        opts: list[MobilityOption] = [session.mn_identifier(), *(hnp_option(n) for n in old.hnps)]
-        if old.hoa is not None:
-            opts.append(IPv4HoARequest(old.hoa, old.prefix_len or 0))
+        flags = BRFlag.P | (BRFlag.V if hoa is not None and not hnps else 0)
+        opts: list[MobilityOption] = [session.mn_identifier(), *(hnp_option(n) for n in hnps)]
+        if hoa is not None:
+            opts.append(IPv4HoARequest(hoa, self.config.pool.prefix_len))
         bri = BindingRevocation(BRType.BRI, trigger, seq, int(flags), tuple(opts))
-        send = to_mag(old.mag, old_port, old.lmaa, bri)
+        send = to_mag(mag, port, lmaa, bri)
+        self._unpend(seq)  # the sequence number wrapped onto a BRI still waiting
         self._pending[seq] = PendingBRI(seq, session.sid, session.nai, send, 1,
                                          now + self.config.bri_retransmit)
+        self._revoking[session.sid] = self._revoking.get(session.sid, 0) + 1
         return [send]
 
+    def _unpend(self, seq: int) -> PendingBRI | None:
+        """Take the BRI ``seq`` off the pending ones (None: there was none)."""
+        p = self._pending.pop(seq, None)
+        if p is not None:
+            left = self._revoking[p.session] - 1
+            if left:
+                self._revoking[p.session] = left
+            else:
+                del self._revoking[p.session]
+        return p
+
     def _cancel_revocations(self, sid: int, mag: Address) -> None:
+        if sid not in self._revoking:  # the usual case, in O(1) however many wait
+            return
         for seq in [q for q, p in self._pending.items()
                     if p.session == sid and p.send.packet.dst == mag]:
-            del self._pending[seq]
+            self._unpend(seq)
 
     def _on_revocation(self, packet: Packet, msg: BindingRevocation) -> list[Output]:
         if msg.br_type == BRType.BRI:
@@ -130,7 +159,7 @@ class PeerSignaling:
         pending = self._pending.get(msg.seq)
         if pending is None or pending.send.packet.dst != packet.src:
             return [Event("dropped", msg.mn_id, {"reason": "BRA matches no pending BRI"})]
-        del self._pending[msg.seq]
+        self._unpend(msg.seq)
         kind = "revoked" if status_accepted(msg.code) else "revocation-failed"
         return [Event(kind, pending.nai, {
             "session": pending.session, "mag": packet.src, "seq": msg.seq,
@@ -142,7 +171,7 @@ class PeerSignaling:
             detail = {"session": pending.session, "mag": pending.send.packet.dst,
                       "seq": pending.seq}
             if pending.attempts >= self.config.bri_attempts:
-                del self._pending[pending.seq]
+                self._unpend(pending.seq)
                 out.append(Event("revocation-timeout", pending.nai, detail))
                 continue
             pending.attempts += 1
@@ -153,14 +182,15 @@ class PeerSignaling:
         return out
 
     # --- heartbeat (RFC 5847) ---------------------------------------------------------
-    def _learn_peer(self, now: float, req: Request) -> None:
-        peer = self._peers.get(req.src)
+    def _learn_peer(self, now: float, src: Address, port: int | None, lmaa: Address) -> None:
+        """A PBU from MAG ``src`` (its UDP source ``port``) to our address ``lmaa``."""
+        peer = self._peers.get(src)
         if peer is None:
             interval = self.config.heartbeat_interval
             next_at = now + interval if interval is not None else math.inf
-            self._peers[req.src] = Peer(req.src, req.port, req.packet.dst, next_at)
+            self._peers[src] = Peer(src, port, lmaa, next_at)
         else:
-            peer.port, peer.lmaa = req.port, req.packet.dst
+            peer.port, peer.lmaa = port, lmaa
 
     def _on_heartbeat(self, packet: Packet, hb: Heartbeat) -> list[Output]:
         if not hb.response:

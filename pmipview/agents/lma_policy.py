@@ -18,6 +18,7 @@ from dissectors.mh_options import (
     AccessTechnologyOpt,
     HandoffIndicatorOpt,
     HomeNetworkPrefix,
+    IPv4DHCPSupportMode,
     IPv4HoARequest,
     LinkLocalAddress,
     MNIdentifier,
@@ -159,6 +160,15 @@ class Request:
     @classmethod
     def parse(cls, packet: Packet, pbu: BindingUpdate) -> Request:
         return cls(packet, pbu)
+
+
+_DHCP_MODES = {"server": IPv4DHCPSupportMode(True), "relay": IPv4DHCPSupportMode(False)}
+
+
+def dhcp_option(profile: Profile | None) -> IPv4DHCPSupportMode | None:
+    """The DHCP Support Mode option of the profile's accepted PBAs (one shared object;
+    None: no option, and for de-registrations, ``profile`` None)."""
+    return None if profile is None else _DHCP_MODES.get(profile.dhcp_mode)  # type: ignore[arg-type]
 
 
 def seq_newer(seq: int, last: int) -> bool:

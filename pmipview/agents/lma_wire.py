@@ -124,14 +124,24 @@ def encode_pba(ba: BindingAck) -> bytes:
         shape.append(t)
         shape.append(len(d))
     key = tuple(shape)
-    found = _templates.get(key)
-    if found is None:
+    raw = fill_pba(key, ba.status, ba.flags, ba.seq, ba.lifetime, datas)
+    if raw is None:
         raw = encode_mh(ba)
         _learn(key, raw, len(options))
-        return raw
+    return raw
+
+
+def fill_pba(key: tuple[Any, ...], status: int, flags: int, seq: int, lifetime: int,
+             datas: list[bytes]) -> bytes | None:
+    """The PBA of shape ``key`` (option type and data length, in order) with these header
+    fields and option data, from its template; None while no PBA of that shape was
+    encoded (:func:`encode_pba` learns it)."""
+    found = _templates.get(key)
+    if found is None:
+        return None
     template, offsets = found
     out = bytearray(template)
-    _BA_FIXED.pack_into(out, 6, ba.status, ba.flags, ba.seq, ba.lifetime)
+    _BA_FIXED.pack_into(out, 6, status, flags, seq, lifetime)
     for at, d in zip(offsets, datas, strict=True):
         out[at:at + len(d)] = d
     return bytes(out)
