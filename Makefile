@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # setup.py builds the optional compiled hot path (Cython, when a C compiler is there)
-HOT := setup.py dissectors/speedups.py $(wildcard dissectors/*.pyx dissectors/*.pxd pmipview/sources/*.pyx) \
+HOT := setup.py dissectors/speedups.py $(wildcard dissectors/*.pyx dissectors/*.pxd pmipview/sources/*.pyx pmipview/wire/*.pyx) \
        $(wildcard dissectors/*.py) pmipview/packets.py pmipview/signals.py
 
 $(STAMP): $(BIN)/python pyproject.toml $(HOT)

@@ -20,7 +20,8 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from dissectors.ip import IPProto
-from dissectors.mh_codes import PMIP6_CNTL_PORT
+from dissectors.mh_codes import PMIP6_CNTL_PORT, MHType
+from dissectors.speedups import compiled
 from pmipview.agents.base import BACKHAUL, Address, Packet
 from pmipview.agents.lma_wire import read_pbu
 from pmipview.wire.codec import Undecodable, decode_mh_datagram, encode_payload
@@ -31,7 +32,10 @@ BATCH = 1024       # datagrams read per readiness event before the loop looks at
 # each datagram as ancillary data, for shedding the PBUs that waited too long.
 _SO_TIMESTAMP = 29 if sys.platform.startswith("linux") else None
 _TIMEVAL = struct.Struct("@ll")
-_BU = 5            # MH type of a (Proxy) Binding Update
+# IP_PKTINFO: the socket module names it from Python 3.12 on (Linux: 8)
+_IP_PKTINFO: int = getattr(socket, "IP_PKTINFO", 8)
+_BU = int(MHType.BU)  # a (Proxy) Binding Update: what shedding drops
+_CMMSG = compiled("pmipview.wire._cmmsg")  # recvmmsg/sendmmsg for Udp4Transport, or None
 
 
 class TransportError(Exception):
@@ -78,6 +82,7 @@ class _Socketed:
     shed_after: float | None = None
     _wild = False
     _behind = True             # the last read found a queue: look at arrival times
+    _queue: list[tuple[bytes | bytearray, Any, bytes | None]] | None = None  # held sends
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -165,11 +170,47 @@ class _Socketed:
         return self.decode(payload, peer, dst)[1]
 
     def reply(self, payload: bytes | bytearray, peer: Any) -> bool:
-        """Send raw bytes back to ``peer`` from the bound address (the fast path)."""
+        """Send raw bytes back to ``peer`` from the bound address (the fast path); between
+        :meth:`begin_batch` and :meth:`flush`, held (True: its failure counts at the flush)."""
+        if self._queue is not None:
+            self._queue.append((payload, peer, None))
+            return True
+        if self._send_one(payload, peer, None):
+            return True
+        self.send_errors += 1
+        return False
+
+    def begin_batch(self) -> None:
+        """Hold what :meth:`reply` and :meth:`send` are given until :meth:`flush` (the
+        answers to one read, sent together: one ``sendmmsg`` when compiled)."""
+        self._queue = []
+
+    def flush(self) -> int:
+        """Send what was held, in order; how many failed (counted in ``send_errors``)."""
+        queue, self._queue = self._queue, None
+        if not queue:
+            return 0
+        failed = self._send_queued(queue)
+        self.send_errors += failed
+        return failed
+
+    def _send_queued(self, items: list[tuple[bytes | bytearray, Any, bytes | None]]) -> int:
+        """Each (payload, address, source) in order, one syscall each; how many failed
+        (the pure twin of ``_cmmsg.Batches.send``)."""
+        send = self._send_one
+        return sum(not send(payload, address, src) for payload, address, src in items)
+
+    def _send_one(self, payload: bytes | bytearray, address: Any, src: bytes | None) -> bool:
+        """``payload`` to ``address``; from the local address ``src`` (4 bytes, IPv4 only:
+        ``IP_PKTINFO``) when given.  False when the socket refused it (EAGAIN, ENOBUFS...)."""
         try:
-            self.sock.sendto(payload, peer)
+            if src is None:
+                self.sock.sendto(payload, address)
+            else:
+                info = struct.pack("@i4s4s", 0, src, b"\0" * 4)
+                self.sock.sendmsg([payload], [(socket.IPPROTO_IP, _IP_PKTINFO, info)],
+                                  0, address)
         except OSError:
-            self.send_errors += 1
             return False
         return True
 
@@ -195,7 +236,24 @@ class Udp4Transport(_Socketed):
         self._tune()
         self._wild = address == IPv4Address(0)
         if self._wild:
-            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_PKTINFO, 1)
+            self.sock.setsockopt(socket.IPPROTO_IP, _IP_PKTINFO, 1)
+        self._batches = None if _CMMSG is None else _CMMSG.Batches(_BU)
+
+    _dst_of = IPv4Address  # the compiled reads: IP_PKTINFO's 4 bytes -> the local address
+
+    def receive_raw(self, limit: int = BATCH) -> list[tuple[bytes, Any, Address]]:
+        if self._batches is None:
+            return super().receive_raw(limit)
+        return self._batches.receive(self, limit)  # type: ignore[no-any-return]
+
+    def _send_queued(self, items: list[tuple[bytes | bytearray, Any, bytes | None]]) -> int:
+        if self._batches is None:
+            return super()._send_queued(items)
+        return self._batches.send(self, items)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._batches = None
+        super().close()
 
     def decode(self, payload: bytes, peer: Any, dst: Address) -> Decoded:
         src = _v4_of(peer[0])
@@ -215,24 +273,30 @@ class Udp4Transport(_Socketed):
         return (isinstance(packet.dst, IPv4Address) and packet.iface == BACKHAUL
                 and packet.dport is not None)
 
-    def send(self, packet: Packet) -> Datagram | None:
+    def deliver(self, packet: Packet) -> bytes | None:
+        """Send ``packet`` (or hold it, see :meth:`begin_batch`): its payload, or None
+        when it could not be encoded or sent (counted in ``send_errors``).  What
+        :meth:`send` does without building the :class:`Datagram` nobody looks at."""
         payload = encoded(packet)
         if payload is None:
             self.send_errors += 1
             return None
-        dport = packet.dport or PMIP6_CNTL_PORT
-        try:
-            if self._wild and packet.src != IPv4Address(0):
-                info = struct.pack("@i4s4s", 0, packet.src.packed, b"\0" * 4)
-                self.sock.sendmsg([payload], [(socket.IPPROTO_IP, socket.IP_PKTINFO, info)],
-                                  0, (str(packet.dst), dport))
-            else:
-                self.sock.sendto(payload, (_text_of(packet.dst), dport))
-        except OSError:
+        address = (_text_of(packet.dst), packet.dport or PMIP6_CNTL_PORT)
+        source = (packet.src.packed if self._wild and packet.src != IPv4Address(0)
+                  else None)
+        if self._queue is not None:
+            self._queue.append((payload, address, source))
+        elif not self._send_one(payload, address, source):
             self.send_errors += 1
             return None
+        return payload
+
+    def send(self, packet: Packet) -> Datagram | None:
+        payload = self.deliver(packet)
+        if payload is None:
+            return None
         src = packet.src if self._wild else self.local
-        return Datagram(payload, src, packet.dst, self.port, dport)
+        return Datagram(payload, src, packet.dst, self.port, packet.dport or PMIP6_CNTL_PORT)
 
 
 _CACHE_MAX = 4096   # peers remembered (MAG addresses: a handful; spoofed floods: bounded)
@@ -272,7 +336,7 @@ def encoded(packet: Packet) -> bytes | None:
 
 def _pktinfo4(ancillary: list[tuple[int, int, bytes]]) -> IPv4Address | None:
     for level, kind, data in ancillary:
-        if level == socket.IPPROTO_IP and kind == socket.IP_PKTINFO and len(data) >= 12:
+        if level == socket.IPPROTO_IP and kind == _IP_PKTINFO and len(data) >= 12:
             return IPv4Address(data[8:12])
     return None
 
@@ -321,15 +385,23 @@ class MhTransport(_Socketed):
         return (isinstance(packet.dst, IPv6Address) and packet.iface == BACKHAUL
                 and packet.dport is None)
 
-    def send(self, packet: Packet) -> Datagram | None:
+    def deliver(self, packet: Packet) -> bytes | None:
+        """As :meth:`Udp4Transport.deliver`."""
         payload = encoded(packet)
         if payload is None:
             self.send_errors += 1
             return None
-        try:
-            self.sock.sendto(payload, (str(packet.dst), 0))
-        except OSError:
+        address = (str(packet.dst), 0)
+        if self._queue is not None:
+            self._queue.append((payload, address, None))
+        elif not self._send_one(payload, address, None):
             self.send_errors += 1
+            return None
+        return payload
+
+    def send(self, packet: Packet) -> Datagram | None:
+        payload = self.deliver(packet)
+        if payload is None:
             return None
         src = packet.src if self._wild else self.local
         return Datagram(payload, src, packet.dst, None, None)
