@@ -259,6 +259,18 @@ class BindingCache:
             if self.at_mag[session.mag] <= 0:
                 del self.at_mag[session.mag]
                 self._mags.pop(session.mag, None)
+        if len(self.expiry) > 2 * len(self.sessions) + 1024:
+            self._compact_expiry()
+
+    def _compact_expiry(self) -> None:
+        """The heap rebuilt from the live sessions' entries when those of sessions gone
+        outnumber them.  Lazy deletion leaves a de-registered session's entry until its
+        time comes, a lifetime later: under churn (2,400 detaches/s at 20,000 PBU/s, a
+        600 s lifetime) that is over a million stale entries, ~100 B each, and the LMA's
+        RSS grew ~0.3 MB/s.  Amortised O(1) a removal (one O(n) pass per n removals)."""
+        live = [(s.queued, sid) for sid, s in self.sessions.items() if s.queued is not None]
+        heapq.heapify(live)
+        self.expiry[:] = live
 
     def due(self, now: float) -> list[Session]:
         """The sessions whose lifetime ended by ``now`` (taken off the heap)."""

@@ -963,3 +963,24 @@ def test_the_bri_names_the_mn_with_the_identifier_bytes_of_its_pbus(mnid):
     assert the_pba(out)[1].status == 0
     _, bri = the_bri(out)
     assert bri.options[0] == mnid and bri.options[0].data() == mnid.data()
+
+
+def test_churn_keeps_the_expiry_heap_bounded_and_expiries_exact():
+    """De-registered sessions leave their heap entry behind (lazy deletion) until the
+    heap is rebuilt from the live ones: under attach/detach churn it stays within about
+    twice the cache, and the sessions that stay still expire at their own time."""
+    lma = make_lma()
+    stay = attach(lma, 0.0, nai="stay@example.org", lli=MAC2, lifetime=100)
+    assert stay.lifetime == 100
+    heap_max = 0
+    for i in range(3000):
+        attach(lma, 1.0 + i * 0.01, seq=2 * i + 1, lifetime=400)
+        out = feed(lma, 1.0 + i * 0.01, over6(pbu(seq=2 * i + 2, hi=4, lifetime=0)))
+        assert one_event(out, "deregistered")
+        heap_max = max(heap_max, len(lma._cache.expiry))
+    assert len(lma) == 1
+    assert heap_max <= 2 * 2 + 1024 + 1
+    assert lma.next_timer() == 400.0  # 100 units of 4 s
+    out = tick(lma, 400.0)
+    assert [e.detail["session"] for e in events(out) if e.kind == "expired"] == [1]
+    assert lma.bindings() == [] and lma.next_timer() is None
