@@ -64,9 +64,10 @@ class Runtime:
     """Drive ``core`` (anything with ``receive``, ``timer``, ``next_timer``) on sockets.
 
     ``fast_path``: when the core has one (``enable_fast_path()``, the LMA's refresh
-    templates) and no observer looks at single messages (``on_receive``, ``on_send``,
-    ``on_event``), repeated refreshes are answered from bytes; each one still counts as
-    received, delivered, sent and as a ``refreshed`` event.  ``shed_after``: PBUs that
+    templates and object-free slow path) and no observer looks at single messages
+    (``on_receive``, ``on_send``, ``on_event``), the PBUs it knows are answered from
+    bytes; each one still counts as received, delivered, sent and as its event (``kind``:
+    ``refreshed``, ``registered``, ...).  ``shed_after``: PBUs that
     waited longer than that many seconds in a socket buffer are dropped and counted."""
 
     def __init__(self, core: Any, transports: Iterable[Transport], *,
@@ -259,23 +260,20 @@ class Runtime:
 
     def _answer(self, transport: Any, table: Any, got: list[Any]) -> None:
         """Each datagram of a chunk: the fast path's answer, else the full way.  A fast
-        path with ``serve`` (the LMA's object-free slow path as well as its refresh
+        path's ``serve`` (the LMA's object-free slow path as well as its refresh
         templates) names each answer's event in ``kind`` and the outputs that follow it in
-        ``extra`` (a handoff's BRI), and may answer with nothing to send (a BRA taken);
-        one with only ``answer`` answers refreshes."""
+        ``extra`` (a handoff's BRI), and may answer with nothing to send (a BRA taken)."""
         now = self.clock()
         c = self.counters
         c.received += len(got)
         fast = self._fast
-        answer, reply = fast.answer, transport.reply
-        serve = getattr(fast, "serve", None)
+        serve, reply = fast.serve, transport.reply
         events = c.events
-        hits = refreshed = replies = refused = 0   # the fast path's, counted once a chunk
+        hits = replies = refused = 0   # the fast path's, counted once a chunk
         try:
             for payload, peer, dst in got:
                 try:
-                    pba = (answer(now, table, peer, payload) if serve is None
-                           else serve(now, table, peer, payload, dst))
+                    pba = serve(now, table, peer, payload, dst)
                 except Exception:
                     c.core_errors += 1
                     continue
@@ -285,12 +283,9 @@ class Runtime:
                         replies += 1
                         if not reply(pba, peer):
                             refused += 1
-                    if serve is None:
-                        refreshed += 1
-                    else:
-                        events[fast.kind] += 1
-                        if fast.extra:
-                            self._handle(now, fast.extra)
+                    events[fast.kind] += 1
+                    if fast.extra:
+                        self._handle(now, fast.extra)
                     continue
                 packet = transport.packet(payload, peer, dst)
                 if isinstance(packet, Undecodable):
@@ -312,8 +307,6 @@ class Runtime:
                 c.fast += hits
                 c.sent += replies - refused
                 c.send_errors += refused
-            if refreshed:
-                events["refreshed"] += refreshed
 
     def _read_decoded(self, transport: Transport) -> None:
         got = transport.receive()
