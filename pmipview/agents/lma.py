@@ -153,6 +153,7 @@ from pmipview.agents.pool import AddressPool
 __all__ = ["LMA", "PROHIBITED", "UNSPECIFIED", "AddressPool", "Binding", "LMAConfig",
            "PoolOwner", "Profile"]
 
+_seconds: dict[int, int] = {}  # granted lifetimes: one int object each, not one a session
 
 class LMA(PeerSignaling):
     """The reference LMA core.  See the module docstring for behaviour and events."""
@@ -380,7 +381,7 @@ class LMA(PeerSignaling):
         """:meth:`_stamp` from the PBU's fields (also the object-free path's)."""
         units = grant(self.config, lifetime)
         session.hi = hi
-        session.lifetime = units * 4
+        session.lifetime = _seconds.get(units) or _seconds.setdefault(units, units * 4)
         session.expires = now + units * 4
         self._cache.schedule(session)
         session.last_seq = seq

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
+from pmipview.agents.churn import Churn
 from pmipview.agents.lma_cache import forget
 from pmipview.agents.lma_direct import decide, decide_bra
 from pmipview.agents.lma_wire import encode_pba
@@ -73,6 +74,7 @@ class FastPath:
     kind: str = "refreshed"    # the event of :meth:`serve`'s last answer
     extra: list[Output] | None = None   # and the outputs it adds (a handoff's BRI)
     _addrs: dict[str, IPv4Address] = field(default_factory=dict)
+    _churn: Churn = field(default_factory=Churn)
 
     def table(self) -> dict[Any, dict[bytes, Session]]:
         """A table for one transport (its local address), keyed by the peer as the
@@ -162,14 +164,24 @@ class FastPath:
             return
         self._keep(table, peer, payload, s, template)
 
-    @staticmethod
-    def _keep(table: dict[Any, dict[bytes, Session]], peer: Any, payload: bytes,
+    def _keep(self, table: dict[Any, dict[bytes, Session]], peer: Any, payload: bytes,
               s: Session, template: bytes) -> None:
         forget(s)
         key = payload[8:]
         inner = table.setdefault(peer, {})
         inner[key] = s
         s.fast_key, s.fast_in, s.fast_pba = key, inner, template
+        if self._churn.due(len(self.lma._cache)):  # each template replaces a forgotten one
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Every inner table copied to a compact one (:mod:`pmipview.agents.churn`), its
+        sessions pointed at the copy."""
+        for t in self.tables:
+            for peer, inner in t.items():
+                t[peer] = new = dict(inner)
+                for s in new.values():
+                    s.fast_in = new
 
     def clear(self) -> None:
         for t in self.tables:

@@ -18,6 +18,8 @@ from collections.abc import Container, Hashable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 
+from pmipview.agents.churn import Churn
+
 
 @dataclass
 class AddressPool:
@@ -35,6 +37,7 @@ class AddressPool:
     _by_owner: dict[Hashable, int] = field(default_factory=dict, repr=False)
     _cursor: int = field(default=0, repr=False)
     _released: list[int] = field(default_factory=list, repr=False)
+    _churn: Churn = field(default_factory=Churn, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         net = self.network
@@ -151,6 +154,13 @@ class AddressPool:
     def _freed(self, n: int) -> None:
         if n < self._cursor:
             heapq.heappush(self._released, n)
+        self._removed()
+
+    def _removed(self) -> None:
+        """An entry left the maps: rebuild them now and then (:mod:`.churn`)."""
+        if self._churn.due(len(self._owner)):
+            self._owner = dict(self._owner)  # one at a time: one old table alive at once
+            self._by_owner = dict(self._by_owner)
 
     def transfer(self, old: Hashable, new: Hashable) -> IPv4Address | None:
         """Move an address from one owner key to another (e.g. DHCP client → session);
@@ -162,6 +172,7 @@ class AddressPool:
             self.release(new)
         self._owner[n] = new
         self._by_owner[new] = n
+        self._removed()  # ``old`` left _by_owner
         return IPv4Address(n)
 
     def check(self) -> None:

@@ -979,8 +979,31 @@ def test_churn_keeps_the_expiry_heap_bounded_and_expiries_exact():
         assert one_event(out, "deregistered")
         heap_max = max(heap_max, len(lma._cache.expiry))
     assert len(lma) == 1
-    assert heap_max <= 2 * 2 + 1024 + 1
+    assert heap_max <= 2 * 3 // 2 + 1024 + 1
     assert lma.next_timer() == 400.0  # 100 units of 4 s
     out = tick(lma, 400.0)
     assert [e.detail["session"] for e in events(out) if e.kind == "expired"] == [1]
     assert lma.bindings() == [] and lma.next_timer() is None
+
+
+def test_churn_keeps_the_session_tables_compact():
+    """Detach one MN and attach another, again and again, with as many bindings the whole
+    time: the sessions by number and by NAI are rebuilt (pmipview.agents.churn) instead of
+    growing to a table for three times their entries, and stay the size of a fresh copy."""
+    import sys
+
+    lma = make_lma(pool=AddressPool(IPv4Network("10.64.0.0/18"), frozenset({ROUTER})))
+    n = 2800
+    seq = 1
+    for i in range(n):  # IPv4 only (as pmipview load): one HoA each
+        attach(lma, 0.0, nai=f"mn{i}@example.org", seq=seq, hnps=())
+    for i in range(n, n + 8000):
+        seq += 1
+        out = feed(lma, 1.0, over6(pbu(f"mn{i - n}@example.org", seq=seq, lifetime=0,
+                                       hnps=())))
+        assert one_event(out, "deregistered")
+        attach(lma, 1.0, nai=f"mn{i}@example.org", seq=seq, hnps=())
+    cache = lma._cache
+    assert len(cache.sessions) == len(cache.by_nai) == n
+    for table in (cache.sessions, cache.by_nai):
+        assert sys.getsizeof(table) == sys.getsizeof(dict(table))

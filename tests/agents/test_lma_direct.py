@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,6 +33,7 @@ from dissectors.mh_options import (
     MNIdentifier,
     MNLinkLayerId,
 )
+from pmipview.agents import churn
 from pmipview.agents.base import Event, Send
 from pmipview.agents.lma import LMA, LMAConfig, Profile
 from pmipview.agents.pool import AddressPool
@@ -161,6 +163,14 @@ step = st.fixed_dictionaries({
            "default_profile": st.sampled_from([Profile(), Profile(), Profile(dhcp_mode="relay"),
                                                Profile(dhcp_mode=None), None])}))
 def test_pbus_decided_from_bytes_leave_what_the_full_way_leaves(steps, cfg):
+    # tables rebuilt after every few removals (pmipview.agents.churn), not after 1,024+:
+    # a session left pointing at a replaced template table would answer from a template
+    # the slow path has forgotten
+    with patch.object(churn, "_FLOOR", 0):
+        _compare(steps, cfg)
+
+
+def _compare(steps, cfg) -> None:
     slow, _ = make(False, **cfg)
     fast, table = make(True, **cfg)
     counts_slow: Counter[str] = Counter()

@@ -76,3 +76,28 @@ def test_a_large_pool_allocates_without_walking_it():
     pool.release(17)
     assert pool.allocate("again") == IPv4Address("10.64.0.18")
     assert pool.allocate("next") == IPv4Address(int(IPv4Address("10.64.0.1")) + 50_000)
+
+
+def test_churn_keeps_the_maps_compact():
+    """Release one address and allocate another, again and again, with as many owners
+    the whole time: a plain dict under that churn grows to a table for three times its
+    entries once its free slots are used up (CPython never reuses a deleted slot); the
+    pool's maps are rebuilt (pmipview.agents.churn) and stay the size of a fresh copy."""
+    import sys
+
+    pool = AddressPool(IPv4Network("10.64.0.0/18"))
+    n = 2800  # a fresh table for 2,800 has room for the 2,425 inserts before a rebuild
+    control: dict[int, str] = {}
+    for i in range(n):
+        pool.allocate(f"o{i}")
+        control[i] = f"o{i}"
+    for i in range(n, n + 10_000):
+        pool.release(f"o{i - n}")
+        assert pool.allocate(f"o{i}") is not None
+        del control[i - n]
+        control[i] = f"o{i}"
+    pool.check()
+    assert sys.getsizeof(control) > sys.getsizeof(dict(control))  # it does grow
+    for table in (pool._owner, pool._by_owner):
+        assert len(table) == n
+        assert sys.getsizeof(table) == sys.getsizeof(dict(table))
