@@ -1,13 +1,18 @@
-"""The entry point, with a quick lane for ``pmipview dissect --summary --json FILE``.
+"""The entry point, with quick lanes for ``pmipview dissect --summary --json FILE`` and
+``pmipview timeline --json FILE``.
 
 Loading the command line (typer, rich, pydantic through typer, every command's modules)
-costs ~0.5 s of CPU, more than counting a 100,000-frame capture on the compiled path
-(docs/performance.md, issue 14).  For exactly ``dissect --summary --json`` with one
-readable capture file (the flags in any order, nothing else), this lane counts it with
-``packets.count_frames`` and prints the summary object that ``pmipview dissect`` prints,
-byte for byte (tests/test_csummary.py compares them).  Anything else, and any doubt
-during the run (the file does not open, reading stops early, an error), goes to the
-full command line from the start, which reads the file again and says what is wrong.
+costs ~0.15-0.5 s of CPU, more than counting a 100,000-frame capture on the compiled path
+(docs/performance.md, issue 14).  For exactly one of those argument lists (the flags in
+any order, nothing else) with one readable capture file and stderr not a terminal (where
+the command line would draw a progress bar), a lane does what the command does and
+prints the same bytes: ``dissect`` counts with ``packets.count_frames`` and prints the
+summary object; ``timeline`` correlates as ``load_report`` does and writes the document
+with ``runs.write_timeline_json`` (tests/test_csummary.py and tests/test_quick.py compare
+them with the command line).  Anything else, and any doubt before the first byte is
+printed (the file does not open or is not pcap/pcapng, reading stops early, an error),
+goes to the full command line from the start, which reads the file again and says what
+is wrong.  Ctrl-C exits 130 as the command line does.
 """
 
 from __future__ import annotations
@@ -15,21 +20,33 @@ from __future__ import annotations
 import os
 import sys
 
+LANES = {"dissect": ("--summary", "--json"), "timeline": ("--json",)}
+"""Each lane's command and the flags it takes, all of them, each once, in any order."""
+
+
+def _lane(args: list[str]) -> tuple[str, str] | None:
+    """``(command, file)`` when ``args`` is exactly one lane's, else None."""
+    if not args or args[0] not in LANES or sys.stderr.isatty():  # no progress bar here
+        return None
+    flags = LANES[args[0]]
+    rest = args[1:]
+    if len(rest) != len(flags) + 1 or any(rest.count(f) != 1 for f in flags):
+        return None
+    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return None  # a shell-completion request: typer answers it
+    (path,) = (a for a in rest if a not in flags)
+    if path.startswith("-") or not os.path.isfile(path):
+        return None
+    return args[0], path
+
 
 def _quick_file(args: list[str]) -> str | None:
     """The file of ``dissect --summary --json FILE`` (flags in any order), else None."""
-    if len(args) != 4 or args[0] != "dissect" or sys.stderr.isatty():  # no progress bar here
-        return None
-    rest = args[1:]
-    if rest.count("--summary") != 1 or rest.count("--json") != 1:
-        return None
-    (path,) = (a for a in rest if a not in ("--summary", "--json"))
-    if path.startswith("-") or not os.path.isfile(path):
-        return None
-    return path
+    lane = _lane(args)
+    return lane[1] if lane is not None and lane[0] == "dissect" else None
 
 
-def _quick(path: str) -> bool:
+def _dissect(path: str) -> bool:
     """Count ``path`` and print its summary; False (nothing printed) when in doubt."""
     import json
 
@@ -64,16 +81,50 @@ def _quick(path: str) -> bool:
     return True
 
 
-def main() -> None:
-    path = _quick_file(sys.argv[1:])
-    if path is not None:
-        import gc
+def _timeline(path: str) -> bool:
+    """Correlate ``path`` and write its timeline document as ``timeline --json`` does
+    (cli/timeline.py: load_report with summarise, every MN); False (nothing printed) when
+    in doubt.  Standard output is not flushed here: a reader gone before the end is what
+    it is for the command line (an error while writing, or at exit)."""
+    from pmipview.errors import CaptureError
+    from pmipview.packets import Tally
+    from pmipview.pipeline import correlate
+    from pmipview.runs import write_timeline_json
+    from pmipview.sources.capfile import open_capture
 
-        gc.freeze()  # as pmipview.cli.main
-        gc.set_threshold(50_000, 20, 100)
+    try:  # what open_source does for one file, unless it is not pcap/pcapng (tshark then)
+        source = open_capture(path)
+    except CaptureError:
+        return False
+    tally = Tally()
+    try:
+        report = correlate(source, tally, summarise=True)
+    finally:
+        source.close()
+    if source.problem is not None:  # the command line warns on stderr and exits 1
+        return False
+    try:
+        write_timeline_json(report, report.mobile_nodes, sys.stdout.write)
+    except BrokenPipeError:  # as typer does for an EPIPE in a command: quiet, exit 1
+        from contextlib import suppress
+
+        with suppress(Exception):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    return True
+
+
+def main() -> None:
+    lane = _lane(sys.argv[1:])
+    if lane is not None:
+        from pmipview.runs import tune_gc
+
+        tune_gc()  # as pmipview.cli.main
         try:
-            if _quick(path):
+            if (_dissect if lane[0] == "dissect" else _timeline)(lane[1]):
                 return
+        except KeyboardInterrupt:  # as the command line (typer: Exit(130))
+            sys.exit(130)
         except Exception:  # the full command line says what is wrong
             pass
     from pmipview.cli import main as full
