@@ -53,8 +53,10 @@ def _dissect(path: str) -> bool:
     from pmipview.errors import CaptureError
     from pmipview.packets import Tally, count_frames
     from pmipview.render.summary import summary_dict
+    from pmipview.runs import tune_gc
     from pmipview.sources import open_source
 
+    tune_gc()  # as pmipview.cli.main: once what the run needs is loaded
     tally = Tally()
     try:
         source = open_source([path], clock_correction=True)
@@ -89,9 +91,10 @@ def _timeline(path: str) -> bool:
     from pmipview.errors import CaptureError
     from pmipview.packets import Tally
     from pmipview.pipeline import correlate
-    from pmipview.runs import write_timeline_json
+    from pmipview.runs import tune_gc, write_timeline_json
     from pmipview.sources.capfile import open_capture
 
+    tune_gc()  # as pmipview.cli.main: once what the run needs is loaded
     try:  # what open_source does for one file, unless it is not pcap/pcapng (tshark then)
         source = open_capture(path)
     except CaptureError:
@@ -117,9 +120,6 @@ def _timeline(path: str) -> bool:
 def main() -> None:
     lane = _lane(sys.argv[1:])
     if lane is not None:
-        from pmipview.runs import tune_gc
-
-        tune_gc()  # as pmipview.cli.main
         try:
             if (_dissect if lane[0] == "dissect" else _timeline)(lane[1]):
                 return

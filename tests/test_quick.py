@@ -37,6 +37,7 @@ def _run(args: list[str], lane: bool, prelude: str = "", stdout=None) -> tuple[i
 def _in_lane(path: Path, monkeypatch) -> tuple[bool, str]:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr("pmipview.runs.tune_gc", lambda: None)  # not in pytest's process
     done = quick._timeline(str(path))
     return done, out.getvalue()
 
