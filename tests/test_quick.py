@@ -137,3 +137,17 @@ def test_a_reader_gone_early_and_ctrl_c_end_as_in_the_command_line(tmp_path):
     want = _run(args, lane=False, prelude=ctrl_c)
     assert want[0] == 130
     assert _run(args, lane=True, prelude=ctrl_c) == want
+
+
+def test_the_lane_loads_no_command_line(tmp_path):
+    """What the lane saves is not loading typer, rich, pydantic and the command modules
+    (~0.14 s of CPU a run, docs/performance.md): none of them is imported on the way."""
+    code = ("import atexit, sys\n"
+            "heavy = ('typer', 'rich', 'pydantic', 'click', 'pmipview.cli', 'subprocess')\n"
+            "atexit.register(lambda: sys.stderr.write(repr(sorted(\n"
+            "    m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))))\n")
+    got = _run(["timeline", "--json", str(SAMPLES[0])], lane=True, prelude=code)
+    assert got[0] == 0 and got[2] == "[]", got[2]
+    got = _run(["timeline", "--json", str(tmp_path / "missing.pcap")], lane=True,
+               prelude=code)
+    assert "pmipview.cli" in got[2]  # the fallback does load it
