@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 LANES = {"dissect": ("--summary", "--json"), "timeline": ("--json",)}
 """Each lane's command and the flags it takes, all of them, each once, in any order."""
@@ -46,8 +47,8 @@ def _quick_file(args: list[str]) -> str | None:
     return lane[1] if lane is not None and lane[0] == "dissect" else None
 
 
-def _dissect(path: str) -> bool:
-    """Count ``path`` and print its summary; False (nothing printed) when in doubt."""
+def _dissect(path: str) -> Callable[[], None] | None:
+    """Count ``path``; what prints its summary, or None (nothing printed) when in doubt."""
     import json
 
     from pmipview.errors import CaptureError
@@ -61,7 +62,7 @@ def _dissect(path: str) -> bool:
     try:
         source = open_source([path], clock_correction=True)
     except CaptureError:
-        return False
+        return None
     interrupted = False
     try:
         count_frames(source, tally)
@@ -70,24 +71,24 @@ def _dissect(path: str) -> bool:
     finally:
         source.close()
     if getattr(source, "problem", None) is not None:
-        return False
-    try:
-        print(json.dumps({"summary": summary_dict(tally, None, None)}), flush=True)
-    except BrokenPipeError:
-        from contextlib import suppress
+        return None
 
-        with suppress(Exception):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    if interrupted:
-        sys.exit(130)
-    return True
+    def show() -> None:
+        try:
+            print(json.dumps({"summary": summary_dict(tally, None, None)}), flush=True)
+        except BrokenPipeError:
+            _quiet_stdout()
+        if interrupted:
+            sys.exit(130)
+
+    return show
 
 
-def _timeline(path: str) -> bool:
-    """Correlate ``path`` and write its timeline document as ``timeline --json`` does
-    (cli/timeline.py: load_report with summarise, every MN); False (nothing printed) when
-    in doubt.  Standard output is not flushed here: a reader gone before the end is what
-    it is for the command line (an error while writing, or at exit)."""
+def _timeline(path: str) -> Callable[[], None] | None:
+    """Correlate ``path`` as ``timeline --json`` does (cli/timeline.py: load_report with
+    summarise, every MN); what writes its document, or None (nothing printed) when in
+    doubt.  Standard output is not flushed here: a reader gone before the end is what it
+    is for the command line (an error while writing, or at exit)."""
     from pmipview.errors import CaptureError
     from pmipview.packets import Tally
     from pmipview.pipeline import correlate
@@ -98,35 +99,49 @@ def _timeline(path: str) -> bool:
     try:  # what open_source does for one file, unless it is not pcap/pcapng (tshark then)
         source = open_capture(path)
     except CaptureError:
-        return False
+        return None
     tally = Tally()
     try:
         report = correlate(source, tally, summarise=True)
     finally:
         source.close()
     if source.problem is not None:  # the command line warns on stderr and exits 1
-        return False
-    try:
-        write_timeline_json(report, report.mobile_nodes, sys.stdout.write)
-    except BrokenPipeError:  # as typer does for an EPIPE in a command: quiet, exit 1
-        from contextlib import suppress
+        return None
 
-        with suppress(Exception):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
-    return True
+    def show() -> None:
+        try:
+            write_timeline_json(report, report.mobile_nodes, sys.stdout.write)
+        except BrokenPipeError:  # as typer does for an EPIPE in a command: quiet, exit 1
+            _quiet_stdout()
+            sys.exit(1)
+
+    return show
+
+
+def _quiet_stdout() -> None:
+    """After the reader of our stdout went away (``| head``): nothing more to say."""
+    from contextlib import suppress
+
+    with suppress(Exception):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def main() -> None:
     lane = _lane(sys.argv[1:])
+    show = None
     if lane is not None:
         try:
-            if (_dissect if lane[0] == "dissect" else _timeline)(lane[1]):
-                return
+            show = (_dissect if lane[0] == "dissect" else _timeline)(lane[1])
         except KeyboardInterrupt:  # as the command line (typer: Exit(130))
             sys.exit(130)
-        except Exception:  # the full command line says what is wrong
-            pass
-    from pmipview.cli import main as full
+        except Exception:  # nothing printed yet: the full command line says what is wrong
+            show = None
+    if show is None:
+        from pmipview.cli import main as full
 
-    full()
+        full()
+        return
+    try:  # printing: no going back to the command line now (it would print again)
+        show()
+    except KeyboardInterrupt:
+        sys.exit(130)

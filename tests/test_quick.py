@@ -38,8 +38,10 @@ def _in_lane(path: Path, monkeypatch) -> tuple[bool, str]:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr("pmipview.runs.tune_gc", lambda: None)  # not in pytest's process
-    done = quick._timeline(str(path))
-    return done, out.getvalue()
+    show = quick._timeline(str(path))
+    if show is not None:
+        show()
+    return show is not None, out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +153,17 @@ def test_the_lane_loads_no_command_line(tmp_path):
     got = _run(["timeline", "--json", str(tmp_path / "missing.pcap")], lane=True,
                prelude=code)
     assert "pmipview.cli" in got[2]  # the fallback does load it
+
+
+def test_an_error_while_printing_is_not_printed_twice():
+    """Once the lane has printed, a failure is the lane's (the command line would print
+    the document again after the part already written)."""
+    broken = ("import pmipview.runs as r\n"
+              "def half(report, mns, write):\n    write('{\"capture\": ')\n"
+              "    raise RuntimeError('disk full')\n"
+              "r.write_timeline_json = half\n")
+    args = ["timeline", "--json", str(SAMPLES[0])]
+    want = _run(args, lane=False, prelude=broken)
+    got = _run(args, lane=True, prelude=broken)
+    assert want[:2] == got[:2] == (1, '{"capture": ')
+    assert "RuntimeError: disk full" in want[2] and "RuntimeError: disk full" in got[2]
