@@ -23,14 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "samples").glob("*.pcap*"))
 
 
-def _run(args: list[str], lane: bool, prelude: str = "", stdout=None) -> tuple[int, str, str]:
+def _run(args: list[str], lane: bool, prelude: str = "", stdout=None,
+         env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """``pmipview ARGS`` through the entry point with its lanes, or the command line."""
     code = (prelude + "import sys; sys.argv = ['pmipview', *sys.argv[1:]]; "
             + ("from pmipview.quick import main" if lane else "from pmipview.cli import main")
             + "; main()")
     p = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, text=True,
                        stdout=subprocess.PIPE if stdout is None else stdout,
-                       stderr=subprocess.PIPE)
+                       stderr=subprocess.PIPE, env=env)
     return p.returncode, p.stdout or "", p.stderr
 
 
@@ -120,18 +121,24 @@ def test_a_reader_gone_early_and_ctrl_c_end_as_in_the_command_line(tmp_path):
     big = tmp_path / "big.pcap"
     write_pcap(big, records("mh-sig", 3000, seed=2))  # ~1 MB of JSON: written before exit
     small = ROOT / "samples" / "reject-173.pcapng"  # ~4 KB of JSON
-    for path in (big, small):  # small: the error comes at exit, when stdout is flushed
-        args = ["timeline", "--json", str(path)]
-        results = []
-        for lane in (True, False):
-            r, w = os.pipe()
-            os.close(r)
-            try:
-                results.append(_run(args, lane, stdout=w))
-            finally:
-                os.close(w)
-        assert results[0] == results[1], path.name
-        assert results[0][0] != 0
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    codes = set()
+    for env in (buffered, {**buffered, "PYTHONUNBUFFERED": "1"}):
+        # small, buffered: the error comes at exit, when stdout is flushed
+        for path in (big, small):
+            args = ["timeline", "--json", str(path)]
+            results = []
+            for lane in (True, False):
+                r, w = os.pipe()
+                os.close(r)
+                try:
+                    results.append(_run(args, lane, stdout=w, env=env))
+                finally:
+                    os.close(w)
+            assert results[0] == results[1], (path.name, env.get("PYTHONUNBUFFERED"))
+            assert results[0][0] != 0
+            codes.add(results[0][0])
+    assert codes == {1, 120}  # an error while writing (typer's), and at exit (Python's)
     ctrl_c = ("import pmipview.pipeline as p\n"
               "def interrupted(*a, **k):\n    raise KeyboardInterrupt\n"
               "p.correlate = interrupted\n")
@@ -144,14 +151,21 @@ def test_a_reader_gone_early_and_ctrl_c_end_as_in_the_command_line(tmp_path):
 def test_the_lane_loads_no_command_line(tmp_path):
     """What the lane saves is not loading typer, rich, pydantic and the command modules
     (~0.14 s of CPU a run, docs/performance.md): none of them is imported on the way."""
-    code = ("import atexit, sys\n"
+    code = ("import atexit, os, sys\n"
             "heavy = ('typer', 'rich', 'pydantic', 'click', 'pmipview.cli', 'subprocess')\n"
-            "atexit.register(lambda: sys.stderr.write(repr(sorted(\n"
-            "    m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))))\n")
+            "def loaded(how):\n"
+            "    sys.stderr.write(how + repr(sorted(\n"
+            "        m for m in sys.modules if m.split('.')[0] in heavy or m in heavy)))\n"
+            "    sys.stderr.flush()\n"
+            "atexit.register(loaded, 'atexit ')\n"
+            "real_exit = os._exit\n"
+            "def _exit(code):\n    loaded('_exit ')\n    real_exit(code)\n"
+            "os._exit = _exit\n")
     got = _run(["timeline", "--json", str(SAMPLES[0])], lane=True, prelude=code)
-    assert got[0] == 0 and got[2] == "[]", got[2]
+    assert got[0] == 0 and got[2] == "_exit []", got[2]  # and no teardown (_exit_now)
     got = _run(["timeline", "--json", str(tmp_path / "missing.pcap")], lane=True,
                prelude=code)
+    assert got[2].startswith("pmipview: ") and "atexit " in got[2]
     assert "pmipview.cli" in got[2]  # the fallback does load it
 
 
