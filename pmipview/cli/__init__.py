@@ -10,7 +10,6 @@ module, registered here.  Nothing imports this package's ``__init__`` but the en
 
 from __future__ import annotations
 
-import gc
 import sys
 from typing import Annotated, Any
 
@@ -36,6 +35,7 @@ from pmipview.cli.report import report
 from pmipview.cli.simulate import simulate
 from pmipview.cli.timeline import stats, timeline
 from pmipview.errors import CaptureError, OutputError
+from pmipview.runs import tune_gc
 
 
 class _OneLineErrors(TyperGroup):
@@ -114,11 +114,7 @@ def main_options(
 
 
 def main() -> None:
-    # Decoding allocates many small acyclic objects (headers, options) and keeps few:
-    # the cyclic GC's frequent young-generation passes cost ~9% of a large scan for
-    # nothing (bench/dissect_bench.py).  Freeze what is loaded and collect less often.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    tune_gc()
     try:
         app()
     except (OutputError, CaptureError) as exc:  # pragma: no cover - commands catch these

@@ -44,13 +44,13 @@ def timeline(
     if as_json and as_csv:
         raise fail("--json and --csv: choose one", 2)
     from pmipview.render import timeline as tl
-    from pmipview.render import timeline_json
+    from pmipview.runs import write_timeline_json
 
+    # as_json: the lane of pmipview/quick.py does the same for `timeline --json FILE`
     report, _, problem = load_report(files, names, summarise=as_json)
     mns = pick_mns(report, mn, file)
     if as_json:
-        timeline_json.write(report, mns, sys.stdout.write)
-        sys.stdout.write("\n")
+        write_timeline_json(report, mns, sys.stdout.write)
     elif as_csv:
         sys.stdout.write(tl.csv_text(report, mns))
     else:

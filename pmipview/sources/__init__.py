@@ -14,15 +14,31 @@ in ns, link type, bytes, interface) and exposes ``problem`` (why reading stopped
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pmipview.sources.capfile import CaptureReader, open_capture, write_pcap, write_pcapng
-from pmipview.sources.follow import DumpcapSource, live
-from pmipview.sources.merge import MergedSource
 from pmipview.sources.records import CaptureError, ReadProblem, Record
-from pmipview.sources.tshark import TsharkSource, converted
+
+if TYPE_CHECKING:
+    from pmipview.sources.follow import DumpcapSource
+    from pmipview.sources.merge import MergedSource
+    from pmipview.sources.tshark import TsharkSource
+
+# Imported when first used: reading one pcap/pcapng file (every `pmipview FILE` command,
+# the quick lanes of pmipview/quick.py) needs none of them, and follow.py alone brings
+# subprocess, threading, signal and tempfile (~8 ms of start-up, issue 14).
+_LAZY = {"DumpcapSource": "follow", "MergedSource": "merge", "TsharkSource": "tshark"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"pmipview.sources.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["STDIN", "CaptureError", "CaptureReader", "DumpcapSource", "MergedSource",
            "ReadProblem", "Record",
@@ -56,6 +72,8 @@ def open_source(path: str | Sequence[str] | None = None, *, interface: str | Non
     live interface (kept in ``write``, a ring of ``ring_files`` of ``ring_kb`` when
     given); CaptureError with a one-line reason."""
     if interface is not None:
+        from pmipview.sources.follow import live
+
         return live(interface, bpf, count, duration, write=write, ring_files=ring_files,
                     ring_kb=ring_kb)
     assert path is not None
@@ -63,6 +81,8 @@ def open_source(path: str | Sequence[str] | None = None, *, interface: str | Non
         paths = list(path)
         if len(paths) == 1:
             return open_source(paths[0])
+        from pmipview.sources.merge import MergedSource
+
         if paths.count(STDIN) > 1:
             raise CaptureError("standard input (-) can be read only once")
         opened: list[CaptureReader | TsharkSource | DumpcapSource] = []
@@ -84,7 +104,11 @@ def open_source(path: str | Sequence[str] | None = None, *, interface: str | Non
     try:
         return open_capture(path)
     except CaptureError as exc:
+        import shutil
+
         if "not a capture file" in exc.message and shutil.which("tshark"):
+            from pmipview.sources.tshark import converted
+
             try:
                 return converted(path)
             except CaptureError:
