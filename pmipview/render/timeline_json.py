@@ -17,6 +17,11 @@ from pmipview.correlate.model import (
 )
 
 
+# json.dumps' text without its check for cycles (the report is a tree: each dict and list
+# of it would be entered in and removed from a dict of ids, ~8% of the encoding)
+_encode = json.JSONEncoder(check_circular=False).encode
+
+
 def _ms(v: float | None) -> float | None:
     return None if v is None else round(v, 3)
 
@@ -88,7 +93,7 @@ def write(r: Report, mobile_nodes: list[MobileNode] | None, out: Callable[[str],
     out(json.dumps({"capture": doc["capture"], "nodes": doc["nodes"]})[:-1])
     out(', "mobile_nodes": [')
     for i, mn in enumerate(r.complete(mns)):
-        out((", " if i else "") + json.dumps(mobile_node(mn)))
+        out((", " if i else "") + _encode(mobile_node(mn)))
     diags = [diagnostic(d) for d in sorted(
         [*r.diagnostics, *(d for mn in mns for d in mn.diagnostics)], key=lambda d: d.time)]
     out('], "diagnostics": ' + json.dumps(diags) + "}")
