@@ -16,7 +16,6 @@ from pmipview.correlate.model import (
     Transaction,
 )
 
-
 # json.dumps' text without its check for cycles (the report is a tree: each dict and list
 # of it would be entered in and removed from a dict of ids, ~8% of the encoding)
 _encode = json.JSONEncoder(check_circular=False).encode
