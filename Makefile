@@ -16,7 +16,8 @@ $(BIN)/python:
 
 # setup.py builds the optional compiled hot path (Cython, when a C compiler is there)
 HOT := setup.py dissectors/speedups.py $(wildcard dissectors/*.pyx dissectors/*.pxd pmipview/sources/*.pyx pmipview/wire/*.pyx) \
-       $(wildcard dissectors/*.py) pmipview/packets.py pmipview/signals.py
+       $(wildcard dissectors/*.py) pmipview/packets.py pmipview/signals.py \
+       $(wildcard pmipview/correlate/*.py) pmipview/render/timeline_json.py
 
 $(STAMP): $(BIN)/python pyproject.toml $(HOT)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -357,7 +357,7 @@ def test_as_is_modules_decode_the_same_compiled_and_pure():
     info line, kind, status and signal (their reprs hashed), compiled and pure."""
     compiled_out = _run(["-c", _DIGEST], pure=False).splitlines()
     pure_out = _run(["-c", _DIGEST], pure=True).splitlines()
-    assert compiled_out[0].startswith("compiled") and "decoder modules" in compiled_out[0]
+    assert compiled_out[0].startswith("compiled") and "correlator modules" in compiled_out[0]
     assert pure_out[0].startswith("pure")
     assert compiled_out[1:] == pure_out[1:]
     assert [int(line.split()[1]) > 100 for line in pure_out[1:]] == [True] * 4
@@ -367,7 +367,9 @@ def test_as_is_modules_decode_the_same_compiled_and_pure():
 def test_timeline_and_summary_are_the_same_compiled_and_pure(tmp_path):
     path = tmp_path / "dhcp-noise.pcap"
     write_pcap(path, records("dhcp-noise", 6000, seed=9))
-    for args in (["timeline", "--json"], ["dissect", "--summary", "--json"], ["dissect"]):
+    # the correlator and timeline_json are AS_IS too: text and stats go through them
+    for args in (["timeline", "--json"], ["timeline"], ["stats", "--json"],
+                 ["dissect", "--summary", "--json"], ["dissect"]):
         for capture in (path, SAMPLES[0], ROOT / "samples" / "tour.pcap"):
             cmd = ["-m", "pmipview", *args, str(capture)]
             assert _run(cmd, pure=False) == _run(cmd, pure=True), (args, capture.name)

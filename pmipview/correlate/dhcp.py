@@ -4,6 +4,8 @@ address acquisition, server id checks); a mixin of the
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
+
 from dissectors.dhcp_codes import DhcpMessageType as T
 from dissectors.dhcp_codes import DhcpOp
 from pmipview.correlate.model import Attachment, DhcpExchange, DhcpOutcome, MobileNode, NodeRole
@@ -20,6 +22,25 @@ DISCOVER, OFFER, REQUEST, ACK, NAK, RELEASE, DECLINE = (
 BOOTREQUEST, BOOTREPLY = DhcpOp.BOOTREQUEST, DhcpOp.BOOTREPLY
 EX_PENDING, EX_ACK, EX_NAK = DhcpOutcome.PENDING, DhcpOutcome.ACK, DhcpOutcome.NAK
 DHCP_SERVER = NodeRole.DHCP_SERVER
+OFFER_OR_ACK, ACK_OR_NAK = (OFFER, ACK), (ACK, NAK)
+
+# The text of an address that is a plain ``ipaddress.IPv4Address`` (option 82's remote id:
+# ipaddress formats it in Python, ~1 µs, where dissectors/addr.py's addresses keep their
+# text), by its integer; emptied when it grows past _TEXTS_MAX.
+_TEXTS: dict[int, str] = {}
+_TEXTS_MAX = 1 << 16
+
+
+def _text_of(addr: object) -> str:
+    if type(addr) is not IPv4Address:
+        return str(addr)
+    ip = int(addr)
+    text = _TEXTS.get(ip)
+    if text is None:
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        text = _TEXTS[ip] = str(addr)
+    return text
 
 
 class DhcpMixin:
@@ -79,72 +100,81 @@ class DhcpMixin:
                 if ex.server_id and att.server_id is None:
                     att.server_id = ex.server_id
 
-    def _dhcp_signal(self, s: DhcpSignal) -> DhcpExchange | None:
+    def _dhcp_signal(self, s: DhcpSignal, src: str, dst: str) -> DhcpExchange | None:
+        """``src`` and ``dst``: the texts of ``s.src`` and ``s.dst``."""
         macs = sorted(s.mn_macs)
         keys = [f"mac:{m}" for m in macs]
         held = self._hoa_holder
+        typ, t, frame = s.type, s.time, s.frame
         # addresses by their text (cached by dissectors/addr.py; ipaddress compares and
         # converts to int in Python)
-        for addr in (s.yiaddr if s.type in (OFFER, ACK) else None, s.ciaddr,
-                     s.requested_ip, s.remote_id):
-            if addr is not None:
-                text = str(addr)
-                if text != ZERO_TEXT and text in held:
-                    keys.append(f"hoa:{text}")
+        ciaddr = str(s.ciaddr)
+        if held:
+            for text in (str(s.yiaddr) if typ in OFFER_OR_ACK else None, ciaddr,
+                         None if s.requested_ip is None else str(s.requested_ip),
+                         None if s.remote_id is None else _text_of(s.remote_id)):
+                if text is not None and text != ZERO_TEXT and text in held:
+                    keys.append("hoa:" + text)
         if not keys:
             return None
-        mn = self._resolve(keys, s.time)
+        mn = self._resolve(keys, t)
         mac = macs[0] if macs else ""
         relay_leg = s.relay_leg
+        op = s.op
         if relay_leg:
-            self._node(s.dst if s.op == BOOTREQUEST else s.src, DHCP_SERVER)
-        ex = self._dhcp.get((s.xid, mac))
-        if ex is None or (s.type == DISCOVER and ex.messages and not relay_leg
+            self._node(dst if op == BOOTREQUEST else src, DHCP_SERVER)
+        ex_key = (s.xid, mac)
+        ex = self._dhcp.get(ex_key)
+        if ex is None or (typ == DISCOVER and ex.messages and not relay_leg
                           and ex.outcome != EX_PENDING):
-            ex = DhcpExchange(s.xid, mac, s.time,
-                              renewal=s.type == REQUEST and str(s.ciaddr) != ZERO_TEXT)
-            self._dhcp[(s.xid, mac)] = ex
+            ex = DhcpExchange(s.xid, mac, t, renewal=typ == REQUEST and ciaddr != ZERO_TEXT)
+            self._dhcp[ex_key] = ex
             mn.dhcp.append(ex)
-        leg = "relay" if relay_leg else "client"
         if relay_leg:
             ex.mode = "relay"
-        ex.messages.append({"type": s.type_name, "time": s.time, "frame": s.frame, "leg": leg})
+        ex.messages.append({"type": s.type_name, "time": t, "frame": frame,
+                            "leg": "relay" if relay_leg else "client"})
         att = mn.current(mac) or mn.current()
-        if att is None and s.op == BOOTREQUEST and (
-                mn.pending_since is None or s.time - mn.pending_since[0] > 60):
-            mn.pending_since = (s.time, s.frame)
+        if att is None and op == BOOTREQUEST and (
+                mn.pending_since is None or t - mn.pending_since[0] > 60):
+            mn.pending_since = (t, frame)
         if att is not None:
             ex.mag = att.mag
-            att.frames.append(s.frame)
+            att.frames.append(frame)
             if att.dhcp_mode is None and relay_leg:
                 att.dhcp_mode = "relay"
-        if s.server_id is not None and s.op == BOOTREPLY:
+        if s.server_id is not None and op == BOOTREPLY:
             ex.server_id = str(s.server_id)
-        if s.type == NAK and not relay_leg:
+        if relay_leg:
+            if typ in ACK_OR_NAK and ex.outcome == EX_PENDING:
+                # the server's answer on the relay leg (the client leg may not be captured)
+                ex.outcome = EX_ACK if typ == ACK else EX_NAK
+                if typ == ACK:
+                    ex.yiaddr = str(s.yiaddr)
+            elif typ == RELEASE:
+                ex.outcome = DhcpOutcome.RELEASED
+            elif typ == DECLINE:
+                ex.outcome = DhcpOutcome.DECLINED
+            return ex
+        if typ == NAK:
             ex.outcome = EX_NAK
-            self._diag(mn, "dhcp-nak", s.time, [s.frame], f"DHCPNAK xid 0x{s.xid:08x}")
-        elif s.type == ACK and not relay_leg:
-            ex.outcome, ex.acked, ex.yiaddr = EX_ACK, s.time, str(s.yiaddr)
+            self._diag(mn, "dhcp-nak", t, [frame], f"DHCPNAK xid 0x{s.xid:08x}")
+        elif typ == ACK:
+            ex.outcome, ex.acked, ex.yiaddr = EX_ACK, t, str(s.yiaddr)
             if att is not None and ex.yiaddr != ZERO_TEXT:
                 self._check_address(mn, att, s)
                 if att.dhcp_ack is None and not ex.renewal:
                     self._address_acquired(mn, att, ex)
                 if s.server_id is not None:
                     self._server_id(mn, att, str(s.server_id), s)
-        elif s.type == OFFER and not relay_leg and att is not None and \
-                str(s.yiaddr) != ZERO_TEXT:
+        elif typ == OFFER and att is not None and str(s.yiaddr) != ZERO_TEXT:
             self._check_address(mn, att, s)
-        elif relay_leg and s.type in (ACK, NAK) and ex.outcome == EX_PENDING:
-            # the server's answer on the relay leg (the client leg may not be captured)
-            ex.outcome = EX_ACK if s.type == ACK else EX_NAK
-            if s.type == ACK:
-                ex.yiaddr = str(s.yiaddr)
-        elif s.type == RELEASE:
+        elif typ == RELEASE:
             ex.outcome = DhcpOutcome.RELEASED
-        elif s.type == DECLINE:
+        elif typ == DECLINE:
             ex.outcome = DhcpOutcome.DECLINED
-        if s.type == REQUEST and not relay_leg and str(s.dst) != BROADCAST_TEXT and \
-                str(s.ciaddr) != ZERO_TEXT and att is not None:
+        elif typ == REQUEST and dst != BROADCAST_TEXT and ciaddr != ZERO_TEXT and \
+                att is not None:
             self._unicast_check(mn, att, s)
         return ex
 

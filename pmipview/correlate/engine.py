@@ -191,38 +191,49 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
     # -- dispatch -------------------------------------------------------------------------
 
     def _process(self, s: Signal) -> None:
-        self.now = s.time
-        if self.report.start is None:
-            self.report.start = s.time
-        self._expire(s.time)
-        if isinstance(s, MalformedSignal):
-            self.report.malformed_frames += 1
-            self.report.diagnostics.append(Diagnostic(
-                "malformed", s.time, [s.frame], f"{s.layer} @{s.offset}: {s.reason}"))
+        t = s.time
+        self.now = t
+        report = self.report
+        if report.start is None:
+            report.start = t
+        # _expire inline when nothing is due (the usual case: one check of each heap's head)
+        if (self._give_ups and self._give_ups[0][0] < t) or \
+                (self._failures and self._failures[0][0] < t) or \
+                (self._expiries and self._expiries[0][0] < t):
+            self._expire(t)
+        # addresses by their text, taken once a signal and handed to the handlers: an
+        # address object hashes in Python (ipaddress), its text once (str caches its hash;
+        # dissectors/addr.py caches the text)
+        mobility = isinstance(s, MobilitySignal)
+        if mobility:
+            src, dst = str(s.src), str(s.dst)
+            key: tuple = (s.kind, src, dst, s.seq, s.mn_id)
+        elif isinstance(s, MalformedSignal):
+            report.malformed_frames += 1
+            report.diagnostics.append(Diagnostic(
+                "malformed", t, [s.frame], f"{s.layer} @{s.offset}: {s.reason}"))
             return
-        self.report.signaling_frames += 1
-        # addresses by their text: an address object hashes in Python (ipaddress), its text
-        # once (str caches its hash; dissectors/addr.py caches the text)
-        if isinstance(s, MobilitySignal):
-            key = (s.kind, str(s.src), str(s.dst), s.seq, s.mn_id)
         else:
-            key = (s.type, str(s.src), str(s.dst), s.xid, str(s.giaddr), s.chaddr)
-        seen = self._seen.get(key)
-        if seen is not None and another_sighting(s.time - seen[0], s.iface == seen[2],
+            src, dst = str(s.src), str(s.dst)
+            key = (s.type, src, dst, s.xid, str(s.giaddr), s.chaddr)
+        report.signaling_frames += 1
+        seen_by_key = self._seen
+        seen = seen_by_key.get(key)
+        if seen is not None and another_sighting(t - seen[0], s.iface == seen[2],
                                                  self.duplicate_window,
                                                  self.retransmit_window):
             self._duplicate(s, seen[1], seen[3])
             return
-        handled = self._mobility(s) if isinstance(s, MobilitySignal) else self._dhcp_signal(s)
-        if self._history is not None and s.time >= self._next_summary:
-            self._next_summary = s.time + SUMMARISE_EVERY
-            self._summarise(s.time)
-        self._seen[key] = (s.time, handled, s.iface, s.frame)
-        if len(self._seen) > self._seen_limit:
+        handled = self._mobility(s, src, dst) if mobility else self._dhcp_signal(s, src, dst)
+        if self._history is not None and t >= self._next_summary:
+            self._next_summary = t + SUMMARISE_EVERY
+            self._summarise(t)
+        seen_by_key[key] = (t, handled, s.iface, s.frame)
+        if len(seen_by_key) > self._seen_limit:
             # a message older than the retransmission window is never seen again: what is
             # kept follows the signaling rate, not the length of the capture
-            cutoff = s.time - self.retransmit_window
-            self._seen = {k: v for k, v in self._seen.items() if v[0] >= cutoff}
+            cutoff = t - self.retransmit_window
+            self._seen = {k: v for k, v in seen_by_key.items() if v[0] >= cutoff}
             self._seen_limit = max(SEEN_PRUNE, 2 * len(self._seen))
 
     def _duplicate(self, s: Signal, obj: object, first: int) -> None:
@@ -276,17 +287,19 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                     keys.append("hoa:" + text)
         return keys
 
-    def _mobility(self, s: MobilitySignal) -> object:
-        if s.kind in UPDATE_KINDS:
-            return self._pbu(s)
-        if s.kind in ACK_KINDS:
-            return self._pba(s)
-        if s.kind == BRI:
-            return self._bri_signal(s)
-        if s.kind == BRA:
-            return self._bra_signal(s)
-        if s.kind in HEARTBEAT_KINDS:
-            return self._heartbeat(s)
+    def _mobility(self, s: MobilitySignal, src: str, dst: str) -> object:
+        """``src`` and ``dst``: the texts of ``s.src`` and ``s.dst``."""
+        kind = s.kind
+        if kind in UPDATE_KINDS:
+            return self._pbu(s, src, dst)
+        if kind in ACK_KINDS:
+            return self._pba(s, src, dst)
+        if kind == BRI:
+            return self._bri_signal(s, src, dst)
+        if kind == BRA:
+            return self._bra_signal(s, src, dst)
+        if kind in HEARTBEAT_KINDS:
+            return self._heartbeat(s, src, dst)
         return None
 
     def _purpose(self, mn: MobileNode, mag: str, s: MobilitySignal,
@@ -305,9 +318,9 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
             return s.lli.lower()
         return f"att:{s.att}" if s.att is not None else "att:?"
 
-    def _pbu(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, MAG, s.mac_src)
-        lma = self._node(s.dst, LMA)
+    def _pbu(self, s: MobilitySignal, src: str, dst: str) -> Transaction | None:
+        mag = self._node(src, MAG, s.mac_src)
+        lma = self._node(dst, LMA)
         keys = self._keys_of(s)
         if not keys:
             return None
@@ -350,7 +363,7 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                               sent_times=[s.time], sent_frames=[s.frame])
             mn.transactions.append(txn)
             self._open[open_key] = txn
-        self._pending[(str(s.src), str(s.dst), s.seq)] = (mn.uid, txn)
+        self._pending[(src, dst, s.seq)] = (mn.uid, txn)
         heapq.heappush(self._give_ups, (s.time + self.retransmit_window, self._n, mn.uid, txn))
         # the attachment this registration is about
         if purpose == REGISTRATION:
@@ -375,10 +388,10 @@ class Correlator(IdentityMixin, NodesMixin, HandoffMixin, RevocationMixin, DhcpM
                 att.frames.append(s.frame)
         return txn
 
-    def _pba(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.dst, MAG)
-        lma = self._node(s.src, LMA, s.mac_src)
-        found = self._pending.pop((str(s.dst), str(s.src), s.seq), None)
+    def _pba(self, s: MobilitySignal, src: str, dst: str) -> Transaction | None:
+        mag = self._node(dst, MAG)
+        lma = self._node(src, LMA, s.mac_src)
+        found = self._pending.pop((dst, src, s.seq), None)
         if found is None:
             keys = self._keys_of(s)
             mn = self._resolve(keys, s.time) if keys else None

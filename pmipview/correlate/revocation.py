@@ -16,9 +16,10 @@ REVOCATION, HEARTBEAT = TxnKind.REVOCATION, TxnKind.HEARTBEAT
 
 
 class RevocationMixin:
-    def _bri_signal(self, s: MobilitySignal) -> Transaction | None:
-        lma = self._node(s.src, LMA, s.mac_src)
-        mag = self._node(s.dst, MAG)
+    def _bri_signal(self, s: MobilitySignal, src: str, dst: str) -> Transaction | None:
+        """``src`` and ``dst``: the texts of ``s.src`` and ``s.dst`` (also below)."""
+        lma = self._node(src, LMA, s.mac_src)
+        mag = self._node(dst, MAG)
         keys = self._keys_of(s)
         mn = self._resolve(keys, s.time) if keys else None
         txn = Transaction(REVOCATION, mag, lma, [s.seq], [s.frame], s.time, s.time,
@@ -29,13 +30,13 @@ class RevocationMixin:
                 if att.mag == mag and att.active:
                     att.released = s.time
                     self._end(mn, att, s.time, EndReason.REVOCATION)
-        self._bri[(str(s.dst), str(s.src), s.seq)] = (mn.uid if mn else 0, txn)
+        self._bri[(dst, src, s.seq)] = (mn.uid if mn else 0, txn)
         return txn
 
-    def _bra_signal(self, s: MobilitySignal) -> Transaction | None:
-        mag = self._node(s.src, MAG, s.mac_src)
-        self._node(s.dst, LMA)
-        found = self._bri.pop((str(s.src), str(s.dst), s.seq), None)
+    def _bra_signal(self, s: MobilitySignal, src: str, dst: str) -> Transaction | None:
+        mag = self._node(src, MAG, s.mac_src)
+        self._node(dst, LMA)
+        found = self._bri.pop((src, dst, s.seq), None)
         if found is None:
             self._diag(None, "orphan-reply", s.time, [s.frame],
                        f"BRA seq {s.seq} from {mag} without its BRI")
@@ -51,8 +52,8 @@ class RevocationMixin:
                        txn.frames, f"BRA {s.status} {txn.status_name}")
         return txn
 
-    def _heartbeat(self, s: MobilitySignal) -> Transaction | None:
-        a, b = str(s.src), str(s.dst)
+    def _heartbeat(self, s: MobilitySignal, src: str, dst: str) -> Transaction | None:
+        a, b = src, dst
         if s.kind == HB_REQ:
             txn = Transaction(HEARTBEAT, a, b, [s.seq], [s.frame], s.time, s.time,
                               sent_times=[s.time], sent_frames=[s.frame])

@@ -16,6 +16,10 @@ from pmipview.correlate.model import (
     Transaction,
 )
 
+# json.dumps' text without its check for cycles (the report is a tree: each dict and list
+# of it would be entered in and removed from a dict of ids, ~8% of the encoding)
+_encode = json.JSONEncoder(check_circular=False).encode
+
 
 def _ms(v: float | None) -> float | None:
     return None if v is None else round(v, 3)
@@ -27,13 +31,16 @@ def diagnostic(d: Diagnostic) -> dict[str, Any]:
 
 
 def attachment(a: Attachment) -> dict[str, Any]:
+    address_ms, attach_ms = a.address_ms, a.attach_ms
     return {"mag": a.mag, "interface": a.key, "start": a.start, "registered": a.registered,
             "end": a.end, "end_reason": a.end_reason, "ipv4_hoa": a.ipv4_hoa,
             "ipv4_prefix_len": a.ipv4_plen, "hnps": a.hnps, "dhcp_mode": a.dhcp_mode,
             "handoff_indicator": a.handoff_indicator,
             "access_technology": a.access_technology, "lifetime": a.lifetime,
             "refreshes": a.refreshes, "server_id": a.server_id,
-            "address_ms": _ms(a.address_ms), "attach_ms": _ms(a.attach_ms),
+            # _ms inline (a call less per value; ~150,000 values on 100k frames)
+            "address_ms": None if address_ms is None else round(address_ms, 3),
+            "attach_ms": None if attach_ms is None else round(attach_ms, 3),
             "frames": sorted(set(a.frames))}
 
 
@@ -44,9 +51,12 @@ def handoff(h: Handoff) -> dict[str, Any]:
 
 
 def transaction(t: Transaction) -> dict[str, Any]:
+    rtt_ms, setup_ms = t.rtt_ms, t.setup_ms
     return {"kind": t.kind, "mag": t.mag, "lma": t.lma, "seqs": t.seqs,
             "frames": sorted(set(t.frames)), "first_sent": t.first_sent,
-            "answered": t.answered, "rtt_ms": _ms(t.rtt_ms), "setup_ms": _ms(t.setup_ms),
+            "answered": t.answered,
+            "rtt_ms": None if rtt_ms is None else round(rtt_ms, 3),  # _ms inline
+            "setup_ms": None if setup_ms is None else round(setup_ms, 3),
             "status": t.status, "status_name": t.status_name, "outcome": t.outcome,
             "retransmissions": t.retransmissions, "handoff_indicator": t.hi,
             "lifetime_requested": t.lifetime_requested,
@@ -82,7 +92,7 @@ def write(r: Report, mobile_nodes: list[MobileNode] | None, out: Callable[[str],
     out(json.dumps({"capture": doc["capture"], "nodes": doc["nodes"]})[:-1])
     out(', "mobile_nodes": [')
     for i, mn in enumerate(r.complete(mns)):
-        out((", " if i else "") + json.dumps(mobile_node(mn)))
+        out((", " if i else "") + _encode(mobile_node(mn)))
     diags = [diagnostic(d) for d in sorted(
         [*r.diagnostics, *(d for mn in mns for d in mn.diagnostics)], key=lambda d: d.time)]
     out('], "diagnostics": ' + json.dumps(diags) + "}")
