@@ -64,7 +64,7 @@ from pmipview.agents.lma_wire import encode_pba, fill_pba
 if TYPE_CHECKING:
     from pmipview.agents.lma import LMA
 
-__all__ = ["Decision", "decide", "decide_bra"]
+__all__ = ["Decision", "decide", "decide_bra", "refresh_pba", "where"]
 
 _BU, _BR, _BRA = int(MHType.BU), int(MHType.BR), int(BRType.BRA)
 _AP = int(BUFlag.A | BUFlag.P)
@@ -76,9 +76,10 @@ _NAI = int(MNIdSubtype.NAI)
 _ACCEPTED, _SUCCESS, _P = int(BAStatus.ACCEPTED), int(HoAReplyStatus.SUCCESS), int(BAFlag.P)
 _HEAD = Struct("!HHH")  # BU: sequence, flags, lifetime
 
-# a decision: (PBA bytes, event kind, extra outputs or None, session whose refresh
-# template the fast path may keep or None)
-Decision = tuple[bytes, str, "list[Output] | None", "Session | None"]
+# a decision: (PBA bytes, event kind, extra outputs or None, and for a refresh the fast
+# path may answer next time: the session and where the PBU's options are (:func:`where`)
+# or None)
+Decision = tuple[bytes, str, "list[Output] | None", "tuple[Session, int] | None"]
 
 
 def decide(lma: LMA, now: float, payload: bytes, src: Address, port: int,
@@ -181,7 +182,7 @@ def decide(lma: LMA, now: float, payload: bytes, src: Address, port: int,
             session.mag_port, session.lmaa = cache.port_of(port), dst
             kind = "refreshed"
             if session.lli == lli_v and session.att == att_v:  # lookup_was_direct
-                learn = session
+                learn = (session, where(mn, mn_end, hi, att, lli, lli_end))
     except Reject:
         return None  # raised before any change: the full way answers it
     units = lma._grant(now, session, lifetime, hi_v, seq, None)
@@ -238,6 +239,32 @@ def _deregister(lma: LMA, payload: bytes, session: Session | None, src: Address,
         return pba, "late-deregistration", None, None
     lma._cache.remove(session)
     return pba, "deregistered", None, None
+
+
+def where(mn: int, mn_end: int, hi: int, att: int, lli: int, lli_end: int) -> int:
+    """The data offsets of a PBU's MN-ID, HI, ATT and MN-LLI (``lli`` -1: none) in one
+    int, 11 bits each (a PBU is at most 2,048 bytes): what :func:`refresh_pba` needs
+    to answer the same PBU again.  The fast path keeps it instead of the PBA's bytes:
+    one int of 36 B instead of ~113 B of bytes a binding, 7 MiB at 100,000."""
+    return (((((mn << 11 | mn_end) << 11 | hi) << 11 | att) << 11 | (lli + 1)) << 11
+            | lli_end)
+
+
+def refresh_pba(lma: LMA, session: Session, payload: bytes, seq: int,
+                offsets: int) -> bytes | None:
+    """The PBA :func:`decide` answered to this refresh (``payload`` is its PBU again,
+    byte for byte but the sequence number; ``offsets`` from :func:`where`), for ``seq``;
+    None when the session's profile is gone (then the full way answers)."""
+    cfg = lma.config
+    profile = cfg.profiles.get(session.nai, cfg.default_profile)
+    hoa = session.hoa
+    if profile is None or hoa is None:
+        return None
+    m = 0x7FF
+    return _accepted(lma, payload, seq, session.lifetime >> 2, hoa,
+                     cfg.pool.prefix_len, dhcp_option(profile), offsets >> 55,
+                     offsets >> 44 & m, offsets >> 33 & m, offsets >> 22 & m,
+                     (offsets >> 11 & m) - 1, offsets & m)
 
 
 def _accepted(lma: LMA, payload: bytes, seq: int, units: int, hoa: IPv4Address,

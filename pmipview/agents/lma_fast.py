@@ -6,9 +6,11 @@ a PBU the slow path (decode, authorise, look up, plan the addresses, build and e
 the PBA) reaches the same answer every time, save the sequence number; so after the slow
 path accepted a refresh, the encoded PBA is kept as a template and the next copy of that
 PBU, from the same source address and port to the same local address, is answered by
-patching the template's sequence number.  The MH checksum needs no patch: over UDP it is 0
-(RFC 5844 §4.1.3) and on a raw IPPROTO_MH socket the kernel fills it in (as for every PBA
-the encoder builds).
+patching the template's sequence number.  A refresh that :mod:`~pmipview.agents.lma_direct`
+decided keeps no bytes but where its PBU's options are (one int; ~80 B less a binding):
+its PBA is written again from the PBU and the session as ``lma_direct`` wrote it.  The
+MH checksum needs no patch: over UDP it is 0 (RFC 5844 §4.1.3) and on a raw IPPROTO_MH
+socket the kernel fills it in (as for every PBA the encoder builds).
 
 A hit does exactly what the slow path's refresh does to the Binding Cache entry: new
 expiry, last sequence number, time of update (and the heartbeat peer's port and LMAA
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from pmipview.agents.churn import Churn
 from pmipview.agents.lma_cache import forget
-from pmipview.agents.lma_direct import decide, decide_bra
+from pmipview.agents.lma_direct import decide, decide_bra, refresh_pba
 from pmipview.agents.lma_wire import encode_pba
 
 if TYPE_CHECKING:
@@ -84,7 +86,7 @@ class FastPath:
         return t
 
     def answer(self, now: float, table: dict[Any, dict[bytes, Session]], peer: Any,
-               payload: bytes) -> bytearray | None:
+               payload: bytes) -> bytes | bytearray | None:
         """The PBA for ``payload`` when it repeats a cached refresh, else None (then the
         datagram takes the slow path)."""
         if len(payload) < 12 or payload[2] != _BU:
@@ -99,6 +101,12 @@ class FastPath:
         lma = self.lma
         if lma.config.sequence_window and not 0 < (seq - s.last_seq) & 0xFFFF < _SEQ_HALF:
             return None   # the slow path answers 135
+        template = s.fast_pba
+        raw = None
+        if type(template) is int:  # learnt from lma_direct: rebuilt from the PBU's bytes
+            raw = refresh_pba(lma, s, payload, seq, template)
+            if raw is None:
+                return None
         life = s.lifetime
         s.expires = expires = now + life
         if s.queued is None or expires < s.queued:
@@ -111,7 +119,9 @@ class FastPath:
             if peer_state is not None:
                 peer_state.port, peer_state.lmaa = s.mag_port, s.lmaa
         self.hits += 1
-        pba = bytearray(s.fast_pba)  # type: ignore[arg-type]
+        if raw is not None:
+            return raw
+        pba = bytearray(template)  # type: ignore[arg-type]
         pba[8] = seq >> 8
         pba[9] = seq & 0xFF
         return pba
@@ -146,7 +156,7 @@ class FastPath:
         raw, self.kind, self.extra, learn = got
         self.direct += 1
         if learn is not None:
-            self._keep(table, peer, payload, learn, raw)
+            self._keep(table, peer, payload, learn[0], learn[1])
         return raw
 
     def learn(self, table: dict[Any, dict[bytes, Session]], peer: Any, payload: bytes) -> None:
@@ -165,7 +175,7 @@ class FastPath:
         self._keep(table, peer, payload, s, template)
 
     def _keep(self, table: dict[Any, dict[bytes, Session]], peer: Any, payload: bytes,
-              s: Session, template: bytes) -> None:
+              s: Session, template: bytes | int) -> None:
         forget(s)
         key = payload[8:]
         inner = table.setdefault(peer, {})

@@ -979,7 +979,7 @@ def test_churn_keeps_the_expiry_heap_bounded_and_expiries_exact():
         assert one_event(out, "deregistered")
         heap_max = max(heap_max, len(lma._cache.expiry))
     assert len(lma) == 1
-    assert heap_max <= 2 * 3 // 2 + 1024 + 1
+    assert heap_max <= 2 * 5 // 4 + 1024 + 1
     assert lma.next_timer() == 400.0  # 100 units of 4 s
     out = tick(lma, 400.0)
     assert [e.detail["session"] for e in events(out) if e.kind == "expired"] == [1]

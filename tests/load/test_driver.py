@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import select
 import socket
+import struct
 import time
 from ipaddress import IPv4Address
 
@@ -18,6 +19,23 @@ from pmipview.wire.transport import Udp4Transport
 LOOP = IPv4Address("127.0.0.1")
 
 
+def _wait_for_arrival_stamps(sender: socket.socket, receiver: socket.socket) -> None:
+    """Until the kernel stamps datagrams when they arrive.  The first socket that asks
+    for stamps turns them on for the whole kernel through deferred work (Linux
+    ``net_enable_timestamp``); until it has run, a datagram is stamped when it is read,
+    and this test then failed now and then (RTT 300 ms, the sleep below) on a machine
+    where no other socket had stamps on."""
+    for _ in range(100):
+        sender.sendto(b"x", receiver.getsockname())
+        time.sleep(0.02)
+        _data, anc, _flags, _peer = receiver.recvmsg(16, socket.CMSG_SPACE(16))
+        if anc:
+            sec, ns = struct.unpack("@qq", anc[0][2])
+            if time.time() - (sec + ns * 1e-9) >= 0.015:
+                return
+    pytest.skip("the kernel stamps datagrams only when they are read")
+
+
 def test_rtt_ends_at_the_arrival_stamp_and_the_read_delay_is_reported_apart():
     lma = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     lma.bind(("127.0.0.1", 0))
@@ -28,6 +46,7 @@ def test_rtt_ends_at_the_arrival_stamp_and_the_read_delay_is_reported_apart():
         driver = Driver(core, [mag], LOOP, lma.getsockname()[1])
         if not driver._stamps():
             pytest.skip("the kernel does not stamp arrivals here")
+        _wait_for_arrival_stamps(lma, mag.sock)
         now = time.monotonic()
         core.begin(now - 1.5)   # one PBU due now (1/s)
         driver._send(core.poll(now))
