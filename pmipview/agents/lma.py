@@ -155,6 +155,7 @@ __all__ = ["LMA", "PROHIBITED", "UNSPECIFIED", "AddressPool", "Binding", "LMACon
 
 _seconds: dict[int, int] = {}  # granted lifetimes: one int object each, not one a session
 
+
 class LMA(PeerSignaling):
     """The reference LMA core.  See the module docstring for behaviour and events."""
 

@@ -272,8 +272,8 @@ class BindingCache:
         pass a quarter of their number.  Lazy deletion leaves a de-registered session's
         entry until its time comes, a lifetime later: under churn (2,400 detaches/s at
         20,000 PBU/s, a 600 s lifetime) that is over a million stale entries, ~110 B
-        each, and the LMA's RSS grew ~0.3 MB/s.  Amortised O(1) a removal (one O(n) pass per n/4
-        removals)."""
+        each, and the LMA's RSS grew ~0.3 MB/s.  Amortised O(1) a removal (one O(n)
+        pass per n/4 removals)."""
         sessions = self.sessions  # the live entries, as they are: no tuple made anew
         live = [e for e in self.expiry
                 if (s := sessions.get(e[1])) is not None and s.queued == e[0]]
