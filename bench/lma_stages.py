@@ -27,6 +27,7 @@ import os
 import select
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from ipaddress import IPv4Address, IPv4Network
@@ -167,12 +168,9 @@ def _proc(pid: int) -> tuple[float, float]:
     return cpu, rss
 
 
-def process(mns: int, burst: int) -> dict[str, float]:
-    """The same phases against a ``pmipview lma`` process (CPU 0), sent closed-loop (a
-    burst, then its answers) so that it is never overloaded: its CPU µs per PBU and its
-    RSS (/proc) after each phase."""
-    import subprocess
-
+def start_lma() -> tuple[subprocess.Popen, int]:
+    """``pmipview lma`` on 127.0.0.1 (CPU 0, ``--no-live``), as the process benches run
+    it; returns once it listens, with its port."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -182,43 +180,70 @@ def process(mns: int, burst: int) -> dict[str, float]:
                             "--port", str(port), "--pool", "10.64.0.0/14", "--no-live"],
                            cwd=code, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, preexec_fn=pin)
+    assert lma.stdout is not None
+    lma.stdout.readline()
+    return lma, port
+
+
+def mag_clients(port: int) -> list[socket.socket]:
+    """One connected, non-blocking socket per MAG (127.0.1.x) to the LMA's ``port``."""
+    clients = []
+    for k in range(MAGS):
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c.bind((f"127.0.1.{k + 1}", 0))
+        c.connect(("127.0.0.1", port))
+        c.setblocking(False)
+        clients.append(c)
+    return clients
+
+
+class Phases:
+    """One PBU of a kind per MN, in bursts, closed-loop (a burst, then its answers), to
+    an LMA process: never overloaded."""
+
+    def __init__(self, clients: list[socket.socket], mns: int, burst: int) -> None:
+        self.clients, self.mns, self.burst = clients, mns, burst
+        self.factory, self.seqs, self.hoas = PbuFactory(150), [0] * mns, [0] * mns
+
+    def run(self, kind: int, timeout: float = 5.0) -> None:
+        factory, seqs, hoas, clients = self.factory, self.seqs, self.hoas, self.clients
+        for first in range(0, self.mns, self.burst):
+            todo = range(first, min(first + self.burst, self.mns))
+            for i in todo:
+                q = seqs[i] = (seqs[i] + 1) & 0xFFFF
+                raw = factory.build(kind, i, q) if kind == ATTACH else factory.build(
+                    kind, i, q, hoas[i], 14)
+                clients[i % MAGS].send(raw)
+            left = len(todo)
+            while left:
+                ready, _, _ = select.select(clients, [], [], timeout)
+                if not ready:
+                    raise SystemExit(f"pmipview lma did not answer PBUs {first}..")
+                for c in ready:
+                    while True:
+                        try:
+                            pba = c.recv(2048)
+                        except BlockingIOError:
+                            break
+                        left -= 1
+                        mn, hoa = pba_mn(pba), pba_hoa(pba)
+                        if mn is not None and hoa is not None:
+                            hoas[mn] = hoa[2]
+
+
+def process(mns: int, burst: int) -> dict[str, float]:
+    """The same phases against a ``pmipview lma`` process (CPU 0), sent closed-loop (a
+    burst, then its answers) so that it is never overloaded: its CPU µs per PBU and its
+    RSS (/proc) after each phase."""
+    lma, port = start_lma()
     try:
-        assert lma.stdout is not None
-        lma.stdout.readline()
-        clients = []
-        for k in range(MAGS):
-            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            c.bind((f"127.0.1.{k + 1}", 0))
-            c.connect(("127.0.0.1", port))
-            c.setblocking(False)
-            clients.append(c)
-        factory, seqs, hoas = PbuFactory(150), [0] * mns, [0] * mns
+        clients = mag_clients(port)
+        phases = Phases(clients, mns, burst)
         out: dict[str, float] = {"RSS MB at start": round(_proc(lma.pid)[1], 1)}
         for label, kind in (("attach", ATTACH), ("refresh (slow, learns)", REFRESH),
                             ("refresh (fast path)", REFRESH)):
             cpu0 = _proc(lma.pid)[0]
-            for first in range(0, mns, burst):
-                todo = range(first, min(first + burst, mns))
-                for i in todo:
-                    q = seqs[i] = (seqs[i] + 1) & 0xFFFF
-                    raw = factory.build(kind, i, q) if kind == ATTACH else factory.build(
-                        kind, i, q, hoas[i], 14)
-                    clients[i % MAGS].send(raw)
-                left = len(todo)
-                while left:
-                    ready, _, _ = select.select(clients, [], [], 5.0)
-                    if not ready:
-                        raise SystemExit(f"pmipview lma did not answer PBUs {first}..")
-                    for c in ready:
-                        while True:
-                            try:
-                                pba = c.recv(2048)
-                            except BlockingIOError:
-                                break
-                            left -= 1
-                            mn, hoa = pba_mn(pba), pba_hoa(pba)
-                            if mn is not None and hoa is not None:
-                                hoas[mn] = hoa[2]
+            phases.run(kind)
             cpu1, rss = _proc(lma.pid)
             out[f"{label} µs"] = round((cpu1 - cpu0) / mns * 1e6, 1)
             out[f"RSS MB after {label}"] = round(rss, 1)

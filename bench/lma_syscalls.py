@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,9 +25,9 @@ from pathlib import Path
 if not os.environ.get("PYTHONPATH"):  # PYTHONPATH picks the code measured (A/B)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pmipview.load.wire import ATTACH, REFRESH, PbuFactory, pba_hoa, pba_mn
+from bench.lma_stages import Phases, mag_clients, start_lma
+from pmipview.load.wire import ATTACH, REFRESH
 
-MAGS = 14
 PHASES = (("attach", ATTACH), ("refresh (slow)", REFRESH), ("refresh (fast)", REFRESH))
 
 
@@ -44,27 +42,11 @@ def strace_table(path: Path) -> dict[str, int]:
 
 
 def run(mns: int, burst: int, perf: str | None = None) -> dict[str, dict[str, float]]:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    code = os.environ.get("PYTHONPATH") or str(Path(__file__).resolve().parent.parent)
-    pin = (lambda: os.sched_setaffinity(0, {0})) if (os.cpu_count() or 1) > 1 else None
-    lma = subprocess.Popen([sys.executable, "-m", "pmipview", "lma", "--listen", "127.0.0.1",
-                            "--port", str(port), "--pool", "10.64.0.0/14", "--no-live"],
-                           cwd=code, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, preexec_fn=pin)
+    lma, port = start_lma()
     result: dict[str, dict[str, float]] = {}
     try:
-        assert lma.stdout is not None
-        lma.stdout.readline()
-        clients = []
-        for k in range(MAGS):
-            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            c.bind((f"127.0.1.{k + 1}", 0))
-            c.connect(("127.0.0.1", port))
-            c.setblocking(False)
-            clients.append(c)
-        factory, seqs, hoas = PbuFactory(150), [0] * mns, [0] * mns
+        clients = mag_clients(port)
+        phases = Phases(clients, mns, burst)
         for label, kind in PHASES:
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / "strace"
@@ -74,28 +56,7 @@ def run(mns: int, burst: int, perf: str | None = None) -> dict[str, dict[str, fl
                            "-p", str(lma.pid)]
                 tracer = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
                 time.sleep(1.0)  # attached (strace has no "ready" signal)
-                for first in range(0, mns, burst):
-                    todo = range(first, min(first + burst, mns))
-                    for i in todo:
-                        q = seqs[i] = (seqs[i] + 1) & 0xFFFF
-                        raw = factory.build(kind, i, q) if kind == ATTACH else factory.build(
-                            kind, i, q, hoas[i], 14)
-                        clients[i % MAGS].send(raw)
-                    left = len(todo)
-                    while left:
-                        ready, _, _ = select.select(clients, [], [], 10.0)
-                        if not ready:
-                            raise SystemExit(f"pmipview lma did not answer PBUs {first}..")
-                        for c in ready:
-                            while True:
-                                try:
-                                    pba = c.recv(2048)
-                                except BlockingIOError:
-                                    break
-                                left -= 1
-                                mn, hoa = pba_mn(pba), pba_hoa(pba)
-                                if mn is not None and hoa is not None:
-                                    hoas[mn] = hoa[2]
+                phases.run(kind, timeout=10.0)
                 tracer.send_signal(signal.SIGINT)
                 tracer.wait(30)
                 if perf:
